@@ -1,0 +1,100 @@
+/**
+ * The EventStore: the orchestrator's bounded event history and the command interface's audit trail.
+ */
+import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
+import type { HistoryEvent, Severity } from "../protocol/Model.ts"
+import { type EventRecord, type LogInfo, type LogQuery, makeEventLog } from "./EventLog.ts"
+import { defaultPayloadLimits, truncatePayload } from "./truncate.ts"
+
+/** The categories the orchestrator and the command interface record under. */
+export const EventCategory = {
+  command: "command",
+  agent: "agent",
+  orchestrator: "orchestrator"
+} as const
+
+export const RetentionPolicy = Schema.Struct({
+  eventName: Schema.String.check(Schema.isNonEmpty()),
+  keepLast: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  per: Schema.Literals(["agent", "all"]).pipe(Schema.withDecodingDefaultKey(Effect.succeed("agent" as const)))
+})
+export type RetentionPolicy = typeof RetentionPolicy.Type
+
+export const defaultRetention: ReadonlyArray<RetentionPolicy> = [
+  { eventName: "AGENT_HEARTBEAT", keepLast: 3, per: "agent" }
+]
+
+export const EventStoreConfig = Schema.Struct({
+  /** Most events held; the oldest are dropped first. */
+  capacity: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000_000 })).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(5000))
+  ),
+  /** Longest string value kept in an event's data, in UTF-8 bytes. */
+  maxValueBytes: Schema.Int.check(Schema.isBetween({ minimum: 16, maximum: 1_048_576 })).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(defaultPayloadLimits.maxValueBytes))
+  ),
+  /** Replaces the default policy (the last 3 `AGENT_HEARTBEAT`s per agent) when given. */
+  retention: Schema.Array(RetentionPolicy).pipe(Schema.withDecodingDefaultKey(Effect.succeed(defaultRetention)))
+})
+export type EventStoreConfig = typeof EventStoreConfig.Type
+
+export const defaultEventStoreConfig: EventStoreConfig = Schema.decodeUnknownSync(EventStoreConfig)({})
+
+export interface NewEvent {
+  readonly eventName: string
+  readonly category: string
+  readonly agentName?: string | null | undefined
+  readonly severity?: Severity | undefined
+  readonly data?: Readonly<Record<string, unknown>> | undefined
+}
+
+export interface EventPage {
+  readonly events: ReadonlyArray<HistoryEvent>
+  readonly hasMore: boolean
+}
+
+export type EventQuery = LogQuery
+export type EventStoreInfo = LogInfo
+
+const toHistoryEvent = (record: EventRecord): HistoryEvent => ({
+  seq: record.seq,
+  eventName: record.eventName,
+  category: record.category,
+  agentName: record.agentName,
+  timestamp: DateTime.makeUnsafe(record.timestamp),
+  severity: record.severity,
+  data: record.data
+})
+
+export class EventStore extends Context.Service<EventStore, {
+  /** Records an event and returns its seq. Data values are bounded first. */
+  readonly record: (event: NewEvent) => Effect.Effect<number>
+  readonly query: (query: EventQuery) => Effect.Effect<EventPage>
+  readonly info: Effect.Effect<EventStoreInfo>
+}>()("effect-orchestrate/EventStore") {
+  static readonly make = Effect.fnUntraced(function*(config: EventStoreConfig) {
+    const log = makeEventLog({ capacity: config.capacity, retention: config.retention })
+    const limits = { ...defaultPayloadLimits, maxValueBytes: config.maxValueBytes }
+    return EventStore.of({
+      record: (event) =>
+        Effect.map(Clock.currentTimeMillis, (timestamp) =>
+          log.append({
+            eventName: event.eventName,
+            category: event.category,
+            agentName: event.agentName ?? null,
+            severity: event.severity ?? "info",
+            timestamp,
+            data: event.data === undefined ? {} : truncatePayload(event.data, limits)
+          }).seq),
+      query: (query) =>
+        Effect.sync(() => {
+          const page = log.query(query)
+          return { events: page.events.map(toHistoryEvent), hasMore: page.hasMore }
+        }),
+      info: Effect.sync(log.info)
+    })
+  })
+
+  static readonly layer = (config: EventStoreConfig = defaultEventStoreConfig): Layer.Layer<EventStore> =>
+    Layer.effect(EventStore, EventStore.make(config))
+}

@@ -1,0 +1,174 @@
+/**
+ * An orchestrator that only keeps agent records in memory: it implements the query and control ports with the
+ * same state rules as the real one, but runs nothing. Tests (and applications testing their own use of the
+ * command interface) put it behind the command interface in place of a real orchestrator.
+ */
+import { Clock, Context, DateTime, Deferred, Effect, Layer, Ref } from "effect"
+import type { AgentActionResult } from "../protocol/Commands.ts"
+import type { AgentKind, AgentState, AgentStatus, RestartPolicy, RunMode } from "../protocol/Model.ts"
+import { AgentNotFound, InvalidTransition } from "./errors.ts"
+import { type AgentAction, OrchestratorControl } from "./OrchestratorControl.ts"
+import { OrchestratorQuery } from "./OrchestratorQuery.ts"
+
+export interface AgentSeed {
+  readonly name: string
+  readonly state?: AgentState
+  readonly kind?: AgentKind
+  readonly pid?: number | null
+  readonly dependencies?: ReadonlyArray<string>
+  readonly restartPolicy?: RestartPolicy
+}
+
+export interface InMemoryOptions {
+  readonly agents: ReadonlyArray<AgentSeed>
+  readonly maxWorkers?: number
+  readonly runMode?: RunMode
+}
+
+interface AgentRecord {
+  readonly name: string
+  readonly kind: AgentKind
+  readonly state: AgentState
+  readonly pid: number | null
+  readonly dependencies: ReadonlyArray<string>
+  readonly restartPolicy: RestartPolicy
+  readonly restarts: number
+  readonly startedAt: number | null
+  readonly lastHeartbeat: number | null
+}
+
+const isActive = (state: AgentState): boolean => state === "running" || state === "paused"
+
+/** The state an action leads to from a state, `"noop"` when the agent is already there, or `undefined` if barred. */
+const transition = (action: AgentAction, state: AgentState): AgentState | "noop" | undefined => {
+  switch (action) {
+    case "start":
+      return state === "running" || state === "starting" || state === "queued" ? "noop" : "running"
+    case "stop":
+      return state === "stopped" || state === "completed" || state === "failed" ? "noop" : "stopped"
+    case "restart":
+      return "running"
+    case "pause":
+      return state === "paused" ? "noop" : state === "running" ? "paused" : undefined
+    case "resume":
+      return state === "running" ? "noop" : state === "paused" ? "running" : undefined
+  }
+}
+
+const pastTense: Record<AgentAction, string> = {
+  start: "started",
+  stop: "stopped",
+  restart: "restarted",
+  pause: "paused",
+  resume: "resumed"
+}
+
+export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, {
+  /** Completes when a shutdown has been requested through the control port. */
+  readonly shutdownRequested: Effect.Effect<void>
+  readonly isShutdownRequested: Effect.Effect<boolean>
+  /** Records a heartbeat for an agent now. */
+  readonly heartbeat: (agent: string) => Effect.Effect<void, AgentNotFound>
+}>()("effect-orchestrate/InMemoryOrchestrator") {
+  static readonly layer = (
+    options: InMemoryOptions
+  ): Layer.Layer<InMemoryOrchestrator | OrchestratorQuery | OrchestratorControl> =>
+    Layer.effectContext(Effect.gen(function*() {
+      const startedAt = yield* Clock.currentTimeMillis
+      let pid = 1000
+      const agents = yield* Ref.make(
+        new Map(options.agents.map((seed): [string, AgentRecord] => {
+          const state = seed.state ?? "running"
+          const kind = seed.kind ?? "process"
+          return [seed.name, {
+            name: seed.name,
+            kind,
+            state,
+            pid: seed.pid !== undefined ? seed.pid : kind === "process" && isActive(state) ? pid++ : null,
+            dependencies: seed.dependencies ?? [],
+            restartPolicy: seed.restartPolicy ?? "never",
+            restarts: 0,
+            startedAt: isActive(state) ? startedAt : null,
+            lastHeartbeat: null
+          }]
+        }))
+      )
+      const shutdown = yield* Deferred.make<void>()
+
+      const toStatus = (record: AgentRecord, now: number): AgentStatus => ({
+        agentName: record.name,
+        kind: record.kind,
+        state: record.state,
+        pid: record.pid,
+        uptimeSeconds: record.startedAt === null ? null : (now - record.startedAt) / 1000,
+        startedAt: record.startedAt === null ? null : DateTime.makeUnsafe(record.startedAt),
+        lastHeartbeat: record.lastHeartbeat === null ? null : DateTime.makeUnsafe(record.lastHeartbeat),
+        restarts: record.restarts,
+        restartPolicy: record.restartPolicy,
+        dependencies: record.dependencies,
+        exitCode: null,
+        lastError: null
+      })
+
+      const find = (name: string) =>
+        Effect.flatMap(Ref.get(agents), (map) => {
+          const record = map.get(name)
+          return record === undefined ? Effect.fail(new AgentNotFound({ agent: name })) : Effect.succeed(record)
+        })
+
+      const query = OrchestratorQuery.of({
+        snapshot: Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const map = yield* Ref.get(agents)
+          return {
+            state: (yield* Deferred.isDone(shutdown)) ? "stopping" : "running",
+            runMode: options.runMode ?? "daemon",
+            startedAt: DateTime.makeUnsafe(startedAt),
+            uptimeSeconds: (now - startedAt) / 1000,
+            maxWorkers: options.maxWorkers ?? 4,
+            agents: Array.from(map.values(), (record) => toStatus(record, now))
+          }
+        }),
+        agent: (name) => Effect.flatMap(find(name), (record) => Effect.map(Clock.currentTimeMillis, (now) => toStatus(record, now)))
+      })
+
+      const control = OrchestratorControl.of({
+        control: Effect.fnUntraced(function*(action, name): Effect.fn.Return<AgentActionResult, AgentNotFound | InvalidTransition> {
+          const record = yield* find(name)
+          const next = transition(action, record.state)
+          if (next === undefined) return yield* new InvalidTransition({ agent: name, action, state: record.state })
+          const now = yield* Clock.currentTimeMillis
+          if (next === "noop") {
+            return { message: `Agent '${name}' is already ${record.state}`, agent: toStatus(record, now) }
+          }
+          const starts = next === "running" && action !== "resume"
+          const updated: AgentRecord = {
+            ...record,
+            state: next,
+            pid: next === "stopped" ? null : starts && record.kind === "process" ? pid++ : record.pid,
+            startedAt: next === "stopped" ? null : starts ? now : record.startedAt,
+            restarts: action === "restart" ? record.restarts + 1 : record.restarts
+          }
+          yield* Ref.update(agents, (map) => new Map(map).set(name, updated))
+          return { message: `Agent '${name}' ${pastTense[action]}`, agent: toStatus(updated, now) }
+        }),
+        requestShutdown: Effect.asVoid(Deferred.succeed(shutdown, undefined))
+      })
+
+      const self = InMemoryOrchestrator.of({
+        shutdownRequested: Deferred.await(shutdown),
+        isShutdownRequested: Deferred.isDone(shutdown),
+        heartbeat: (name) =>
+          Effect.gen(function*() {
+            const record = yield* find(name)
+            const now = yield* Clock.currentTimeMillis
+            yield* Ref.update(agents, (map) => new Map(map).set(name, { ...record, lastHeartbeat: now }))
+          })
+      })
+
+      return Context.make(InMemoryOrchestrator, self).pipe(
+        Context.add(OrchestratorQuery, query),
+        Context.add(OrchestratorControl, control)
+      )
+    }))
+}

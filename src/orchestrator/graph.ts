@@ -1,0 +1,86 @@
+/**
+ * Dependency graph checks and ordering, shared by the orchestrator (to validate its config and start agents in
+ * order) and the `dependencies` command (to report the graph).
+ */
+import { Result } from "effect"
+
+export interface GraphNode {
+  readonly name: string
+  readonly dependencies: ReadonlyArray<string>
+}
+
+export type GraphProblem =
+  | { readonly _tag: "UnknownDependency"; readonly agent: string; readonly dependency: string }
+  | { readonly _tag: "Cycle"; readonly path: ReadonlyArray<string> }
+  | { readonly _tag: "DuplicateAgent"; readonly agent: string }
+
+export const describeGraphProblem = (problem: GraphProblem): string => {
+  switch (problem._tag) {
+    case "UnknownDependency":
+      return `agent '${problem.agent}' depends on unknown agent '${problem.dependency}'`
+    case "Cycle":
+      return `dependency cycle: ${problem.path.join(" -> ")}`
+    case "DuplicateAgent":
+      return `agent name '${problem.agent}' is used more than once`
+  }
+}
+
+/**
+ * Orders agents so that each comes after its dependencies, keeping the given order where the graph allows it;
+ * fails on a duplicate name, an unknown dependency or a cycle (naming the cycle's path).
+ */
+export const startOrder = (nodes: ReadonlyArray<GraphNode>): Result.Result<ReadonlyArray<string>, GraphProblem> => {
+  const byName = new Map<string, GraphNode>()
+  for (const node of nodes) {
+    if (byName.has(node.name)) return Result.fail({ _tag: "DuplicateAgent", agent: node.name })
+    byName.set(node.name, node)
+  }
+  for (const node of nodes) {
+    for (const dependency of node.dependencies) {
+      if (!byName.has(dependency)) return Result.fail({ _tag: "UnknownDependency", agent: node.name, dependency })
+    }
+  }
+  const order: Array<string> = []
+  const done = new Set<string>()
+  // Depth-first with an explicit stack of the current path, so a cycle can be reported as that path.
+  for (const root of nodes) {
+    if (done.has(root.name)) continue
+    const path: Array<string> = []
+    const onPath = new Set<string>()
+    const stack: Array<{ readonly node: GraphNode; next: number }> = [{ node: root, next: 0 }]
+    path.push(root.name)
+    onPath.add(root.name)
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]
+      if (top === undefined) break
+      const dependency = top.node.dependencies[top.next++]
+      if (dependency === undefined) {
+        stack.pop()
+        path.pop()
+        onPath.delete(top.node.name)
+        done.add(top.node.name)
+        order.push(top.node.name)
+        continue
+      }
+      if (done.has(dependency)) continue
+      if (onPath.has(dependency)) {
+        return Result.fail({ _tag: "Cycle", path: [...path.slice(path.indexOf(dependency)), dependency] })
+      }
+      const next = byName.get(dependency)
+      if (next === undefined) continue
+      stack.push({ node: next, next: 0 })
+      path.push(dependency)
+      onPath.add(dependency)
+    }
+  }
+  return Result.succeed(order)
+}
+
+/** For each agent, the agents that depend on it. */
+export const dependentsOf = (nodes: ReadonlyArray<GraphNode>): ReadonlyMap<string, ReadonlyArray<string>> => {
+  const dependents = new Map<string, Array<string>>(nodes.map((node) => [node.name, []]))
+  for (const node of nodes) {
+    for (const dependency of node.dependencies) dependents.get(dependency)?.push(node.name)
+  }
+  return dependents
+}

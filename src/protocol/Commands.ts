@@ -1,0 +1,200 @@
+/**
+ * The command catalogue: every command the interface knows, with the schema of its arguments (the request's
+ * `args` array) and of its result (the response's `data`). The server decodes arguments and encodes results with
+ * these; the client and CLI build requests and read results with the same ones.
+ */
+import { Schema } from "effect"
+import { AgentStatus, AgentSummary, HistoryEvent, OrchestratorStatus } from "./Model.ts"
+
+export interface CommandSpec<
+  Name extends string,
+  Args extends Schema.Codec<unknown, ReadonlyArray<unknown>>,
+  Result extends Schema.Codec<unknown, unknown>
+> {
+  readonly name: Name
+  /** How the command is called, as `commands` and `--help` show it. */
+  readonly usage: string
+  readonly summary: string
+  /** Whether it changes anything; a client never resends a mutating request without its request id. */
+  readonly mutating: boolean
+  readonly args: Args
+  readonly result: Result
+}
+
+const spec = <
+  const Name extends string,
+  Args extends Schema.Codec<unknown, ReadonlyArray<unknown>>,
+  Result extends Schema.Codec<unknown, unknown>
+>(command: CommandSpec<Name, Args, Result>): CommandSpec<Name, Args, Result> => command
+
+const NoArgs = Schema.Tuple([])
+const AgentName = Schema.String.check(Schema.isNonEmpty())
+const AgentArg = Schema.Tuple([AgentName])
+
+/** The most events one `history` page returns; a larger `limit` is capped to it. */
+export const HISTORY_LIMIT_MAX = 1000
+export const HISTORY_LIMIT_DEFAULT = 50
+
+export const HistoryQuery = Schema.Struct({
+  limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  category: Schema.optionalKey(Schema.String),
+  agent: Schema.optionalKey(Schema.String),
+  event: Schema.optionalKey(Schema.String),
+  afterSeq: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+}).pipe(Schema.encodeKeys({ afterSeq: "after_seq" }))
+export type HistoryQuery = typeof HistoryQuery.Type
+
+/**
+ * A page of history, oldest first. Without `after_seq` it holds the newest matching events; with it, the oldest
+ * ones after that seq, so a follower can page forward without gaps. `has_more` says whether more events matched
+ * than the page holds; `last_seq` is the newest seq in the store (a follower may resume after it when
+ * `has_more` is false), `first_seq` the oldest one still retained.
+ */
+export const HistoryPage = Schema.Struct({
+  events: Schema.Array(HistoryEvent),
+  count: Schema.Int,
+  limit: Schema.Int,
+  hasMore: Schema.Boolean,
+  capacity: Schema.Int,
+  firstSeq: Schema.NullOr(Schema.Int),
+  lastSeq: Schema.NullOr(Schema.Int)
+}).pipe(Schema.encodeKeys({ hasMore: "has_more", firstSeq: "first_seq", lastSeq: "last_seq" }))
+export type HistoryPage = typeof HistoryPage.Type
+
+export const Stats = Schema.Struct({
+  totalAgents: Schema.Int,
+  registered: Schema.Int,
+  queued: Schema.Int,
+  starting: Schema.Int,
+  running: Schema.Int,
+  paused: Schema.Int,
+  stopping: Schema.Int,
+  completed: Schema.Int,
+  failed: Schema.Int,
+  stopped: Schema.Int,
+  restarts: Schema.Int,
+  maxWorkers: Schema.Int,
+  uptimeSeconds: Schema.Finite,
+  eventsRecorded: Schema.Int,
+  eventsRetained: Schema.Int,
+  eventsCapacity: Schema.Int
+}).pipe(Schema.encodeKeys({
+  totalAgents: "total_agents",
+  maxWorkers: "max_workers",
+  uptimeSeconds: "uptime_seconds",
+  eventsRecorded: "events_recorded",
+  eventsRetained: "events_retained",
+  eventsCapacity: "events_capacity"
+}))
+export type Stats = typeof Stats.Type
+
+export const DependencyNode = Schema.Struct({
+  name: Schema.String,
+  state: Schema.String,
+  dependencies: Schema.Array(Schema.String),
+  dependents: Schema.Array(Schema.String)
+})
+export type DependencyNode = typeof DependencyNode.Type
+
+/** The dependency graph, and the order in which agents start (every agent after its dependencies). */
+export const DependencyGraph = Schema.Struct({
+  agents: Schema.Array(DependencyNode),
+  startOrder: Schema.Array(Schema.String)
+}).pipe(Schema.encodeKeys({ startOrder: "start_order" }))
+export type DependencyGraph = typeof DependencyGraph.Type
+
+export const CommandInfo = Schema.Struct({
+  name: Schema.String,
+  usage: Schema.String,
+  summary: Schema.String,
+  mutating: Schema.Boolean,
+  allowed: Schema.Boolean
+})
+export const CommandList = Schema.Struct({
+  allowed: Schema.Array(Schema.String),
+  known: Schema.Array(CommandInfo)
+})
+export type CommandList = typeof CommandList.Type
+
+export const Message = Schema.Struct({ message: Schema.String })
+export type Message = typeof Message.Type
+
+export const AgentActionResult = Schema.Struct({ message: Schema.String, agent: AgentStatus })
+export type AgentActionResult = typeof AgentActionResult.Type
+
+const agentAction = <const Name extends string>(name: Name, summary: string) =>
+  spec({ name, usage: `${name} <agent>`, summary, mutating: true, args: AgentArg, result: AgentActionResult })
+
+export const Commands = {
+  ps: spec({
+    name: "ps",
+    usage: "ps",
+    summary: "List agents with their state and pid",
+    mutating: false,
+    args: NoArgs,
+    result: Schema.Struct({ agents: Schema.Array(AgentSummary) })
+  }),
+  status: spec({
+    name: "status",
+    usage: "status [agent]",
+    summary: "The orchestrator's status, or one agent's detail",
+    mutating: false,
+    args: Schema.Tuple([Schema.optionalKey(AgentName)]),
+    result: Schema.Union([OrchestratorStatus, AgentStatus])
+  }),
+  stats: spec({
+    name: "stats",
+    usage: "stats",
+    summary: "Counts of agents by state, workers, uptime and events",
+    mutating: false,
+    args: NoArgs,
+    result: Stats
+  }),
+  history: spec({
+    name: "history",
+    usage: "history [{limit, category, agent, event, after_seq}]",
+    summary: "Recorded events, oldest first, filtered",
+    mutating: false,
+    args: Schema.Tuple([Schema.optionalKey(HistoryQuery)]),
+    result: HistoryPage
+  }),
+  dependencies: spec({
+    name: "dependencies",
+    usage: "dependencies",
+    summary: "The agents' dependency graph and start order",
+    mutating: false,
+    args: NoArgs,
+    result: DependencyGraph
+  }),
+  commands: spec({
+    name: "commands",
+    usage: "commands",
+    summary: "The commands this interface allows, and all it knows",
+    mutating: false,
+    args: NoArgs,
+    result: CommandList
+  }),
+  start: agentAction("start", "Start a stopped, completed or failed agent"),
+  stop: agentAction("stop", "Stop an agent (SIGTERM, then SIGKILL after the grace period)"),
+  restart: agentAction("restart", "Stop an agent, then start it again"),
+  pause: agentAction("pause", "Pause a running agent"),
+  resume: agentAction("resume", "Resume a paused agent"),
+  shutdown: spec({
+    name: "shutdown",
+    usage: "shutdown",
+    summary: "Stop every agent, then the orchestrator",
+    mutating: true,
+    args: NoArgs,
+    result: Message
+  })
+} as const
+
+export type Commands = typeof Commands
+export type CommandName = keyof Commands
+export type ArgsOf<K extends CommandName> = Commands[K]["args"]["Type"]
+export type ResultOf<K extends CommandName> = Commands[K]["result"]["Type"]
+
+export const isCommandName = (name: string): name is CommandName => Object.hasOwn(Commands, name)
+
+/** Every command name, in catalogue order. */
+export const commandNames: ReadonlyArray<CommandName> = Object.keys(Commands).filter(isCommandName)

@@ -1,0 +1,61 @@
+/**
+ * The request and response envelopes: one ZeroMQ frame of UTF-8 JSON each way.
+ */
+import { Effect, Schema } from "effect"
+
+/** The longest client request id the server accepts; ids are echoed back and keyed on for retries. */
+export const MAX_REQUEST_ID_LENGTH = 128
+
+export const RequestId = Schema.String.check(Schema.isBetweenLength(1, MAX_REQUEST_ID_LENGTH))
+
+/** `{"command": string, "args"?: array, "id"?: string}`; a missing `args` means `[]`. */
+export const Request = Schema.Struct({
+  command: Schema.String,
+  args: Schema.Array(Schema.Unknown).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
+  id: Schema.optionalKey(RequestId)
+})
+export type Request = typeof Request.Type
+
+/** The status codes the server answers with. */
+export const ErrorCode = Schema.Literals([400, 403, 500])
+export type ErrorCode = typeof ErrorCode.Type
+
+/**
+ * The stable, machine-readable tags of every error the server sends. Clients should branch on these, not on the
+ * human-readable `error` text.
+ */
+export const ErrorReason = Schema.Literals([
+  "MalformedRequest",
+  "RequestTooLarge",
+  "UnknownCommand",
+  "NotAllowed",
+  "InvalidArguments",
+  "AgentNotFound",
+  "ExecutionFailed",
+  "ShuttingDown",
+  "InternalError"
+])
+export type ErrorReason = typeof ErrorReason.Type
+
+export const SuccessResponse = Schema.Struct({
+  status: Schema.Literal("success"),
+  data: Schema.Unknown,
+  id: Schema.optionalKey(Schema.String)
+})
+export type SuccessResponse = typeof SuccessResponse.Type
+
+/**
+ * `reason` is read as any string so that an older client still understands a newer server's errors; the server
+ * only ever sends an `ErrorReason`.
+ */
+export const ErrorResponse = Schema.Struct({
+  status: Schema.Literal("error"),
+  code: ErrorCode,
+  error: Schema.String,
+  reason: Schema.String,
+  id: Schema.optionalKey(Schema.String)
+})
+export type ErrorResponse = typeof ErrorResponse.Type
+
+export const Response = Schema.Union([SuccessResponse, ErrorResponse])
+export type Response = typeof Response.Type

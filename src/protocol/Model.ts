@@ -1,0 +1,127 @@
+/**
+ * The data the command interface reports, defined once as Schemas.
+ *
+ * Each schema's Type is the camelCase domain value the orchestrator produces and the CLI consumes; its Encoded
+ * form is the snake_case JSON on the wire (`encodeKeys`), with instants as ISO-8601 UTC strings. Encoding a
+ * domain value is how the server builds a response, and decoding is how a client reads one.
+ */
+import { Schema } from "effect"
+
+export const AgentState = Schema.Literals([
+  "registered",
+  "queued",
+  "starting",
+  "running",
+  "paused",
+  "stopping",
+  "completed",
+  "failed",
+  "stopped"
+])
+export type AgentState = typeof AgentState.Type
+
+export const AgentKind = Schema.Literals(["effect", "process"])
+export type AgentKind = typeof AgentKind.Type
+
+export const RestartPolicy = Schema.Literals(["never", "on-failure", "always"])
+export type RestartPolicy = typeof RestartPolicy.Type
+
+export const RunMode = Schema.Literals(["until-done", "daemon"])
+export type RunMode = typeof RunMode.Type
+
+export const OrchestratorState = Schema.Literals(["starting", "running", "stopping", "stopped"])
+export type OrchestratorState = typeof OrchestratorState.Type
+
+const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const Seconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+const Instant = Schema.DateTimeUtcFromString
+
+/** One row of `ps`. */
+export const AgentSummary = Schema.Struct({
+  name: Schema.String,
+  state: AgentState,
+  pid: Schema.NullOr(Schema.Int),
+  uptimeSeconds: Schema.NullOr(Seconds),
+  restarts: Count
+}).pipe(Schema.encodeKeys({ uptimeSeconds: "uptime_seconds" }))
+export type AgentSummary = typeof AgentSummary.Type
+
+/** Everything known about one agent: `status <agent>`. */
+export const AgentStatus = Schema.Struct({
+  agentName: Schema.String,
+  kind: AgentKind,
+  state: AgentState,
+  pid: Schema.NullOr(Schema.Int),
+  uptimeSeconds: Schema.NullOr(Seconds),
+  startedAt: Schema.NullOr(Instant),
+  lastHeartbeat: Schema.NullOr(Instant),
+  restarts: Count,
+  restartPolicy: RestartPolicy,
+  dependencies: Schema.Array(Schema.String),
+  exitCode: Schema.NullOr(Schema.Int),
+  lastError: Schema.NullOr(Schema.String)
+}).pipe(Schema.encodeKeys({
+  agentName: "agent_name",
+  uptimeSeconds: "uptime_seconds",
+  startedAt: "started_at",
+  lastHeartbeat: "last_heartbeat",
+  restartPolicy: "restart_policy",
+  exitCode: "exit_code",
+  lastError: "last_error"
+}))
+export type AgentStatus = typeof AgentStatus.Type
+
+/** How many agents are in each state. */
+export const AgentCounts = Schema.Struct({
+  total: Count,
+  registered: Count,
+  queued: Count,
+  starting: Count,
+  running: Count,
+  paused: Count,
+  stopping: Count,
+  completed: Count,
+  failed: Count,
+  stopped: Count
+})
+export type AgentCounts = typeof AgentCounts.Type
+
+const snapshotFields = {
+  state: OrchestratorState,
+  runMode: RunMode,
+  startedAt: Instant,
+  uptimeSeconds: Seconds,
+  maxWorkers: Count,
+  agents: Schema.Array(AgentStatus)
+}
+const snapshotKeys = {
+  runMode: "run_mode",
+  startedAt: "started_at",
+  uptimeSeconds: "uptime_seconds",
+  maxWorkers: "max_workers"
+} as const
+
+/** One consistent view of a running orchestrator: what the `OrchestratorQuery` port returns. */
+export const OrchestratorSnapshot = Schema.Struct(snapshotFields).pipe(Schema.encodeKeys(snapshotKeys))
+export type OrchestratorSnapshot = typeof OrchestratorSnapshot.Type
+
+/** What `status` without an agent reports: the snapshot with its counts by state. */
+export const OrchestratorStatus = Schema.Struct({ ...snapshotFields, counts: AgentCounts }).pipe(
+  Schema.encodeKeys(snapshotKeys)
+)
+export type OrchestratorStatus = typeof OrchestratorStatus.Type
+
+export const Severity = Schema.Literals(["debug", "info", "warning", "error"])
+export type Severity = typeof Severity.Type
+
+/** One recorded event, as `history` reports it. */
+export const HistoryEvent = Schema.Struct({
+  seq: Count,
+  eventName: Schema.String,
+  category: Schema.String,
+  agentName: Schema.NullOr(Schema.String),
+  timestamp: Instant,
+  severity: Severity,
+  data: Schema.Record(Schema.String, Schema.Unknown)
+}).pipe(Schema.encodeKeys({ eventName: "event_name", agentName: "agent_name" }))
+export type HistoryEvent = typeof HistoryEvent.Type

@@ -1,0 +1,168 @@
+/**
+ * What each command does, against the orchestrator's ports and the event store. Arguments arrive decoded and
+ * results leave as domain values; the request handler does the wire work around them.
+ */
+import { Context, Effect, Layer, Result } from "effect"
+import { EventStore } from "../events/EventStore.ts"
+import { dependentsOf, describeGraphProblem, startOrder } from "../orchestrator/graph.ts"
+import { type AgentAction, OrchestratorControl } from "../orchestrator/OrchestratorControl.ts"
+import { OrchestratorQuery } from "../orchestrator/OrchestratorQuery.ts"
+import {
+  type ArgsOf,
+  type CommandName,
+  Commands,
+  HISTORY_LIMIT_DEFAULT,
+  HISTORY_LIMIT_MAX,
+  type ResultOf
+} from "../protocol/Commands.ts"
+import type { AgentCounts, AgentState, AgentStatus, AgentSummary } from "../protocol/Model.ts"
+import { type CommandFailure, ExecutionFailed } from "./errors.ts"
+import { Whitelist } from "./Whitelist.ts"
+
+/** A command's result, and what to do once it has been sent (only `shutdown` needs that). */
+export interface Reply<A> {
+  readonly data: A
+  readonly afterReply?: Effect.Effect<void>
+}
+
+export type Handler<K extends CommandName> = (args: ArgsOf<K>) => Effect.Effect<Reply<ResultOf<K>>, CommandFailure>
+
+export type Handlers = { readonly [K in CommandName]: Handler<K> }
+
+const reply = <A>(data: A): Reply<A> => ({ data })
+
+export const countAgents = (agents: ReadonlyArray<AgentStatus>): AgentCounts => {
+  const counts: Record<AgentState, number> = {
+    registered: 0,
+    queued: 0,
+    starting: 0,
+    running: 0,
+    paused: 0,
+    stopping: 0,
+    completed: 0,
+    failed: 0,
+    stopped: 0
+  }
+  for (const agent of agents) counts[agent.state]++
+  return { total: agents.length, ...counts }
+}
+
+const toSummary = (agent: AgentStatus): AgentSummary => ({
+  name: agent.agentName,
+  state: agent.state,
+  pid: agent.pid,
+  uptimeSeconds: agent.uptimeSeconds,
+  restarts: agent.restarts
+})
+
+export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>()(
+  "effect-orchestrate/CommandHandlers"
+) {
+  static readonly layer: Layer.Layer<
+    CommandHandlers,
+    never,
+    OrchestratorQuery | OrchestratorControl | EventStore | Whitelist
+  > = Layer.effect(
+    CommandHandlers,
+    Effect.gen(function*() {
+      const query = yield* OrchestratorQuery
+      const control = yield* OrchestratorControl
+      const events = yield* EventStore
+      const whitelist = yield* Whitelist
+
+      const agentAction = <A extends AgentAction>(action: A): Handler<A> => ([agent]) =>
+        Effect.map(control.control(action, agent), reply)
+
+      return CommandHandlers.of({
+        ps: () => Effect.map(query.snapshot, (snapshot) => reply({ agents: snapshot.agents.map(toSummary) })),
+
+        status: ([agent]) =>
+          agent === undefined
+            ? Effect.map(query.snapshot, (snapshot) => reply({ ...snapshot, counts: countAgents(snapshot.agents) }))
+            : Effect.map(query.agent(agent), reply),
+
+        stats: () =>
+          Effect.gen(function*() {
+            const snapshot = yield* query.snapshot
+            const store = yield* events.info
+            const counts = countAgents(snapshot.agents)
+            return reply({
+              totalAgents: counts.total,
+              registered: counts.registered,
+              queued: counts.queued,
+              starting: counts.starting,
+              running: counts.running,
+              paused: counts.paused,
+              stopping: counts.stopping,
+              completed: counts.completed,
+              failed: counts.failed,
+              stopped: counts.stopped,
+              restarts: snapshot.agents.reduce((sum, agent) => sum + agent.restarts, 0),
+              maxWorkers: snapshot.maxWorkers,
+              uptimeSeconds: snapshot.uptimeSeconds,
+              eventsRecorded: store.recorded,
+              eventsRetained: store.size,
+              eventsCapacity: store.capacity
+            })
+          }),
+
+        history: ([filter = {}]) =>
+          Effect.gen(function*() {
+            const limit = Math.min(filter.limit ?? HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX)
+            const page = yield* events.query({ ...filter, limit })
+            const store = yield* events.info
+            return reply({
+              events: page.events,
+              count: page.events.length,
+              limit,
+              hasMore: page.hasMore,
+              capacity: store.capacity,
+              firstSeq: store.firstSeq,
+              lastSeq: store.lastSeq
+            })
+          }),
+
+        dependencies: () =>
+          Effect.gen(function*() {
+            const snapshot = yield* query.snapshot
+            const nodes = snapshot.agents.map((agent) => ({ name: agent.agentName, dependencies: agent.dependencies }))
+            const order = startOrder(nodes)
+            if (Result.isFailure(order)) {
+              return yield* new ExecutionFailed({ detail: describeGraphProblem(order.failure) })
+            }
+            const dependents = dependentsOf(nodes)
+            return reply({
+              agents: snapshot.agents.map((agent) => ({
+                name: agent.agentName,
+                state: agent.state,
+                dependencies: agent.dependencies,
+                dependents: dependents.get(agent.agentName) ?? []
+              })),
+              startOrder: order.success
+            })
+          }),
+
+        commands: () =>
+          Effect.succeed(reply({
+            allowed: whitelist.allowed,
+            known: Object.values(Commands).map((command) => ({
+              name: command.name,
+              usage: command.usage,
+              summary: command.summary,
+              mutating: command.mutating,
+              allowed: whitelist.isAllowed(command.name)
+            }))
+          })),
+
+        start: agentAction("start"),
+        stop: agentAction("stop"),
+        restart: agentAction("restart"),
+        pause: agentAction("pause"),
+        resume: agentAction("resume"),
+
+        shutdown: () =>
+          Effect.succeed({ data: { message: "Shutdown initiated" }, afterReply: control.requestShutdown })
+      })
+    })
+  )
+}

@@ -1,0 +1,56 @@
+/**
+ * The command interface's settings. In TypeScript they carry the names the API documents
+ * (`enableCommandInterface`, `commandAddress`, ...); in a JSON config file they sit under `commandInterface` as
+ * `enabled`, `address`, .... One schema describes both.
+ */
+import { Context, Duration, Effect, Layer, LogLevel, Schema } from "effect"
+import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
+import { AllowedCommands } from "./Whitelist.ts"
+
+/** A duration given as milliseconds (`2000`) or as text (`"2 seconds"`). */
+export const DurationSetting = Schema.Union([Schema.DurationFromMillis, Schema.DurationFromString])
+
+const withDefault = <S extends Schema.Codec<unknown, unknown>>(schema: S, value: S["Encoded"]) =>
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+const bounded = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
+
+export const CommandInterfaceSettings = Schema.Struct({
+  /** Off unless asked for: the interface can stop the orchestrator. */
+  enableCommandInterface: withDefault(Schema.Boolean, false),
+  commandAddress: withDefault(ZmqAddress, DEFAULT_ADDRESS),
+  allowedCommands: withDefault(AllowedCommands, "basic"),
+  /** How long in-flight requests may take to finish once the interface is stopping. */
+  shutdownTimeout: withDefault(DurationSetting, 2000),
+  /** Larger requests get 400 `Request too large` without being parsed. */
+  maxRequestBytes: withDefault(bounded(256, 16 * 1024 * 1024), 64 * 1024),
+  /** Requests executing at once; beyond it the server stops reading and ZeroMQ queues push back. */
+  maxInFlight: withDefault(bounded(1, 65_536), 256),
+  /** Sets the minimum log level of the interface alone, e.g. `Debug` to log every request. */
+  logLevel: Schema.optionalKey(Schema.Literals(LogLevel.values))
+}).pipe(Schema.encodeKeys({ enableCommandInterface: "enabled", commandAddress: "address" }))
+export type CommandInterfaceSettings = typeof CommandInterfaceSettings.Type
+
+export type CommandInterfaceOptions = Partial<CommandInterfaceSettings>
+
+const decodeDefaults = Schema.decodeUnknownSync(CommandInterfaceSettings)
+const validate = Schema.decodeUnknownEffect(Schema.toType(CommandInterfaceSettings))
+
+export class CommandInterfaceConfig extends Context.Service<CommandInterfaceConfig, CommandInterfaceSettings>()(
+  "effect-orchestrate/CommandInterfaceConfig"
+) {
+  static readonly defaults: CommandInterfaceSettings = decodeDefaults({})
+
+  /** The defaults overridden by `options`, each value checked as a config file's would be. */
+  static readonly layer = (
+    options: CommandInterfaceOptions = {}
+  ): Layer.Layer<CommandInterfaceConfig, Schema.SchemaError> =>
+    Layer.effect(CommandInterfaceConfig, validate({ ...CommandInterfaceConfig.defaults, ...options }))
+
+  /** The ZeroMQ-level frame limit: far above `maxRequestBytes`, so that only absurd frames are cut off there. */
+  static readonly frameLimit = (settings: CommandInterfaceSettings): number =>
+    Math.max(4 * settings.maxRequestBytes, 1024 * 1024)
+
+  static readonly shutdownTimeoutMillis = (settings: CommandInterfaceSettings): number =>
+    Duration.toMillis(settings.shutdownTimeout)
+}

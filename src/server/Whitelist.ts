@@ -1,0 +1,55 @@
+/**
+ * Which commands the interface runs. Anything else is refused with 403 before its arguments are looked at.
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import { type CommandName, commandNames, isCommandName } from "../protocol/Commands.ts"
+import { NotAllowed } from "./errors.ts"
+
+export const presets = {
+  basic: ["ps", "status"],
+  monitoring: ["ps", "status", "stats", "history"],
+  all: commandNames
+} as const satisfies Record<string, ReadonlyArray<CommandName>>
+
+export const PresetName = Schema.Literals(["basic", "monitoring", "all"])
+export type PresetName = typeof PresetName.Type
+
+const KnownCommandName = Schema.String.check(
+  Schema.makeFilter((name: string) =>
+    isCommandName(name) || `unknown command '${name}' (known commands: ${commandNames.join(", ")})`
+  )
+)
+
+/**
+ * A preset name or a list of command names. Decoding fails on a name the interface does not know, so a typo in
+ * a config is reported at startup rather than silently allowing less than intended.
+ */
+export const AllowedCommands = Schema.Union([PresetName, Schema.Array(KnownCommandName)])
+export type AllowedCommands = typeof AllowedCommands.Type
+
+/** Resolves a preset or a list to the allowed commands, in catalogue order. */
+export const resolveAllowed = (allowed: AllowedCommands): ReadonlyArray<CommandName> => {
+  const names: ReadonlyArray<string> = typeof allowed === "string" ? presets[allowed] : allowed
+  const set = new Set(names)
+  return commandNames.filter((name) => set.has(name))
+}
+
+export class Whitelist extends Context.Service<Whitelist, {
+  readonly allowed: ReadonlyArray<CommandName>
+  readonly isAllowed: (command: CommandName) => boolean
+  readonly check: (command: CommandName) => Effect.Effect<void, NotAllowed>
+}>()("effect-orchestrate/Whitelist") {
+  static readonly make = (allowedCommands: AllowedCommands): Whitelist["Service"] => {
+    const allowed = resolveAllowed(allowedCommands)
+    const set = new Set<CommandName>(allowed)
+    const isAllowed = (command: CommandName) => set.has(command)
+    return Whitelist.of({
+      allowed,
+      isAllowed,
+      check: (command) => isAllowed(command) ? Effect.void : Effect.fail(new NotAllowed({ command }))
+    })
+  }
+
+  static readonly layer = (allowed: AllowedCommands): Layer.Layer<Whitelist> =>
+    Layer.succeed(Whitelist, Whitelist.make(allowed))
+}

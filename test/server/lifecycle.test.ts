@@ -1,0 +1,134 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Ref, Scope } from "effect"
+import { TestClock } from "effect/testing"
+import { EventStore } from "../../src/events/EventStore.ts"
+import { OrchestratorControl } from "../../src/orchestrator/OrchestratorControl.ts"
+import { CommandServer } from "../../src/server/CommandServer.ts"
+import { MemoryClient } from "../../src/server/MemorySocket.ts"
+import { harness, request } from "../support/harness.ts"
+
+/** A control port whose agent actions wait for `gate`, and whose shutdown request is logged. */
+const gatedControl = (gate: Deferred.Deferred<void>, log?: Ref.Ref<ReadonlyArray<string>>) =>
+  Layer.succeed(OrchestratorControl, {
+    control: (action, agent) =>
+      Effect.as(Deferred.await(gate), {
+        message: `Agent '${agent}' ${action} done`,
+        agent: {
+          agentName: agent,
+          kind: "process",
+          state: "stopped",
+          pid: null,
+          uptimeSeconds: null,
+          startedAt: null,
+          lastHeartbeat: null,
+          restarts: 0,
+          restartPolicy: "never",
+          dependencies: [],
+          exitCode: null,
+          lastError: null
+        }
+      } as const),
+    requestShutdown: log === undefined ? Effect.void : Ref.update(log, (entries) => [...entries, "shutdown requested"])
+  })
+
+const untilInFlight = (server: CommandServer["Service"], count: number) =>
+  server.inFlight.pipe(
+    Effect.tap(() => Effect.yieldNow),
+    Effect.repeat({ until: (n) => n === count })
+  )
+
+const statusOf = (reply: unknown) =>
+  typeof reply === "object" && reply !== null && "reason" in reply ? reply.reason : "success"
+
+describe("server lifecycle", () => {
+  it.effect("a slow command does not delay ps", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      yield* Effect.gen(function*() {
+        const slow = yield* Effect.forkChild(request({ command: "stop", args: ["db"] }))
+        yield* untilInFlight(yield* CommandServer, 1)
+        expect(yield* request({ command: "ps" })).toHaveProperty("status", "success")
+        expect(slow.pollUnsafe() === undefined).toBe(true)
+        yield* Deferred.succeed(gate, undefined)
+        expect(yield* Fiber.join(slow)).toHaveProperty(["data", "message"], "Agent 'db' stop done")
+      }).pipe(Effect.provide(harness({ control: gatedControl(gate) })))
+    }))
+
+  it.effect("shutdown sends its reply before it asks the orchestrator to shut down", () =>
+    Effect.gen(function*() {
+      const log = yield* Ref.make<ReadonlyArray<string>>([])
+      const gate = yield* Deferred.make<void>()
+      yield* Effect.gen(function*() {
+        expect(yield* request({ command: "shutdown" })).toHaveProperty(["data", "message"], "Shutdown initiated")
+        yield* Effect.yieldNow.pipe(Effect.repeat({ until: () => false, times: 10 }))
+        expect(yield* Ref.get(log)).toEqual(["reply sent", "shutdown requested"])
+      }).pipe(Effect.provide(harness({
+        control: gatedControl(gate, log),
+        wrapSocket: (socket) => ({
+          ...socket,
+          take: Effect.map(socket.take, (incoming) => ({
+            ...incoming,
+            reply: (body: string) =>
+              Effect.andThen(Ref.update(log, (entries) => [...entries, "reply sent"]), incoming.reply(body))
+          }))
+        })
+      })))
+    }))
+
+  it.effect("closing the server answers requests in flight and refuses new ones", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(harness({ control: gatedControl(gate) }), scope)
+      const client = Context.get(context, MemoryClient)
+      const slow = yield* Effect.forkChild(client.request({ command: "stop", args: ["db"] }))
+      yield* untilInFlight(Context.get(context, CommandServer), 1)
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      // Once draining has begun, new requests are refused rather than executed.
+      const refused = yield* client.request({ command: "ps", id: "late" }).pipe(
+        Effect.repeat({ until: (reply) => statusOf(reply) === "ShuttingDown" })
+      )
+      expect(refused).toEqual({
+        status: "error",
+        code: 500,
+        reason: "ShuttingDown",
+        error: "Server is shutting down",
+        id: "late"
+      })
+      expect(closing.pollUnsafe() === undefined).toBe(true)
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(slow)).toHaveProperty("status", "success")
+      yield* Fiber.join(closing)
+    }))
+
+  it.effect("a request still running at the shutdown timeout is interrupted, answered and audited", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        harness({ control: gatedControl(gate), config: { shutdownTimeout: DurationOf2s } }),
+        scope
+      )
+      const client = Context.get(context, MemoryClient)
+      const slow = yield* Effect.forkChild(client.request({ command: "stop", args: ["db"], id: "slow" }))
+      yield* untilInFlight(Context.get(context, CommandServer), 1)
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      yield* TestClock.adjust("1999 millis")
+      expect(slow.pollUnsafe() === undefined).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Fiber.join(slow)).toEqual({
+        status: "error",
+        code: 500,
+        reason: "ShuttingDown",
+        error: "Server shut down before the command completed",
+        id: "slow"
+      })
+      yield* Fiber.join(closing)
+      const audit = yield* Context.get(context, EventStore).query({ category: "command", limit: 10 })
+      expect(audit.events.map((e) => [e.eventName, e.data["code"], e.data["reason"]])).toEqual([
+        ["COMMAND_FAILED", 500, "ShuttingDown"]
+      ])
+    }))
+})
+
+const DurationOf2s = DateTime.distance(DateTime.makeUnsafe(0), DateTime.makeUnsafe(2000))

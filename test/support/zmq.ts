@@ -1,0 +1,76 @@
+/**
+ * Real ZeroMQ clients for integration tests, and the real server on a random loopback port.
+ */
+import { Context, Effect, Layer, Scope } from "effect"
+import * as Zmq from "zeromq"
+import { EventStore } from "../../src/events/EventStore.ts"
+import { type AgentSeed, InMemoryOrchestrator } from "../../src/orchestrator/InMemoryOrchestrator.ts"
+import type { OrchestratorControl } from "../../src/orchestrator/OrchestratorControl.ts"
+import { layerServer } from "../../src/server/CommandInterface.ts"
+import { CommandInterfaceConfig, type CommandInterfaceOptions } from "../../src/server/CommandInterfaceConfig.ts"
+import { CommandServer } from "../../src/server/CommandServer.ts"
+import { demoAgents } from "./harness.ts"
+
+export const ANY_PORT = "tcp://127.0.0.1:*"
+
+/** What the command interface needs: the in-memory orchestrator, an event store and the config. */
+export const dependencies = (config: CommandInterfaceOptions = {}, agents: ReadonlyArray<AgentSeed> = demoAgents) =>
+  Layer.mergeAll(
+    InMemoryOrchestrator.layer({ agents }),
+    EventStore.layer(),
+    Layer.orDie(CommandInterfaceConfig.layer({
+      enableCommandInterface: true,
+      commandAddress: ANY_PORT,
+      allowedCommands: "all",
+      ...config
+    }))
+  )
+
+export const serverLayer = (options: {
+  readonly config?: CommandInterfaceOptions
+  readonly agents?: ReadonlyArray<AgentSeed>
+  readonly control?: Layer.Layer<OrchestratorControl>
+} = {}) =>
+  layerServer.pipe(
+    Layer.provide(options.control ?? Layer.empty),
+    Layer.provideMerge(dependencies(options.config, options.agents))
+  )
+
+/** Starts the real server in `scope` and returns its context. */
+export const startServer = (scope: Scope.Scope, options: Parameters<typeof serverLayer>[0] = {}) =>
+  Effect.map(Layer.buildWithScope(serverLayer(options), scope), (context) => ({
+    context,
+    endpoint: Context.get(context, CommandServer).endpoint
+  }))
+
+const closing = <S extends Zmq.Socket>(make: () => S) =>
+  Effect.acquireRelease(Effect.sync(make), (socket) => Effect.sync(() => socket.close()))
+
+/** A REQ client; linger 0 so an unanswered request never keeps the process alive. */
+export const reqClient = (endpoint: string, receiveTimeout = 5000) =>
+  closing(() => {
+    const socket = new Zmq.Request({ linger: 0, receiveTimeout })
+    socket.connect(endpoint)
+    return socket
+  })
+
+export const dealerClient = (endpoint: string, receiveTimeout = 5000) =>
+  closing(() => {
+    const socket = new Zmq.Dealer({ linger: 0, receiveTimeout })
+    socket.connect(endpoint)
+    return socket
+  })
+
+/** Sends one request on a REQ socket and parses the reply. */
+export const ask = (socket: Zmq.Request, body: unknown) =>
+  Effect.promise(async (): Promise<unknown> => {
+    await socket.send(typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body))
+    const [reply] = await socket.receive()
+    return JSON.parse(String(reply))
+  })
+
+/** Receives one message on a DEALER socket as strings, one per frame. */
+export const receiveFrames = (socket: Zmq.Dealer) =>
+  Effect.promise(async () => (await socket.receive()).map((frame) => frame.toString()))
+
+export const send = (socket: Zmq.Dealer, frames: Array<string | Uint8Array>) => Effect.promise(() => socket.send(frames))
