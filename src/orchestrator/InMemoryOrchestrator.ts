@@ -5,7 +5,8 @@
  */
 import { Clock, Context, DateTime, Deferred, Effect, Layer, Ref } from "effect"
 import type { AgentActionResult } from "../protocol/Commands.ts"
-import type { AgentKind, AgentState, AgentStatus, RestartPolicy, RunMode } from "../protocol/Model.ts"
+import type { AgentKind, AgentState, RestartPolicy, RunMode } from "../protocol/Model.ts"
+import { type AgentRecord, isActive, makeRecord, toStatus } from "./AgentRecord.ts"
 import { AgentNotFound, InvalidTransition } from "./errors.ts"
 import { type AgentAction, OrchestratorControl } from "./OrchestratorControl.ts"
 import { OrchestratorQuery } from "./OrchestratorQuery.ts"
@@ -24,20 +25,6 @@ export interface InMemoryOptions {
   readonly maxWorkers?: number
   readonly runMode?: RunMode
 }
-
-interface AgentRecord {
-  readonly name: string
-  readonly kind: AgentKind
-  readonly state: AgentState
-  readonly pid: number | null
-  readonly dependencies: ReadonlyArray<string>
-  readonly restartPolicy: RestartPolicy
-  readonly restarts: number
-  readonly startedAt: number | null
-  readonly lastHeartbeat: number | null
-}
-
-const isActive = (state: AgentState): boolean => state === "running" || state === "paused"
 
 /** The state an action leads to from a state, `"noop"` when the agent is already there, or `undefined` if barred. */
 const transition = (action: AgentAction, state: AgentState): AgentState | "noop" | undefined => {
@@ -80,35 +67,18 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
         new Map(options.agents.map((seed): [string, AgentRecord] => {
           const state = seed.state ?? "running"
           const kind = seed.kind ?? "process"
-          return [seed.name, {
+          return [seed.name, makeRecord({
             name: seed.name,
             kind,
             state,
             pid: seed.pid !== undefined ? seed.pid : kind === "process" && isActive(state) ? pid++ : null,
             dependencies: seed.dependencies ?? [],
             restartPolicy: seed.restartPolicy ?? "never",
-            restarts: 0,
-            startedAt: isActive(state) ? startedAt : null,
-            lastHeartbeat: null
-          }]
+            startedAt: isActive(state) ? startedAt : null
+          })]
         }))
       )
       const shutdown = yield* Deferred.make<void>()
-
-      const toStatus = (record: AgentRecord, now: number): AgentStatus => ({
-        agentName: record.name,
-        kind: record.kind,
-        state: record.state,
-        pid: record.pid,
-        uptimeSeconds: record.startedAt === null ? null : (now - record.startedAt) / 1000,
-        startedAt: record.startedAt === null ? null : DateTime.makeUnsafe(record.startedAt),
-        lastHeartbeat: record.lastHeartbeat === null ? null : DateTime.makeUnsafe(record.lastHeartbeat),
-        restarts: record.restarts,
-        restartPolicy: record.restartPolicy,
-        dependencies: record.dependencies,
-        exitCode: null,
-        lastError: null
-      })
 
       const find = (name: string) =>
         Effect.flatMap(Ref.get(agents), (map) => {

@@ -22,4 +22,24 @@ export class InvalidTransition extends Schema.TaggedError<InvalidTransition>()("
   }
 }
 
-export type AgentControlError = AgentNotFound | InvalidTransition
+
+/** The orchestrator is shutting down and starts nothing more. */
+export class OrchestratorStopping extends Schema.TaggedError<OrchestratorStopping>()("OrchestratorStopping", {
+  action: Schema.String
+}) {
+  override get message(): string {
+    return `cannot ${this.action}: the orchestrator is shutting down`
+  }
+}
+
+/** An agent asked to start failed at once, e.g. because its command does not exist. */
+export class StartFailed extends Schema.TaggedError<StartFailed>()("StartFailed", {
+  agent: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `agent '${this.agent}' failed to start: ${this.reason}`
+  }
+}
+
+export type AgentControlError = AgentNotFound | InvalidTransition | OrchestratorStopping | StartFailed

@@ -32,6 +32,10 @@ export type RunMode = typeof RunMode.Type
 export const OrchestratorState = Schema.Literals(["starting", "running", "stopping", "stopped"])
 export type OrchestratorState = typeof OrchestratorState.Type
 
+/** Why a queued agent is not running yet. */
+export const WaitingFor = Schema.Literals(["dependencies", "worker", "backoff"])
+export type WaitingFor = typeof WaitingFor.Type
+
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Seconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const Instant = Schema.DateTimeUtcFromString
@@ -57,6 +61,7 @@ export const AgentStatus = Schema.Struct({
   lastHeartbeat: Schema.NullOr(Instant),
   restarts: Count,
   restartPolicy: RestartPolicy,
+  waitingFor: Schema.NullOr(WaitingFor),
   dependencies: Schema.Array(Schema.String),
   exitCode: Schema.NullOr(Schema.Int),
   lastError: Schema.NullOr(Schema.String)
@@ -66,6 +71,7 @@ export const AgentStatus = Schema.Struct({
   startedAt: "started_at",
   lastHeartbeat: "last_heartbeat",
   restartPolicy: "restart_policy",
+  waitingFor: "waiting_for",
   exitCode: "exit_code",
   lastError: "last_error"
 }))

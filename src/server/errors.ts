@@ -3,7 +3,7 @@
  * reason tag and a message on the wire.
  */
 import { Match, Schema } from "effect"
-import { AgentNotFound, InvalidTransition } from "../orchestrator/errors.ts"
+import type { AgentControlError } from "../orchestrator/errors.ts"
 import type { ErrorCode, ErrorReason } from "../protocol/Envelope.ts"
 
 /** Not one frame of UTF-8 JSON with a string `command`: the envelope itself is wrong. */
@@ -68,7 +68,7 @@ export class ShuttingDown extends Schema.TaggedError<ShuttingDown>()("ShuttingDo
 }
 
 /** What a command's execution may fail with. */
-export type CommandFailure = AgentNotFound | InvalidTransition | ExecutionFailed
+export type CommandFailure = AgentControlError | ExecutionFailed
 
 export type RequestError =
   | MalformedRequest
@@ -100,6 +100,8 @@ export const toErrorReply: (error: RequestError) => ErrorReply = Match.type<Requ
     NotAllowed: (e): ErrorReply => ({ code: 403, reason: "NotAllowed", error: e.message }),
     AgentNotFound: (e) => failedToExecute("AgentNotFound", e.message),
     InvalidTransition: (e) => failedToExecute("ExecutionFailed", e.message),
+    OrchestratorStopping: (e) => failedToExecute("ShuttingDown", e.message),
+    StartFailed: (e) => failedToExecute("ExecutionFailed", e.message),
     ExecutionFailed: (e) => failedToExecute("ExecutionFailed", e.message),
     ShuttingDown: (e): ErrorReply => ({ code: 500, reason: "ShuttingDown", error: e.message })
   })
@@ -111,5 +113,3 @@ export const defectReply = (defect: unknown): ErrorReply => ({
   reason: "InternalError",
   error: `Internal server error: ${defect instanceof Error ? defect.message : String(defect)}`
 })
-
-export { AgentNotFound, InvalidTransition }

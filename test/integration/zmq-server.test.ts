@@ -6,33 +6,10 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Zmq from "zeromq"
 import { EventStore } from "../../src/events/EventStore.ts"
-import { OrchestratorControl } from "../../src/orchestrator/OrchestratorControl.ts"
 import { layer as commandInterface } from "../../src/server/CommandInterface.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
+import { gatedControl } from "../support/fixtures.ts"
 import { ANY_PORT, ask, dealerClient, dependencies, receiveFrames, reqClient, send, startServer } from "../support/zmq.ts"
-
-const gatedStop = (gate: Deferred.Deferred<void>) =>
-  Layer.succeed(OrchestratorControl, {
-    control: (action, agent) =>
-      Effect.as(Deferred.await(gate), {
-        message: `Agent '${agent}' ${action} done`,
-        agent: {
-          agentName: agent,
-          kind: "process",
-          state: "stopped",
-          pid: null,
-          uptimeSeconds: null,
-          startedAt: null,
-          lastHeartbeat: null,
-          restarts: 0,
-          restartPolicy: "never",
-          dependencies: [],
-          exitCode: null,
-          lastError: null
-        }
-      } as const),
-    requestShutdown: Effect.void
-  })
 
 const untilInFlight = (context: Context.Context<CommandServer>, count: number) =>
   Context.get(context, CommandServer).inFlight.pipe(
@@ -93,7 +70,7 @@ describe("command server over real ZeroMQ sockets", () => {
     Effect.gen(function*() {
       const gate = yield* Deferred.make<void>()
       const scope = yield* Effect.scope
-      const { endpoint, context } = yield* startServer(scope, { control: gatedStop(gate) })
+      const { endpoint, context } = yield* startServer(scope, { control: gatedControl(gate) })
       const dealer = yield* dealerClient(endpoint)
       yield* send(dealer, ["", JSON.stringify({ command: "stop", args: ["db"], id: "slow" })])
       yield* untilInFlight(context, 1)
@@ -150,7 +127,7 @@ describe("command server over real ZeroMQ sockets", () => {
     Effect.gen(function*() {
       const gate = yield* Deferred.make<void>()
       const scope = yield* Scope.make()
-      const { endpoint, context } = yield* startServer(scope, { control: gatedStop(gate) })
+      const { endpoint, context } = yield* startServer(scope, { control: gatedControl(gate) })
       const client = yield* reqClient(endpoint)
       const slow = yield* Effect.forkChild(ask(client, { command: "stop", args: ["db"] }))
       yield* untilInFlight(context, 1)

@@ -57,6 +57,7 @@ describe("commands", () => {
         last_heartbeat: null,
         restarts: 0,
         restart_policy: "on-failure",
+        waiting_for: null,
         dependencies: ["db"],
         exit_code: null,
         last_error: null

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Layer } from "effect"
 import { OrchestratorQuery } from "../../src/orchestrator/OrchestratorQuery.ts"
+import { agentStatus } from "../support/fixtures.ts"
 import { harness, request, sendFrames } from "../support/harness.ts"
 
 const error = (code: number, reason: string, message: string, id?: string) => ({
@@ -101,21 +102,7 @@ describe("error responses", () => {
     }).pipe(Effect.provide(harness({
       query: Layer.succeed(OrchestratorQuery, {
         snapshot: Effect.die(new Error("query exploded")),
-        agent: (name) =>
-          Effect.succeed({
-            agentName: name,
-            kind: "process",
-            state: "running",
-            pid: 1,
-            uptimeSeconds: 1,
-            startedAt: DateTime.makeUnsafe(0),
-            lastHeartbeat: null,
-            restarts: 0,
-            restartPolicy: "never",
-            dependencies: [],
-            exitCode: null,
-            lastError: null
-          })
+        agent: (name) => Effect.succeed(agentStatus({ agentName: name, startedAt: DateTime.makeUnsafe(0) }))
       })
     }))))
 
@@ -126,21 +113,7 @@ describe("error responses", () => {
       query: Layer.succeed(OrchestratorQuery, {
         snapshot: Effect.die("unused"),
         // Negative restarts violate the result schema.
-        agent: (name) =>
-          Effect.succeed({
-            agentName: name,
-            kind: "process",
-            state: "running",
-            pid: 1,
-            uptimeSeconds: 1,
-            startedAt: null,
-            lastHeartbeat: null,
-            restarts: -1,
-            restartPolicy: "never",
-            dependencies: [],
-            exitCode: null,
-            lastError: null
-          })
+        agent: (name) => Effect.succeed(agentStatus({ agentName: name, restarts: -1 }))
       })
     }))))
 

@@ -2,34 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Ref, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { EventStore } from "../../src/events/EventStore.ts"
-import { OrchestratorControl } from "../../src/orchestrator/OrchestratorControl.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
 import { MemoryClient } from "../../src/server/MemorySocket.ts"
+import { gatedControl } from "../support/fixtures.ts"
 import { harness, request } from "../support/harness.ts"
-
-/** A control port whose agent actions wait for `gate`, and whose shutdown request is logged. */
-const gatedControl = (gate: Deferred.Deferred<void>, log?: Ref.Ref<ReadonlyArray<string>>) =>
-  Layer.succeed(OrchestratorControl, {
-    control: (action, agent) =>
-      Effect.as(Deferred.await(gate), {
-        message: `Agent '${agent}' ${action} done`,
-        agent: {
-          agentName: agent,
-          kind: "process",
-          state: "stopped",
-          pid: null,
-          uptimeSeconds: null,
-          startedAt: null,
-          lastHeartbeat: null,
-          restarts: 0,
-          restartPolicy: "never",
-          dependencies: [],
-          exitCode: null,
-          lastError: null
-        }
-      } as const),
-    requestShutdown: log === undefined ? Effect.void : Ref.update(log, (entries) => [...entries, "shutdown requested"])
-  })
 
 const untilInFlight = (server: CommandServer["Service"], count: number) =>
   server.inFlight.pipe(

@@ -1,0 +1,64 @@
+/**
+ * What an orchestrator keeps about each agent, and how that becomes the status the command interface reports.
+ * Records are immutable: every change makes a new one, so a snapshot can never see half an update.
+ */
+import { DateTime } from "effect"
+import type { AgentKind, AgentState, AgentStatus, RestartPolicy, WaitingFor } from "../protocol/Model.ts"
+
+export type { WaitingFor }
+
+export interface AgentRecord {
+  readonly name: string
+  readonly kind: AgentKind
+  readonly state: AgentState
+  readonly pid: number | null
+  readonly dependencies: ReadonlyArray<string>
+  readonly restartPolicy: RestartPolicy
+  /** Restarts so far, by policy or on request. */
+  readonly restarts: number
+  /** Epoch milliseconds. */
+  readonly startedAt: number | null
+  readonly lastHeartbeat: number | null
+  readonly exitCode: number | null
+  readonly lastError: string | null
+  readonly waitingFor: WaitingFor | null
+}
+
+export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependencies" | "restartPolicy"> & Partial<AgentRecord>): AgentRecord => ({
+  state: "registered",
+  pid: null,
+  restarts: 0,
+  startedAt: null,
+  lastHeartbeat: null,
+  exitCode: null,
+  lastError: null,
+  waitingFor: null,
+  ...fields
+})
+
+/** Running or paused: the agent's program is alive. */
+export const isActive = (state: AgentState): boolean => state === "running" || state === "paused"
+
+/** Completed, failed or stopped: nothing runs and nothing will unless asked. */
+export const isFinished = (state: AgentState): boolean =>
+  state === "completed" || state === "failed" || state === "stopped"
+
+const instant = (millis: number | null) => millis === null ? null : DateTime.makeUnsafe(millis)
+
+export const toStatus = (record: AgentRecord, now: number): AgentStatus => ({
+  agentName: record.name,
+  kind: record.kind,
+  state: record.state,
+  pid: record.pid,
+  uptimeSeconds: record.startedAt !== null && (isActive(record.state) || record.state === "starting" || record.state === "stopping")
+    ? Math.max(0, now - record.startedAt) / 1000
+    : null,
+  startedAt: instant(record.startedAt),
+  lastHeartbeat: instant(record.lastHeartbeat),
+  restarts: record.restarts,
+  restartPolicy: record.restartPolicy,
+  waitingFor: record.waitingFor,
+  dependencies: record.dependencies,
+  exitCode: record.exitCode,
+  lastError: record.lastError
+})

@@ -1,0 +1,88 @@
+/**
+ * The orchestrator's state: one record per agent in a SubscriptionRef over an immutable HashMap. A change is
+ * atomic and O(log n); a snapshot is one read; and a fiber can wait for a condition (a dependency becoming ready,
+ * every agent finishing) without polling. Every change records its events in the EventStore.
+ */
+import { Clock, Effect, HashMap, Option, Predicate, Semaphore, Stream, SubscriptionRef } from "effect"
+import { EventCategory, type EventStore } from "../events/EventStore.ts"
+import type { Severity } from "../protocol/Model.ts"
+import type { AgentRecord } from "./AgentRecord.ts"
+import { AgentNotFound } from "./errors.ts"
+
+export interface AgentEvent {
+  readonly eventName: string
+  readonly severity?: Severity
+  readonly data?: Readonly<Record<string, unknown>>
+}
+
+/** A change to one record: the fields that change, and the events that say so. */
+export interface Change {
+  readonly patch: Partial<AgentRecord>
+  readonly events?: ReadonlyArray<AgentEvent>
+}
+
+export type Records = HashMap.HashMap<string, AgentRecord>
+
+export interface AgentTable {
+  /** Every record, in definition order, read at once. */
+  readonly records: Effect.Effect<ReadonlyArray<AgentRecord>>
+  readonly get: (name: string) => Effect.Effect<AgentRecord, AgentNotFound>
+  /**
+   * Applies what `change` returns for the record as it is now (nothing, if it returns undefined), atomically,
+   * then records the change's events. Returns the record as it is afterwards.
+   */
+  readonly modify: (
+    name: string,
+    change: (record: AgentRecord, now: number) => Change | undefined
+  ) => Effect.Effect<AgentRecord, AgentNotFound>
+  /** Waits until `check` gives a value for the records as they are, now or after some change. */
+  readonly waitFor: <A>(check: (records: Records) => A | undefined) => Effect.Effect<A>
+}
+
+export const makeAgentTable = Effect.fnUntraced(function*(
+  initial: ReadonlyArray<AgentRecord>,
+  events: EventStore["Service"]
+) {
+  const names = initial.map((record) => record.name)
+  const ref = yield* SubscriptionRef.make<Records>(HashMap.fromIterable(initial.map((record) => [record.name, record])))
+  const lock = yield* Semaphore.make(1)
+
+  const get = (name: string) =>
+    Effect.flatMap(SubscriptionRef.get(ref), (records) =>
+      Option.match(HashMap.get(records, name), {
+        onNone: () => Effect.fail(new AgentNotFound({ agent: name })),
+        onSome: Effect.succeed
+      }))
+
+  const table: AgentTable = {
+    records: Effect.map(SubscriptionRef.get(ref), (records) =>
+      names.flatMap((name) => Option.toArray(HashMap.get(records, name)))),
+    get,
+    // One change at a time, uninterruptibly, with its events recorded before the new state is published: a fiber
+    // that reacts to a state (shutdown on completion, say) never writes its own events ahead of the cause's.
+    modify: (name, change) =>
+      lock.withPermit(Effect.uninterruptible(Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const records = yield* SubscriptionRef.get(ref)
+        const record = HashMap.get(records, name)
+        if (Option.isNone(record)) return yield* new AgentNotFound({ agent: name })
+        const applied = change(record.value, now)
+        if (applied === undefined) return record.value
+        const updated: AgentRecord = { ...record.value, ...applied.patch }
+        for (const event of applied.events ?? []) {
+          yield* events.record({ ...event, category: EventCategory.agent, agentName: name })
+        }
+        yield* SubscriptionRef.set(ref, HashMap.set(records, name, updated))
+        return updated
+      }))),
+    waitFor: <A>(check: (records: Records) => A | undefined) =>
+      SubscriptionRef.changes(ref).pipe(
+        Stream.map(check),
+        Stream.filter(Predicate.isNotUndefined),
+        Stream.runHead,
+        // The stream of changes never ends, so the head is always there.
+        Effect.flatMap((found) => Option.isSome(found) ? Effect.succeed(found.value) : Effect.never)
+      )
+  }
+  return table
+})

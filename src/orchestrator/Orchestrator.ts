@@ -1,0 +1,303 @@
+/**
+ * The orchestrator: runs agents with their dependencies, a worker pool and restart policies, records every
+ * transition, and implements the ports the command interface talks to.
+ *
+ * Its layer provides `Orchestrator`, `OrchestratorQuery` and `OrchestratorControl`. Closing the layer shuts the
+ * agents down; to keep a command interface answering while that happens, run `Orchestrator.run` inside the
+ * layers, as `orchestrate up` does: it shuts down before any layer closes.
+ */
+import {
+  Clock,
+  Context,
+  DateTime,
+  Deferred,
+  type Duration,
+  Effect,
+  Fiber,
+  FiberMap,
+  HashMap,
+  Layer,
+  Option,
+  Ref,
+  Semaphore
+} from "effect"
+import type { ChildProcessSpawner } from "effect/process"
+import { EventCategory, EventStore } from "../events/EventStore.ts"
+import type { AgentActionResult } from "../protocol/Commands.ts"
+import type { OrchestratorState, RunMode } from "../protocol/Model.ts"
+import type { AgentContext } from "./AgentContext.ts"
+import type { AgentDefinition } from "./AgentDefinition.ts"
+import { type AgentRecord, isFinished, makeRecord, toStatus, type WaitingFor } from "./AgentRecord.ts"
+import type { AgentRun } from "./AgentRun.ts"
+import { makeAgentTable } from "./AgentTable.ts"
+import { AgentNotFound, type AgentControlError, InvalidTransition, OrchestratorStopping, StartFailed } from "./errors.ts"
+import { dependentsOf, startOrder } from "./graph.ts"
+import { type AgentAction, OrchestratorControl } from "./OrchestratorControl.ts"
+import { checkAgentGraph, ConfigError } from "./OrchestratorConfig.ts"
+import { OrchestratorQuery } from "./OrchestratorQuery.ts"
+import { supervise, type SupervisorEnv } from "./Supervisor.ts"
+
+export interface OrchestratorOptions<R> {
+  readonly maxWorkers: number
+  readonly runMode: RunMode
+  readonly agentStopTimeout: Duration.Duration
+  readonly heartbeatInterval: Duration.Duration
+  readonly agents: ReadonlyArray<AgentDefinition<R>>
+}
+
+/** Why a run ended, and which agents ended failed. */
+export interface Completion {
+  readonly reason: "finished" | "shutdown"
+  readonly failed: ReadonlyArray<string>
+}
+
+export interface ShutdownReport {
+  /** Agents that did not stop within their grace period and were killed. */
+  readonly forcedKills: ReadonlyArray<string>
+  readonly durationMs: number
+}
+
+const waitingMessage: Record<WaitingFor, string> = {
+  dependencies: "waiting for its dependencies",
+  worker: "waiting for a worker slot",
+  backoff: "waiting to restart"
+}
+
+export class Orchestrator extends Context.Service<Orchestrator, {
+  readonly query: OrchestratorQuery["Service"]
+  readonly control: OrchestratorControl["Service"]
+  /** Completes when a shutdown is requested or, in `until-done` mode, when every agent has finished. */
+  readonly awaitCompletion: Effect.Effect<Completion>
+  /** Stops every agent, each after the agents that depend on it. Runs once; later calls wait for that run. */
+  readonly shutdown: Effect.Effect<ShutdownReport>
+}>()("effect-orchestrate/Orchestrator") {
+  static readonly make = Effect.fnUntraced(function*<R>(options: OrchestratorOptions<R>) {
+    const problems = checkAgentGraph(options.agents)
+    if (problems.length > 0) return yield* new ConfigError({ source: "agents", problems })
+
+    const events = yield* EventStore
+    const context = yield* Effect.context<Exclude<R, AgentContext> | ChildProcessSpawner.ChildProcessSpawner>()
+    const nodes = options.agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn }))
+    const order = startOrder(nodes)
+    const byName = new Map(options.agents.map((agent) => [agent.name, agent]))
+    const startedAt = yield* Clock.currentTimeMillis
+    const state = yield* Ref.make<OrchestratorState>("starting")
+    const shutdownRequested = yield* Deferred.make<void>()
+    const table = yield* makeAgentTable(
+      options.agents.map((agent) =>
+        makeRecord({
+          name: agent.name,
+          kind: agent._tag === "ProcessAgent" ? "process" : "effect",
+          dependencies: agent.dependsOn,
+          restartPolicy: agent.restart
+        })
+      ),
+      events
+    )
+    const supervisors = yield* FiberMap.make<string>()
+    const env: SupervisorEnv = {
+      table,
+      events,
+      slots: yield* Semaphore.make(options.maxWorkers),
+      runs: yield* Ref.make(HashMap.empty<string, AgentRun>()),
+      forced: yield* Ref.make<ReadonlyArray<string>>([]),
+      heartbeatInterval: options.heartbeatInterval,
+      agentStopTimeout: options.agentStopTimeout
+    }
+
+    const recordOrchestrator = (eventName: string, data: Record<string, unknown>) =>
+      events.record({ eventName, category: EventCategory.orchestrator, data })
+
+    /** Queues an agent and hands it to a new supervisor fiber. */
+    const launch = (agent: AgentDefinition<R>, change: (record: AgentRecord) => Partial<AgentRecord>, extra: ReadonlyArray<{ readonly eventName: string; readonly data?: Record<string, unknown> }> = []) =>
+      Effect.gen(function*() {
+        yield* Effect.orDie(table.modify(agent.name, (record) => ({
+          patch: { ...change(record), state: "queued", waitingFor: null, pid: null },
+          events: [...extra, { eventName: "AGENT_QUEUED" }]
+        })))
+        yield* FiberMap.run(supervisors, agent.name, Effect.provideContext(supervise(agent, env), context))
+      })
+
+    const now = Clock.currentTimeMillis
+    const statusOf = (record: AgentRecord) => Effect.map(now, (millis) => toStatus(record, millis))
+
+    const result = (message: string, record: AgentRecord): Effect.Effect<AgentActionResult> =>
+      Effect.map(statusOf(record), (agent) => ({ message, agent }))
+
+    /** After a (re)start: wait until the supervisor has started the agent, or has had to make it wait. */
+    const settled = (name: string) =>
+      table.waitFor((records) => {
+        const record = Option.getOrUndefined(HashMap.get(records, name))
+        return record !== undefined && (record.state !== "queued" || record.waitingFor !== null) ? record : undefined
+      })
+
+    const describeStart = (name: string, verb: string, record: AgentRecord) =>
+      record.state === "failed"
+        ? Effect.fail(new StartFailed({ agent: name, reason: record.lastError ?? "unknown reason" }))
+        : result(
+          record.state === "queued" && record.waitingFor !== null
+            ? `Agent '${name}' queued: ${waitingMessage[record.waitingFor]}`
+            : `Agent '${name}' ${verb}`,
+          record
+        )
+
+    const stopSupervisor = (name: string) =>
+      Effect.flatMap(FiberMap.get(supervisors, name), (fiber) =>
+        Option.isSome(fiber) ? Effect.as(Fiber.interrupt(fiber.value), true) : Effect.succeed(false))
+
+    const ensureRunning = (action: string) =>
+      Effect.flatMap(Ref.get(state), (current) =>
+        current === "stopping" || current === "stopped" ? Effect.fail(new OrchestratorStopping({ action })) : Effect.void)
+
+    const signalRun = (name: string, from: "running" | "paused", to: "paused" | "running", action: "pause" | "resume") =>
+      Effect.gen(function*() {
+        const record = yield* table.get(name)
+        if (record.state === to) return yield* result(`Agent '${name}' is already ${to}`, record)
+        const run = Option.getOrUndefined(HashMap.get(yield* Ref.get(env.runs), name))
+        if (record.state !== from || run === undefined) {
+          return yield* new InvalidTransition({ agent: name, action, state: record.state })
+        }
+        yield* action === "pause" ? run.pause : run.resume
+        const after = yield* table.modify(name, (current) =>
+          current.state === from
+            ? { patch: { state: to }, events: [{ eventName: action === "pause" ? "AGENT_PAUSED" : "AGENT_RESUMED" }] }
+            : undefined)
+        return yield* result(`Agent '${name}' ${action === "pause" ? "paused" : "resumed"}`, after)
+      })
+
+    const control = OrchestratorControl.of({
+      control: Effect.fnUntraced(function*(action: AgentAction, name: string): Effect.fn.Return<AgentActionResult, AgentControlError> {
+        const agent = byName.get(name)
+        if (agent === undefined) return yield* new AgentNotFound({ agent: name })
+        switch (action) {
+          case "start": {
+            if (yield* FiberMap.has(supervisors, name)) {
+              const record = yield* table.get(name)
+              return yield* result(`Agent '${name}' is already ${record.state}`, record)
+            }
+            yield* ensureRunning(`start agent '${name}'`)
+            yield* launch(agent, () => ({}))
+            return yield* describeStart(name, "started", yield* settled(name))
+          }
+          case "stop": {
+            const stopped = yield* stopSupervisor(name)
+            const record = yield* table.get(name)
+            return yield* result(stopped ? `Agent '${name}' stopped` : `Agent '${name}' is already ${record.state}`, record)
+          }
+          case "restart": {
+            yield* ensureRunning(`restart agent '${name}'`)
+            yield* stopSupervisor(name)
+            yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [
+              { eventName: "AGENT_RESTARTED", data: { reason: "requested" } }
+            ])
+            return yield* describeStart(name, "restarted", yield* settled(name))
+          }
+          case "pause":
+            return yield* signalRun(name, "running", "paused", "pause")
+          case "resume":
+            return yield* signalRun(name, "paused", "running", "resume")
+        }
+      }),
+      requestShutdown: Effect.gen(function*() {
+        if (yield* Deferred.succeed(shutdownRequested, undefined)) {
+          yield* recordOrchestrator("ORCHESTRATOR_SHUTDOWN_REQUESTED", {})
+        }
+      })
+    })
+
+    const query = OrchestratorQuery.of({
+      snapshot: Effect.gen(function*() {
+        const millis = yield* now
+        const records = yield* table.records
+        return {
+          state: yield* Ref.get(state),
+          runMode: options.runMode,
+          startedAt: DateTime.makeUnsafe(startedAt),
+          uptimeSeconds: (millis - startedAt) / 1000,
+          maxWorkers: options.maxWorkers,
+          agents: records.map((record) => toStatus(record, millis))
+        }
+      }),
+      agent: (name) => Effect.flatMap(table.get(name), statusOf)
+    })
+
+    const failedAgents = Effect.map(table.records, (records) =>
+      records.filter((record) => record.state === "failed").map((record) => record.name))
+
+    const allFinished = table.waitFor((records) =>
+      HashMap.every(records, (record) => isFinished(record.state)) ? true : undefined)
+
+    const awaitCompletion: Effect.Effect<Completion> = Effect.raceFirst(
+      Effect.as(Deferred.await(shutdownRequested), "shutdown" as const),
+      options.runMode === "until-done" ? Effect.as(allFinished, "finished" as const) : Effect.never
+    ).pipe(Effect.flatMap((reason) => Effect.map(failedAgents, (failed) => ({ reason, failed }))))
+
+    const dependents = dependentsOf(nodes)
+    const shutdown = yield* Effect.cached(Effect.gen(function*() {
+      const began = yield* now
+      yield* Ref.set(state, "stopping")
+      yield* recordOrchestrator("ORCHESTRATOR_STOPPING", {})
+      yield* Ref.set(env.forced, [])
+      const stopped = new Map(options.agents.map((agent) => [agent.name, Deferred.makeUnsafe<void>()]))
+      const done = (name: string) => stopped.get(name) ?? Deferred.makeUnsafe<void>()
+      yield* Effect.forEach(options.agents, (agent) =>
+        Effect.gen(function*() {
+          for (const dependent of dependents.get(agent.name) ?? []) yield* Deferred.await(done(dependent))
+          yield* stopSupervisor(agent.name)
+          yield* Deferred.succeed(done(agent.name), undefined)
+        }), { concurrency: "unbounded", discard: true })
+      const report: ShutdownReport = { forcedKills: yield* Ref.get(env.forced), durationMs: (yield* now) - began }
+      yield* recordOrchestrator("ORCHESTRATOR_SHUTDOWN", {
+        forced_kills: report.forcedKills,
+        duration_ms: report.durationMs
+      })
+      yield* Ref.set(state, "stopped")
+      return report
+    }))
+    // Closing the layer without a shutdown still stops everything in order (registered after the FiberMap, so it
+    // runs before the FiberMap interrupts whatever is left).
+    yield* Effect.addFinalizer(() => shutdown)
+
+    yield* recordOrchestrator("ORCHESTRATOR_STARTED", {
+      agents: options.agents.length,
+      max_workers: options.maxWorkers,
+      run_mode: options.runMode
+    })
+    for (const agent of options.agents) {
+      yield* events.record({ eventName: "AGENT_REGISTERED", category: EventCategory.agent, agentName: agent.name })
+    }
+    if (order._tag === "Success") {
+      for (const name of order.success) {
+        const agent = byName.get(name)
+        if (agent !== undefined) yield* launch(agent, () => ({}))
+      }
+    }
+    yield* Ref.set(state, "running")
+
+    return Orchestrator.of({ query, control, awaitCompletion, shutdown })
+  })
+
+  static readonly layer = <R>(
+    options: OrchestratorOptions<R>
+  ): Layer.Layer<
+    Orchestrator | OrchestratorQuery | OrchestratorControl,
+    ConfigError,
+    // The orchestrator provides AgentContext itself; an agent's other requirements come from the layer's.
+    EventStore | ChildProcessSpawner.ChildProcessSpawner | Exclude<R, AgentContext>
+  > =>
+    Layer.effectContext(Effect.map(Orchestrator.make(options), (orchestrator) =>
+      Context.make(Orchestrator, orchestrator).pipe(
+        Context.add(OrchestratorQuery, orchestrator.query),
+        Context.add(OrchestratorControl, orchestrator.control)
+      )))
+
+  /**
+   * Runs until completion, then shuts down; an interruption (Ctrl-C) shuts down too. Inside the application's
+   * layers, so the command interface keeps answering while agents stop.
+   */
+  static readonly run: Effect.Effect<Completion & ShutdownReport, never, Orchestrator> = Effect.gen(function*() {
+    const orchestrator = yield* Orchestrator
+    const completion = yield* orchestrator.awaitCompletion.pipe(Effect.onInterrupt(() => orchestrator.shutdown))
+    return { ...completion, ...(yield* orchestrator.shutdown) }
+  })
+}

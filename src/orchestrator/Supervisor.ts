@@ -1,0 +1,209 @@
+/**
+ * One agent's life, as a fiber: wait for its dependencies, take a worker slot, run it, then restart it or not as
+ * its policy says. Interrupting the fiber stops the agent: a run in progress is asked to stop and forced after the
+ * grace period, and the agent ends `stopped`.
+ */
+import { Clock, Duration, Effect, HashMap, Option, Ref, type Scope, type Semaphore } from "effect"
+import type { ChildProcessSpawner } from "effect/process"
+import { EventCategory, type EventStore } from "../events/EventStore.ts"
+import type { AgentContext } from "./AgentContext.ts"
+import type { AgentDefinition } from "./AgentDefinition.ts"
+import { type AgentRecord, isFinished } from "./AgentRecord.ts"
+import { type AgentRun, describeOutcome, isSuccess, type RunHooks, type RunOutcome } from "./AgentRun.ts"
+import type { AgentTable, Change, Records } from "./AgentTable.ts"
+import { launchEffect } from "./EffectRun.ts"
+import { launchProcess } from "./ProcessRun.ts"
+import { backoffDelay, wantsRestart } from "./restart.ts"
+
+export interface SupervisorEnv {
+  readonly table: AgentTable
+  readonly events: EventStore["Service"]
+  readonly slots: Semaphore.Semaphore
+  /** The run in progress of each agent that has one, for pause and resume. */
+  readonly runs: Ref.Ref<HashMap.HashMap<string, AgentRun>>
+  /** Agents whose stop had to be forced, in order. */
+  readonly forced: Ref.Ref<ReadonlyArray<string>>
+  readonly heartbeatInterval: Duration.Duration
+  readonly agentStopTimeout: Duration.Duration
+}
+
+const graceOf = (agent: AgentDefinition<unknown>, env: SupervisorEnv) => agent.stopTimeout ?? env.agentStopTimeout
+
+/** Updates a record the supervisor knows exists. */
+const update = (env: SupervisorEnv, name: string, change: (record: AgentRecord, now: number) => Change | undefined) =>
+  Effect.orDie(Effect.asVoid(env.table.modify(name, change)))
+
+const hooksFor = (env: SupervisorEnv, name: string): RunHooks => ({
+  started: (pid) =>
+    update(env, name, (_, now) => ({
+      patch: { state: "starting", pid, startedAt: now, waitingFor: null, exitCode: null },
+      events: [{ eventName: "AGENT_STARTED", data: { pid } }]
+    })),
+  ready: update(env, name, (record) =>
+    record.state === "starting" ? { patch: { state: "running" }, events: [{ eventName: "AGENT_READY" }] } : undefined),
+  heartbeat: update(env, name, (_, now) => ({
+    patch: { lastHeartbeat: now },
+    events: [{ eventName: "AGENT_HEARTBEAT", severity: "debug" }]
+  })),
+  output: (stream, line) =>
+    env.events.record({
+      eventName: "AGENT_OUTPUT",
+      category: EventCategory.agent,
+      agentName: name,
+      severity: "debug",
+      data: { stream, line }
+    }).pipe(Effect.andThen(Effect.logDebug(line).pipe(Effect.annotateLogs({ agent: name, stream }))))
+})
+
+const launch = <R>(
+  agent: AgentDefinition<R>,
+  hooks: RunHooks,
+  env: SupervisorEnv
+): Effect.Effect<
+  AgentRun,
+  { readonly message: string },
+  Exclude<R, AgentContext> | ChildProcessSpawner.ChildProcessSpawner | Scope.Scope
+> =>
+  agent._tag === "ProcessAgent"
+    ? launchProcess(agent, hooks, { heartbeatInterval: env.heartbeatInterval, grace: graceOf(agent, env) })
+    : launchEffect(agent, hooks, { grace: graceOf(agent, env) })
+
+/** Why an agent can never start: a dependency that failed or was stopped. Undefined while it may still start. */
+const blockedBy = (dependencies: ReadonlyArray<string>, records: Records): { readonly blocked?: string } | undefined => {
+  let waiting = false
+  for (const name of dependencies) {
+    const state = Option.getOrUndefined(HashMap.get(records, name))?.state
+    if (state === "running" || state === "paused" || state === "completed") continue
+    if (state === "failed" || state === "stopped") return { blocked: `dependency '${name}' ${state}` }
+    waiting = true
+  }
+  return waiting ? undefined : {}
+}
+
+const awaitDependencies = (agent: AgentDefinition<unknown>, env: SupervisorEnv) =>
+  Effect.gen(function*() {
+    if (agent.dependsOn.length === 0) return {}
+    const check = (records: Records) => blockedBy(agent.dependsOn, records)
+    const now = yield* env.table.waitFor((records) => ({ verdict: check(records) }))
+    if (now.verdict !== undefined) return now.verdict
+    yield* update(env, agent.name, () => ({ patch: { waitingFor: "dependencies" } }))
+    return yield* env.table.waitFor(check)
+  })
+
+/** Holds a worker slot until the scope closes, saying so while it has to wait for one. */
+const takeSlot = (agent: AgentDefinition<unknown>, env: SupervisorEnv) =>
+  Effect.gen(function*() {
+    const free = yield* Effect.uninterruptible(
+      Effect.tap(env.slots.takeIfAvailable(1), (taken) => taken ? Effect.addFinalizer(() => env.slots.release(1)) : Effect.void)
+    )
+    if (free) return
+    yield* update(env, agent.name, () => ({ patch: { waitingFor: "worker" } }))
+    yield* env.slots.takeScoped(1)
+  })
+
+/** Asks a run to stop, forcing it after the grace period, and records the stop. */
+const stopRun = (agent: AgentDefinition<unknown>, run: AgentRun, env: SupervisorEnv) =>
+  Effect.gen(function*() {
+    const grace = graceOf(agent, env)
+    yield* update(env, agent.name, () => ({ patch: { state: "stopping" } }))
+    const { forced } = yield* run.stop(grace)
+    if (forced) yield* Ref.update(env.forced, (names) => [...names, agent.name])
+    yield* update(env, agent.name, () => ({
+      patch: { state: "stopped", pid: null, waitingFor: null },
+      events: [{
+        eventName: "AGENT_STOPPED",
+        severity: forced ? "warning" : "info",
+        data: { forced, grace_ms: Duration.toMillis(grace) }
+      }]
+    }))
+  })
+
+interface RunResult {
+  readonly outcome: RunOutcome
+  /** How long the program ran, in milliseconds. */
+  readonly ranFor: number
+}
+
+const runOnce = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
+  Effect.gen(function*() {
+    yield* takeSlot(agent, env)
+    const startedAt = yield* Clock.currentTimeMillis
+    const launched = yield* Effect.result(launch(agent, hooksFor(env, agent.name), env))
+    if (launched._tag === "Failure") {
+      return { outcome: { _tag: "Crashed", error: launched.failure.message }, ranFor: 0 } satisfies RunResult
+    }
+    const run = launched.success
+    yield* Effect.acquireRelease(
+      Ref.update(env.runs, HashMap.set(agent.name, run)),
+      () => Ref.update(env.runs, HashMap.remove(agent.name))
+    )
+    const outcome = yield* run.outcome.pipe(Effect.onInterrupt(() => stopRun(agent, run, env)))
+    return { outcome, ranFor: (yield* Clock.currentTimeMillis) - startedAt } satisfies RunResult
+  }).pipe(Effect.scoped)
+
+const exitCodeOf = (outcome: RunOutcome): number | null => outcome._tag === "Exited" ? outcome.code : null
+
+/** Supervises a queued agent until it ends for good. */
+export const supervise = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
+  Effect.gen(function*() {
+    const name = agent.name
+    // Restarts in a row without a run that lasted `backoff.resetAfter`: the crash loop that maxRestarts bounds.
+    let consecutive = 0
+    for (;;) {
+      const dependencies = yield* awaitDependencies(agent, env)
+      if (dependencies.blocked !== undefined) {
+        const reason = dependencies.blocked
+        yield* update(env, name, () => ({
+          patch: { state: "failed", waitingFor: null, lastError: reason },
+          events: [{ eventName: "AGENT_FAILED", severity: "error", data: { reason } }]
+        }))
+        return
+      }
+      const { outcome, ranFor } = yield* runOnce(agent, env)
+      const succeeded = isSuccess(outcome)
+      if (ranFor >= Duration.toMillis(agent.backoff.resetAfter)) consecutive = 0
+      const policyWantsRestart = wantsRestart(agent.restart, succeeded)
+      const ended = succeeded
+        ? { eventName: "AGENT_COMPLETED", data: { exit_code: 0, ran_ms: ranFor } }
+        : {
+          eventName: "AGENT_FAILED",
+          severity: "error" as const,
+          data: { reason: describeOutcome(outcome), exit_code: exitCodeOf(outcome), ran_ms: ranFor }
+        }
+      const result = {
+        pid: null,
+        exitCode: exitCodeOf(outcome),
+        lastError: succeeded ? null : describeOutcome(outcome)
+      }
+      if (!policyWantsRestart || consecutive >= agent.maxRestarts) {
+        const gaveUp = policyWantsRestart ? ` (gave up after ${consecutive} restarts in a row)` : ""
+        yield* update(env, name, () => ({
+          patch: { ...result, state: succeeded ? "completed" : "failed", waitingFor: null, lastError: result.lastError === null ? null : result.lastError + gaveUp },
+          events: [ended]
+        }))
+        return
+      }
+      consecutive++
+      const delay = backoffDelay(agent.backoff, consecutive)
+      // Ended and queued again in one change, so nothing ever sees the agent finished while a restart is due.
+      yield* update(env, name, (record) => ({
+        patch: { ...result, state: "queued", waitingFor: "backoff", restarts: record.restarts + 1 },
+        events: [ended, {
+          eventName: "AGENT_RESTARTED",
+          data: { attempt: consecutive, delay_ms: Duration.toMillis(delay), reason: "policy" }
+        }]
+      }))
+      yield* Effect.sleep(delay)
+      yield* update(env, name, () => ({ patch: { waitingFor: null }, events: [{ eventName: "AGENT_QUEUED" }] }))
+    }
+  }).pipe(
+    // Interrupted between runs (queued, backing off, waiting for a slot): nothing runs, so it is simply stopped.
+    // An agent that has already ended for good keeps its final state.
+    Effect.onInterrupt(() =>
+      update(env, agent.name, (record) =>
+        isFinished(record.state) ? undefined : {
+          patch: { state: "stopped", pid: null, waitingFor: null },
+          events: [{ eventName: "AGENT_STOPPED", data: { forced: false } }]
+        })
+    )
+  )
