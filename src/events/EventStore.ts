@@ -1,7 +1,8 @@
 /**
  * The EventStore: the orchestrator's bounded event history and the command interface's audit trail.
  */
-import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
+import { Clock, Context, DateTime, Effect, Layer, type LogLevel, Schema } from "effect"
+import { formatData } from "./describe.ts"
 import type { HistoryEvent, Severity } from "../protocol/Model.ts"
 import { type EventRecord, type LogInfo, type LogQuery, makeEventLog } from "./EventLog.ts"
 import { defaultPayloadLimits, truncatePayload } from "./truncate.ts"
@@ -66,6 +67,21 @@ const toHistoryEvent = (record: EventRecord): HistoryEvent => ({
   data: record.data
 })
 
+const logLevels: Record<Severity, LogLevel.Severity> = { debug: "Debug", info: "Info", warning: "Warn", error: "Error" }
+
+/**
+ * Also logs every agent and orchestrator event, at the level its severity says. Command events are left out:
+ * the command interface logs each request itself.
+ */
+const logging = (store: EventStore["Service"]): EventStore["Service"] => ({
+  ...store,
+  record: (event) =>
+    Effect.tap(store.record(event), () =>
+      event.category === EventCategory.command ? Effect.void : Effect.logWithLevel(logLevels[event.severity ?? "info"])(
+        `${event.eventName}${event.data === undefined || Object.keys(event.data).length === 0 ? "" : ` ${formatData(event.data)}`}`
+      ).pipe(Effect.annotateLogs(event.agentName === undefined || event.agentName === null ? {} : { agent: event.agentName })))
+})
+
 export class EventStore extends Context.Service<EventStore, {
   /** Records an event and returns its seq. Data values are bounded first. */
   readonly record: (event: NewEvent) => Effect.Effect<number>
@@ -95,6 +111,9 @@ export class EventStore extends Context.Service<EventStore, {
     })
   })
 
-  static readonly layer = (config: EventStoreConfig = defaultEventStoreConfig): Layer.Layer<EventStore> =>
-    Layer.effect(EventStore, EventStore.make(config))
+  static readonly layer = (
+    config: EventStoreConfig = defaultEventStoreConfig,
+    options: { readonly log?: boolean } = {}
+  ): Layer.Layer<EventStore> =>
+    Layer.effect(EventStore, Effect.map(EventStore.make(config), (store) => options.log === true ? logging(store) : store))
 }

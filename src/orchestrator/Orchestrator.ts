@@ -71,7 +71,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
   /** Stops every agent, each after the agents that depend on it. Runs once; later calls wait for that run. */
   readonly shutdown: Effect.Effect<ShutdownReport>
 }>()("effect-orchestrate/Orchestrator") {
-  static readonly make = Effect.fnUntraced(function*<R>(options: OrchestratorOptions<R>) {
+  static readonly make = Effect.fnUntraced(function*<R = never>(options: OrchestratorOptions<R>) {
     const problems = checkAgentGraph(options.agents)
     if (problems.length > 0) return yield* new ConfigError({ source: "agents", problems })
 
@@ -198,11 +198,12 @@ export class Orchestrator extends Context.Service<Orchestrator, {
             return yield* signalRun(name, "paused", "running", "resume")
         }
       }),
-      requestShutdown: Effect.gen(function*() {
-        if (yield* Deferred.succeed(shutdownRequested, undefined)) {
-          yield* recordOrchestrator("ORCHESTRATOR_SHUTDOWN_REQUESTED", {})
-        }
-      })
+      // Recorded before the request is signalled, so the history shows the request ahead of the shutdown it starts.
+      requestShutdown: Effect.uninterruptible(Effect.gen(function*() {
+        if (yield* Deferred.isDone(shutdownRequested)) return
+        yield* recordOrchestrator("ORCHESTRATOR_SHUTDOWN_REQUESTED", {})
+        yield* Deferred.succeed(shutdownRequested, undefined)
+      }))
     })
 
     const query = OrchestratorQuery.of({
@@ -277,7 +278,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     return Orchestrator.of({ query, control, awaitCompletion, shutdown })
   })
 
-  static readonly layer = <R>(
+  static readonly layer = <R = never>(
     options: OrchestratorOptions<R>
   ): Layer.Layer<
     Orchestrator | OrchestratorQuery | OrchestratorControl,

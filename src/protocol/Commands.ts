@@ -4,7 +4,7 @@
  * these; the client and CLI build requests and read results with the same ones.
  */
 import { Schema } from "effect"
-import { AgentStatus, AgentSummary, HistoryEvent, OrchestratorStatus } from "./Model.ts"
+import { AgentState, AgentStatus, AgentSummary, HistoryEvent, OrchestratorStatus } from "./Model.ts"
 
 export interface CommandSpec<
   Name extends string,
@@ -90,7 +90,7 @@ export type Stats = typeof Stats.Type
 
 export const DependencyNode = Schema.Struct({
   name: Schema.String,
-  state: Schema.String,
+  state: AgentState,
   dependencies: Schema.Array(Schema.String),
   dependents: Schema.Array(Schema.String)
 })

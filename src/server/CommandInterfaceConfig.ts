@@ -7,8 +7,13 @@ import { Context, Duration, Effect, Layer, LogLevel, Schema } from "effect"
 import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
 import { AllowedCommands } from "./Whitelist.ts"
 
-/** A duration given as milliseconds (`2000`) or as text (`"2 seconds"`). */
-export const DurationSetting = Schema.Union([Schema.DurationFromMillis, Schema.DurationFromString])
+/** A finite, non-negative duration given as milliseconds (`2000`) or as text (`"2 seconds"`, `"500 millis"`). */
+export const DurationSetting = Schema.Union([Schema.DurationFromMillis, Schema.DurationFromString]).check(
+  Schema.makeFilter((duration: Duration.Duration) =>
+    (Duration.isFinite(duration) && Duration.toMillis(duration) >= 0) ||
+    `expected a finite, non-negative duration, got ${Duration.format(duration)}`
+  )
+)
 
 const withDefault = <S extends Schema.Codec<unknown, unknown>>(schema: S, value: S["Encoded"]) =>
   schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))

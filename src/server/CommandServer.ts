@@ -65,7 +65,8 @@ export class CommandServer extends Context.Service<CommandServer, {
           }))
         )
 
-        yield* annotate(Effect.logInfo(`command interface listening on ${socket.endpoint}`))
+        const allowed = typeof config.allowedCommands === "string" ? config.allowedCommands : config.allowedCommands.join(", ")
+        yield* annotate(Effect.logInfo(`command interface listening on ${socket.endpoint} (allowed: ${allowed})`))
         return CommandServer.of({ endpoint: socket.endpoint, inFlight: FiberSet.size(inFlight) })
       })
     )

@@ -227,7 +227,8 @@ export class RequestHandler extends Context.Service<RequestHandler, {
                 yield* Effect.exit(restore(refusal === undefined ? execute(read.success.request) : Effect.fail(refusal))),
                 envelope.id
               )
-            const durationMs = Number((yield* Clock.currentTimeNanos) - startedAt) / 1e6
+            // Microseconds are as precise as a duration here can usefully be.
+            const durationMs = Math.round(Number((yield* Clock.currentTimeNanos) - startedAt) / 1e3) / 1e3
             yield* record(envelope, answer, durationMs, Result.isFailure(read) ? read.failure.received : undefined)
             yield* incoming.reply(answer.body).pipe(
               Effect.catch((error) => Effect.logWarning("could not send a reply", error.message))

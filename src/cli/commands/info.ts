@@ -1,0 +1,33 @@
+import { Command } from "effect/cli"
+import { colorState, style, table } from "../output.ts"
+import { respond } from "../root.ts"
+
+const list = (names: ReadonlyArray<string>) => names.length === 0 ? "-" : names.join(", ")
+
+export const dependencies = Command.make("dependencies", {}, () =>
+  respond("dependencies", [], ({ agents, startOrder }) =>
+    [
+      `${style.dim("start order")}  ${startOrder.length === 0 ? "-" : startOrder.join(" -> ")}`,
+      "",
+      table(
+        ["NAME", "STATE", "DEPENDS ON", "NEEDED BY"],
+        agents.map((agent) => [agent.name, colorState(agent.state), list(agent.dependencies), list(agent.dependents)])
+      )
+    ].join("\n"))).pipe(
+    Command.withDescription("Show the agents' dependency graph and the order they start in"),
+    Command.withExamples([{ command: "orchestrate dependencies", description: "Who needs whom" }])
+  )
+
+export const commands = Command.make("commands", {}, () =>
+  respond("commands", [], ({ known }) =>
+    table(
+      ["COMMAND", "ALLOWED", "DESCRIPTION"],
+      known.map((command) => [
+        command.usage,
+        command.allowed ? style.green("yes") : style.dim("no"),
+        command.summary
+      ])
+    ))).pipe(
+    Command.withDescription("List the commands the orchestrator's interface knows, and which it allows"),
+    Command.withExamples([{ command: "orchestrate commands", description: "What may I run here?" }])
+  )

@@ -1,0 +1,24 @@
+import { Command } from "effect/cli"
+import { colorState, formatDuration, table } from "../output.ts"
+import { respond } from "../root.ts"
+
+export const ps = Command.make("ps", {}, () =>
+  respond("ps", [], ({ agents }) =>
+    agents.length === 0
+      ? "no agents"
+      : table(
+        ["NAME", "STATE", "PID", "UPTIME", "RESTARTS"],
+        agents.map((agent) => [
+          agent.name,
+          colorState(agent.state),
+          agent.pid === null ? "-" : String(agent.pid),
+          formatDuration(agent.uptimeSeconds),
+          String(agent.restarts)
+        ])
+      ))).pipe(
+    Command.withDescription("List the agents with their state, pid, uptime and restarts"),
+    Command.withExamples([
+      { command: "orchestrate ps", description: "A table of every agent" },
+      { command: "orchestrate ps --json | jq '.data.agents | length'", description: "Count the agents" }
+    ])
+  )

@@ -1,0 +1,37 @@
+/**
+ * `orchestrate up [config]`: runs an orchestrator from a JSON config file, with its command interface.
+ */
+import { Effect, Schema } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { root } from "../root.ts"
+
+export const up = Command.make("up", {
+  config: Argument.String("config").pipe(
+    Argument.withDescription("A JSON config file (default: the demo, examples/demo.json)"),
+    Argument.optional
+  ),
+  allow: Flag.String("allow").pipe(
+    Flag.optional,
+    Flag.withDescription("Commands the interface allows: basic, monitoring, all, or a comma-separated list")
+  ),
+  maxWorkers: Flag.Int("max-workers").pipe(
+    Flag.withSchema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+    Flag.optional,
+    Flag.withDescription("Most agents running at once")
+  )
+}, ({ config, allow, maxWorkers }) =>
+  Effect.gen(function*() {
+    const flags = yield* root
+    const { runUp } = yield* Effect.promise(() => import("./runUp.ts"))
+    return yield* runUp({ config, address: flags.address, allow, maxWorkers })
+  })).pipe(
+  Command.withDescription(
+    "Run an orchestrator from a JSON config file, with its command interface. Ctrl-C or SIGTERM shut it down " +
+      "gracefully (exit 0); a second Ctrl-C kills every agent at once. A config error exits 2."
+  ),
+  Command.withExamples([
+    { command: "orchestrate up", description: "Run the demo, its command interface on tcp://127.0.0.1:5570" },
+    { command: "orchestrate up services.json --allow monitoring", description: "Run your agents; allow only read commands" },
+    { command: "orchestrate up jobs.json --max-workers 2 --log-level debug", description: "Two at a time, logging every request" }
+  ])
+)

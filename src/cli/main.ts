@@ -1,0 +1,37 @@
+/**
+ * The `orchestrate` command-line tool.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { Console, Effect, Layer, Logger } from "effect"
+import { CliOutput, Command } from "effect/cli"
+import packageJson from "../../package.json" with { type: "json" }
+import { commands, dependencies } from "./commands/info.ts"
+import { history } from "./commands/history.ts"
+import { pause, restart, resume, shutdown, start, stop } from "./commands/control.ts"
+import { ps } from "./commands/ps.ts"
+import { stats } from "./commands/stats.ts"
+import { status } from "./commands/status.ts"
+import { up } from "./commands/up.ts"
+import { root } from "./root.ts"
+import { runMain } from "./runMain.ts"
+
+/** A usage error is one line on stderr and a pointer to the help, not the whole help text. */
+const presenter = CliOutput.layerPresenter({
+  present: (event) =>
+    event._tag === "InvalidInvocation"
+      ? Effect.gen(function*() {
+        for (const error of event.errors) yield* Console.error(`error: ${error.message}`)
+        yield* Console.error(`Run '${event.commandPath.join(" ")} --help' for usage.`)
+      })
+      : CliOutput.defaultPresenter.present(event)
+})
+
+const cli = root.pipe(
+  Command.withSubcommands([up, ps, status, stats, history, dependencies, commands, start, stop, restart, pause, resume, shutdown]),
+  Command.run({ version: packageJson.version })
+)
+
+cli.pipe(
+  Effect.provide(Layer.mergeAll(NodeServices.layer, presenter, Layer.succeed(Logger.LogToStderr, true))),
+  runMain
+)

@@ -1,0 +1,174 @@
+/**
+ * A typed client for the command interface, sharing the protocol's Schemas with the server.
+ *
+ * Every attempt uses a fresh REQ socket that is closed with linger 0 afterwards (the "Lazy Pirate" pattern): a
+ * REQ socket that missed its reply cannot send again, and a socket holding an unsent message would keep the
+ * process from exiting. A refused connection fails at once rather than waiting out the timeout. Read-only
+ * commands are retried once on a fresh socket within the same time budget; a mutating command is sent once.
+ */
+import { Context, Duration, Effect, Layer, Result, Schema } from "effect"
+import { randomUUID } from "node:crypto"
+import * as Zmq from "zeromq"
+import { type ArgsOf, type CommandName, Commands, type ResultOf } from "../protocol/Commands.ts"
+import { type ErrorResponse, Response } from "../protocol/Envelope.ts"
+import { formatIssues } from "../protocol/issues.ts"
+
+/** No answer: nothing listens at the address, or the orchestrator did not reply in time. */
+export class Unreachable extends Schema.TaggedError<Unreachable>()("Unreachable", {
+  address: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.detail} (${this.address})`
+  }
+}
+
+/** The reply was not a response this client understands. */
+export class BadResponse extends Schema.TaggedError<BadResponse>()("BadResponse", {
+  address: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `unexpected response from ${this.address}: ${this.detail}`
+  }
+}
+
+/** The orchestrator answered with an error. */
+export class CommandRefused extends Schema.TaggedError<CommandRefused>()("CommandRefused", {
+  code: Schema.Int,
+  reason: Schema.String,
+  error: Schema.String,
+  /** The response exactly as received. */
+  raw: Schema.String
+}) {
+  override get message(): string {
+    return `${this.error} (${this.code})`
+  }
+}
+
+export type ClientError = Unreachable | BadResponse
+
+/** A response, decoded, with the text it came as. */
+export interface Received {
+  readonly raw: string
+  readonly response: Response
+}
+
+/** A command's result, typed, with the response text it came as. */
+export interface Reply<A> {
+  readonly data: A
+  readonly raw: string
+}
+
+export interface ClientOptions {
+  readonly address: string
+  /** How long to wait for an answer, retries included. */
+  readonly timeout: Duration.Duration
+}
+
+/** Share of the time budget the first attempt of a read-only command gets; a retry has the rest. */
+const FIRST_ATTEMPT_SHARE = 0.6
+
+const decodeResponse = Schema.decodeUnknownResult(Schema.fromJsonString(Response))
+
+const timedOut = (cause: unknown): boolean =>
+  typeof cause === "object" && cause !== null && "code" in cause && cause.code === "EAGAIN"
+
+/** One request on a fresh REQ socket; the socket is closed whatever happens. */
+const attempt = (address: string, body: string, timeoutMillis: number) =>
+  Effect.callback<string, Unreachable>((resume) => {
+    const socket = new Zmq.Request({ linger: 0, receiveTimeout: timeoutMillis, sendTimeout: timeoutMillis })
+    let settled = false
+    const settle = (outcome: Effect.Effect<string, Unreachable>) => {
+      if (settled) return
+      settled = true
+      socket.close()
+      resume(outcome)
+    }
+    const unreachable = (detail: string) => Effect.fail(new Unreachable({ address, detail }))
+    // libzmq retries a refused connection quietly; its monitor says so within a couple of milliseconds.
+    socket.events.on("connect:retry", () => settle(unreachable("connection refused: is the orchestrator running with its command interface enabled?")))
+    try {
+      socket.connect(address)
+    } catch (error) {
+      settle(unreachable(`cannot connect: ${error instanceof Error ? error.message : String(error)}`))
+      return
+    }
+    socket.send(body)
+      .then(() => socket.receive())
+      .then(
+        ([reply]) => settle(Effect.succeed(reply === undefined ? "" : reply.toString("utf8"))),
+        (error: unknown) =>
+          settle(unreachable(
+            timedOut(error)
+              ? `no answer within ${Duration.format(Duration.millis(timeoutMillis))}`
+              : `request failed: ${error instanceof Error ? error.message : String(error)}`
+          ))
+      )
+    return Effect.sync(() => settle(Effect.never))
+  })
+
+export class CommandClient extends Context.Service<CommandClient, {
+  readonly address: string
+  /** Sends a request envelope and returns the response, whatever its status. */
+  readonly send: (
+    request: { readonly command: string; readonly args: ReadonlyArray<unknown> },
+    options: { readonly mutating: boolean; readonly timeout?: Duration.Duration }
+  ) => Effect.Effect<Received, ClientError>
+  /** Runs a command: its arguments encoded and its result decoded with the command's own schemas. */
+  readonly call: <K extends CommandName>(
+    command: K,
+    args: ArgsOf<K>,
+    options?: { readonly timeout?: Duration.Duration }
+  ) => Effect.Effect<Reply<ResultOf<K>>, ClientError | CommandRefused>
+}>()("effect-orchestrate/CommandClient") {
+  static readonly make = (options: ClientOptions): CommandClient["Service"] => {
+    const { address } = options
+
+    const send = (
+      request: { readonly command: string; readonly args: ReadonlyArray<unknown> },
+      sendOptions: { readonly mutating: boolean; readonly timeout?: Duration.Duration }
+    ) =>
+      Effect.gen(function*() {
+        // Every request carries an id: it is echoed back, recorded in the audit trail, and is what makes a
+        // resend of a mutating request recognisable as the same request.
+        const body = JSON.stringify({ ...request, id: randomUUID() })
+        const budget = Duration.toMillis(sendOptions.timeout ?? options.timeout)
+        const first = sendOptions.mutating ? budget : Math.max(1, Math.round(budget * FIRST_ATTEMPT_SHARE))
+        const raw = yield* attempt(address, body, first).pipe(
+          Effect.catchIf(
+            (error) => !sendOptions.mutating && error.detail.startsWith("no answer"),
+            () => attempt(address, body, Math.max(1, budget - first))
+          )
+        )
+        const decoded = decodeResponse(raw)
+        if (Result.isFailure(decoded)) {
+          return yield* new BadResponse({ address, detail: formatIssues(decoded.failure) })
+        }
+        return { raw, response: decoded.success }
+      })
+
+    const refused = (response: ErrorResponse, raw: string) =>
+      new CommandRefused({ code: response.code, reason: response.reason, error: response.error, raw })
+
+    const call = <K extends CommandName>(command: K, args: ArgsOf<K>, callOptions: { readonly timeout?: Duration.Duration } = {}) =>
+      Effect.gen(function*() {
+        const spec: Commands[K] = Commands[command]
+        const encodedArgs = yield* Schema.encodeEffect(spec.args)(args).pipe(Effect.orDie)
+        const { raw, response } = yield* send(
+          { command, args: encodedArgs },
+          { mutating: spec.mutating, ...(callOptions.timeout === undefined ? {} : { timeout: callOptions.timeout }) }
+        )
+        if (response.status === "error") return yield* refused(response, raw)
+        const data = yield* Schema.decodeUnknownEffect(spec.result)(response.data).pipe(
+          Effect.mapError((error) => new BadResponse({ address, detail: formatIssues(error, "data") }))
+        )
+        return { data, raw }
+      })
+
+    return CommandClient.of({ address, send, call })
+  }
+
+  static readonly layer = (options: ClientOptions): Layer.Layer<CommandClient> =>
+    Layer.succeed(CommandClient, CommandClient.make(options))
+}

@@ -1,0 +1,92 @@
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { cli, isAlive, startUp } from "../support/cli.ts"
+import { ask, reqClient } from "../support/zmq.ts"
+
+const writeConfig = (config: unknown) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "orch-config-"))
+      const file = Path.join(dir, "config.json")
+      Fs.writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config))
+      return file
+    }),
+    (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
+  )
+
+const node = (script: string) => ({ command: process.execPath, args: ["-e", script] })
+
+describe("orchestrate up", () => {
+  it.live("runs the demo; answers over ZeroMQ; `shutdown` stops it with exit 0 and no agent left behind", () =>
+    Effect.gen(function*() {
+      const { address, up } = yield* startUp([])
+      expect((yield* cli(["status", "--wait", "api", "--timeout", "20", "--address", address])).code).toBe(0)
+      const client = yield* reqClient(address)
+      const ps = yield* ask(client, { command: "ps" })
+      expect(ps).toMatchObject({ status: "success" })
+      const agents = (ps as { data: { agents: Array<{ name: string; pid: number | null }> } }).data.agents
+      expect(agents.map((agent) => agent.name)).toEqual(["db", "api", "worker", "migrate", "flaky"])
+      const status = yield* ask(client, { command: "status", args: ["api"] })
+      expect(status).toMatchObject({ status: "success", data: { agent_name: "api", state: "running", dependencies: ["db"] } })
+      const pids = agents.flatMap((agent) => agent.pid === null ? [] : [agent.pid])
+      expect(pids.length).toBeGreaterThanOrEqual(3)
+
+      expect(yield* ask(client, { command: "shutdown" })).toEqual({ status: "success", data: { message: "Shutdown initiated" } })
+      const exit = yield* up.exit()
+      expect(exit.code).toBe(0)
+      expect(exit.stderr).toContain("ORCHESTRATOR_SHUTDOWN")
+      expect(pids.filter(isAlive)).toEqual([])
+      // The command interface closed last: its "stopped" line comes after the orchestrator's shutdown.
+      expect(exit.stderr.indexOf("command interface on")).toBeGreaterThan(exit.stderr.indexOf("ORCHESTRATOR_SHUTDOWN"))
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("shuts down gracefully on SIGTERM, with exit 0", () =>
+    Effect.gen(function*() {
+      const { up } = yield* startUp([])
+      yield* up.signal("SIGTERM")
+      const exit = yield* up.exit()
+      expect(exit.code).toBe(0)
+      expect(exit.stderr).toContain("AGENT_STOPPED")
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("rejects an invalid config with exit 2, naming each problem's path", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig({
+        maxWorkrs: 2,
+        agents: [
+          { name: "a", ...node("") },
+          { name: "b", ...node(""), restart: "sometimes" },
+          { name: "c", ...node(""), dependsOn: ["a"], stopTimeout: true }
+        ]
+      })
+      const result = yield* cli(["up", file])
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe("")
+      expect(result.stderr).toBe(
+        `error: invalid config ${file}:\n` +
+          "  maxWorkrs: unexpected key\n" +
+          "  agents[1].restart: Expected \"never\" | \"on-failure\" | \"always\", got \"sometimes\"\n" +
+          "  agents[2].stopTimeout: Expected number | string, got true\n"
+      )
+      const cycle = yield* writeConfig({ agents: [{ name: "a", ...node(""), dependsOn: ["b"] }, { name: "b", ...node(""), dependsOn: ["a"] }] })
+      expect((yield* cli(["up", cycle])).stderr).toContain("agents: dependency cycle: a -> b -> a")
+      const missing = yield* cli(["up", "/nonexistent/orchestrate.json"])
+      expect(missing).toMatchObject({ code: 2, stderr: "error: cannot read config file /nonexistent/orchestrate.json: no such file\n" })
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.live("in until-done mode exits 0 once every agent has completed, and 1 when one failed", () =>
+    Effect.gen(function*() {
+      const good = yield* writeConfig({ runMode: "until-done", agents: [{ name: "a", ...node("") }, { name: "b", ...node(""), dependsOn: ["a"] }] })
+      const done = yield* cli(["up", good])
+      expect(done.code).toBe(0)
+      expect(done.stderr).toContain("every agent has finished")
+      const bad = yield* writeConfig({ runMode: "until-done", agents: [{ name: "ok", ...node("") }, { name: "broken", ...node("process.exit(4)") }] })
+      const failed = yield* cli(["up", bad])
+      expect(failed.code).toBe(1)
+      expect(failed.stderr).toContain("error: agents failed: broken")
+    }).pipe(Effect.provide(NodeServices.layer)))
+})

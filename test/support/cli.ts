@@ -1,0 +1,140 @@
+/**
+ * Runs the real `orchestrate` binary as a child process.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { Context, type Duration, Effect, Fiber, Layer, Ref, type Scope, Stream } from "effect"
+import { ChildProcess, ChildProcessSpawner } from "effect/process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { packageRoot } from "../../src/packageRoot.ts"
+
+export const BIN = Path.join(packageRoot(), "bin", "orchestrate.js")
+
+export interface CliResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const text = <E>(stream: Stream.Stream<Uint8Array, E>) =>
+  stream.pipe(Stream.decodeText(), Stream.mkString, Effect.orElseSucceed(() => ""))
+
+const command = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  ChildProcess.make(process.execPath, [BIN, ...args], {
+    env: { NO_COLOR: "1", ...env },
+    extendEnv: true,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe"
+  })
+
+/** Runs `orchestrate args...` to completion (at most `timeout`), with colour off unless `env` says otherwise. */
+export const cli = (
+  args: ReadonlyArray<string>,
+  options: { readonly env?: Record<string, string>; readonly timeout?: Duration.Input } = {}
+): Effect.Effect<CliResult, never, ChildProcessSpawner.ChildProcessSpawner> =>
+  Effect.scoped(Effect.gen(function*() {
+    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+    const handle = yield* Effect.orDie(spawner.spawn(command(args, options.env ?? {})))
+    const [stdout, stderr, code] = yield* Effect.all(
+      [text(handle.stdout), text(handle.stderr), Effect.orDie(handle.exitCode)],
+      { concurrency: "unbounded" }
+    ).pipe(Effect.timeoutOrElse({
+      duration: options.timeout ?? "20 seconds",
+      orElse: () => Effect.die(new Error(`orchestrate ${args.join(" ")} did not finish`))
+    }))
+    return { code, stdout, stderr }
+  }))
+
+/** A running `orchestrate` process whose output is collected as it comes. */
+export interface Running {
+  readonly pid: number
+  readonly stdout: Effect.Effect<string>
+  readonly stderr: Effect.Effect<string>
+  readonly signal: (signal: NodeJS.Signals) => Effect.Effect<void>
+  /** Waits for the process to exit, and returns its code and output. */
+  readonly exit: (timeout?: Duration.Input) => Effect.Effect<CliResult>
+}
+
+/** Starts `orchestrate args...` in the background; it is killed when the scope closes if it still runs. */
+export const spawn = (
+  args: ReadonlyArray<string>,
+  options: { readonly env?: Record<string, string> } = {}
+): Effect.Effect<Running, never, ChildProcessSpawner.ChildProcessSpawner | Scope.Scope> =>
+  Effect.gen(function*() {
+    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+    const handle = yield* Effect.orDie(spawner.spawn(command(args, options.env ?? {})))
+    const collect = <E>(stream: Stream.Stream<Uint8Array, E>) =>
+      Effect.gen(function*() {
+        const collected = yield* Ref.make("")
+        const fiber = yield* Effect.forkScoped(
+          stream.pipe(Stream.decodeText(), Stream.runForEach((chunk) => Ref.update(collected, (all) => all + chunk)), Effect.ignore)
+        )
+        return { collected, fiber }
+      })
+    const out = yield* collect(handle.stdout)
+    const err = yield* collect(handle.stderr)
+    return {
+      pid: handle.pid,
+      stdout: Ref.get(out.collected),
+      stderr: Ref.get(err.collected),
+      signal: (signal) => Effect.sync(() => process.kill(handle.pid, signal)),
+      exit: (timeout = "20 seconds") =>
+        Effect.gen(function*() {
+          const code = yield* Effect.orDie(handle.exitCode)
+          yield* Fiber.join(out.fiber)
+          yield* Fiber.join(err.fiber)
+          return { code, stdout: yield* Ref.get(out.collected), stderr: yield* Ref.get(err.collected) }
+        }).pipe(Effect.timeoutOrElse({
+          duration: timeout,
+          orElse: () => Effect.die(new Error(`orchestrate ${args.join(" ")} did not exit`))
+        }))
+    }
+  })
+
+/** A fresh ipc address in a temporary directory removed with the scope: no port to collide on. */
+export const ipcAddress = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "orch-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+).pipe(Effect.map((dir) => `ipc://${Path.join(dir, "cmd.sock")}`))
+
+/**
+ * `orchestrate up` running in the background on a fresh ipc address, ready to answer. It is stopped when the
+ * scope closes, if a test has not stopped it already.
+ */
+export const startUp = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const address = yield* ipcAddress
+    const up = yield* spawn(["up", ...args, "--address", address])
+    const ready = yield* cli(["status", "--wait", "--timeout", "20", "--address", address], { timeout: "25 seconds" })
+    if (ready.code !== 0) {
+      return yield* Effect.die(new Error(`orchestrate up did not become ready:\n${ready.stderr}\n${yield* up.stderr}`))
+    }
+    return { address, up }
+  })
+
+/** The state letter of a process from /proc, or undefined once it is gone; a zombie (`Z`) is dead. */
+export const processState = (pid: number): string | undefined => {
+  try {
+    const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+  } catch {
+    return undefined
+  }
+}
+
+export const isAlive = (pid: number): boolean => {
+  const state = processState(pid)
+  return state !== undefined && state !== "Z"
+}
+
+export class UpServer extends Context.Service<UpServer, { readonly address: string }>()("test/UpServer") {}
+
+/** A test layer: one `orchestrate up` for a block of tests, with Node's services for running the CLI. */
+export const upServer = (args: ReadonlyArray<string>) =>
+  Layer.effect(UpServer, Effect.map(startUp(args), ({ address }) => ({ address }))).pipe(
+    Layer.provideMerge(NodeServices.layer)
+  )
+
+
