@@ -1,0 +1,24 @@
+/**
+ * effect-orchestrate: an orchestrator for Effect services, with a ZeroMQ command interface.
+ */
+export { AgentContext } from "./orchestrator/AgentContext.ts"
+export { type AgentDefinition, effectAgent, type EffectAgent, processAgent, type ProcessAgent } from "./orchestrator/AgentDefinition.ts"
+export { type Completion, Orchestrator, type OrchestratorOptions, type ShutdownReport } from "./orchestrator/Orchestrator.ts"
+export { ConfigError, OrchestratorSettings, parseSettings, ProcessAgentConfig } from "./orchestrator/OrchestratorConfig.ts"
+export { OrchestratorControl } from "./orchestrator/OrchestratorControl.ts"
+export { OrchestratorQuery } from "./orchestrator/OrchestratorQuery.ts"
+export { InMemoryOrchestrator } from "./orchestrator/InMemoryOrchestrator.ts"
+export * from "./orchestrator/errors.ts"
+
+export { EventCategory, EventStore, EventStoreConfig } from "./events/EventStore.ts"
+
+export * as CommandInterface from "./server/CommandInterface.ts"
+export { CommandInterfaceConfig, CommandInterfaceSettings } from "./server/CommandInterfaceConfig.ts"
+export { CommandServer } from "./server/CommandServer.ts"
+export { AllowedCommands, presets, Whitelist } from "./server/Whitelist.ts"
+
+export { BadResponse, CommandClient, CommandRefused, Unreachable } from "./client/CommandClient.ts"
+
+export * from "./protocol/Commands.ts"
+export * from "./protocol/Envelope.ts"
+export * from "./protocol/Model.ts"
