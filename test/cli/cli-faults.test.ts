@@ -22,11 +22,11 @@ const idsOf = (requests: ReadonlyArray<string>) =>
   requests.map((request): unknown => JSON.parse(request)).map((request) =>
     typeof request === "object" && request !== null && "id" in request ? request.id : undefined)
 
-/** Runs the CLI under `script`, which gives it a terminal, and returns what the terminal showed. */
-const onTerminal = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+/** Runs a command under `script`, which gives it a terminal, and returns what the terminal showed. */
+const onTerminal = (words: ReadonlyArray<string>, env: Record<string, string>) =>
   Effect.scoped(Effect.gen(function*() {
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const line = [process.execPath, BIN, ...args].map((word) => `'${word}'`).join(" ")
+    const line = words.map((word) => `'${word}'`).join(" ")
     return yield* Effect.orDie(spawner.string(ChildProcess.make("script", ["-qec", line, "/dev/null"], { env, extendEnv: true })))
   }))
 
@@ -74,12 +74,25 @@ describe("orchestrate against faulty or restrictive servers", () => {
       expect(agentPids.filter(isAlive)).toEqual([])
     }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 
+  it.live("stats --watch redraws in place on a terminal", () =>
+    Effect.gen(function*() {
+      const { endpoint } = yield* startServer(yield* Effect.scope)
+      // Interrupted like Ctrl-C after a few refreshes; the terminal shows what it drew.
+      const screen = yield* onTerminal(
+        ["timeout", "-s", "INT", "1.5", process.execPath, BIN, "stats", "--watch", "--interval", "0.2", "--address", endpoint],
+        { NO_COLOR: "1" }
+      )
+      const redraws = screen.split("\u001b[12A\u001b[J").length - 1
+      expect(redraws).toBeGreaterThanOrEqual(3)
+      expect(screen).toMatch(/agents\s+4 total/)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.live("colours only on a terminal, and never with NO_COLOR", () =>
     Effect.gen(function*() {
       const { endpoint } = yield* startServer(yield* Effect.scope)
-      const colourful = yield* onTerminal(["ps", "--address", endpoint], { NO_COLOR: "" })
+      const colourful = yield* onTerminal([process.execPath, BIN, "ps", "--address", endpoint], { NO_COLOR: "" })
       expect(colourful).toContain("\u001b[32mrunning\u001b[0m")
-      const plain = yield* onTerminal(["ps", "--address", endpoint], { NO_COLOR: "1" })
+      const plain = yield* onTerminal([process.execPath, BIN, "ps", "--address", endpoint], { NO_COLOR: "1" })
       expect(plain).toContain("running")
       expect(plain).not.toContain("\u001b[")
       const piped = yield* cli(["ps", "--address", endpoint], { env: { NO_COLOR: "" } })

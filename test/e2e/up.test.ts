@@ -53,6 +53,28 @@ describe("orchestrate up", () => {
       expect(exit.stderr).toContain("AGENT_STOPPED")
     }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 
+  it.live("a second Ctrl-C stops waiting: every agent is killed at once and the exit code is 130", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig({
+        agentStopTimeout: "30 seconds",
+        commandInterface: { enabled: true },
+        agents: [{ name: "stubborn", ...node("process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)") }]
+      })
+      const { address, up } = yield* startUp([file])
+      const agent = yield* cli(["status", "stubborn", "--json", "--address", address])
+      const pid = Number(/"pid":(\d+)/.exec(agent.stdout)?.[1])
+      expect(isAlive(pid)).toBe(true)
+      yield* up.signal("SIGINT")
+      yield* Effect.sleep("500 millis")
+      // The first Ctrl-C is waiting out the agent's 30 s grace period.
+      expect(isAlive(pid)).toBe(true)
+      yield* up.signal("SIGINT")
+      const exit = yield* up.exit("5 seconds")
+      expect(exit.code).toBe(130)
+      expect(exit.stderr).toContain("error: interrupted again; killing every agent and exiting now")
+      expect(isAlive(pid)).toBe(false)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.live("rejects an invalid config with exit 2, naming each problem's path", () =>
     Effect.gen(function*() {
       const file = yield* writeConfig({
