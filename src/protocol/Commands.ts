@@ -4,7 +4,7 @@
  * these; the client and CLI build requests and read results with the same ones.
  */
 import { Schema } from "effect"
-import { AgentState, AgentStatus, AgentSummary, HistoryEvent, OrchestratorStatus } from "./Model.ts"
+import { AgentState, AgentStatus, AgentSummary, HistoryEvent, OrchestratorStatus, stateCountFields } from "./Model.ts"
 
 export interface CommandSpec<
   Name extends string,
@@ -63,15 +63,7 @@ export type HistoryPage = typeof HistoryPage.Type
 
 export const Stats = Schema.Struct({
   totalAgents: Schema.Int,
-  registered: Schema.Int,
-  queued: Schema.Int,
-  starting: Schema.Int,
-  running: Schema.Int,
-  paused: Schema.Int,
-  stopping: Schema.Int,
-  completed: Schema.Int,
-  failed: Schema.Int,
-  stopped: Schema.Int,
+  ...stateCountFields,
   restarts: Schema.Int,
   maxWorkers: Schema.Int,
   uptimeSeconds: Schema.Finite,

@@ -77,9 +77,8 @@ export const AgentStatus = Schema.Struct({
 }))
 export type AgentStatus = typeof AgentStatus.Type
 
-/** How many agents are in each state. */
-export const AgentCounts = Schema.Struct({
-  total: Count,
+/** One count per agent state, as fields of `status` counts and of `stats`. */
+export const stateCountFields = {
   registered: Count,
   queued: Count,
   starting: Count,
@@ -89,7 +88,10 @@ export const AgentCounts = Schema.Struct({
   completed: Count,
   failed: Count,
   stopped: Count
-})
+} satisfies Record<AgentState, typeof Count>
+
+/** How many agents are in each state. */
+export const AgentCounts = Schema.Struct({ total: Count, ...stateCountFields })
 export type AgentCounts = typeof AgentCounts.Type
 
 const snapshotFields = {

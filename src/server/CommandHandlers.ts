@@ -85,18 +85,10 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
           Effect.gen(function*() {
             const snapshot = yield* query.snapshot
             const store = yield* events.info
-            const counts = countAgents(snapshot.agents)
+            const { total, ...byState } = countAgents(snapshot.agents)
             return reply({
-              totalAgents: counts.total,
-              registered: counts.registered,
-              queued: counts.queued,
-              starting: counts.starting,
-              running: counts.running,
-              paused: counts.paused,
-              stopping: counts.stopping,
-              completed: counts.completed,
-              failed: counts.failed,
-              stopped: counts.stopped,
+              totalAgents: total,
+              ...byState,
               restarts: snapshot.agents.reduce((sum, agent) => sum + agent.restarts, 0),
               maxWorkers: snapshot.maxWorkers,
               uptimeSeconds: snapshot.uptimeSeconds,
