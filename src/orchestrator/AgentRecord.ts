@@ -16,9 +16,9 @@ export interface AgentRecord {
   readonly restartPolicy: RestartPolicy
   /** Restarts so far, by policy or on request. */
   readonly restarts: number
-  /** Epoch milliseconds. */
-  readonly startedAt: number | null
-  readonly lastHeartbeat: number | null
+  // Instants are kept as DateTime values, made once per change rather than once per query for every agent.
+  readonly startedAt: DateTime.Utc | null
+  readonly lastHeartbeat: DateTime.Utc | null
   readonly exitCode: number | null
   readonly lastError: string | null
   readonly waitingFor: WaitingFor | null
@@ -43,18 +43,16 @@ export const isActive = (state: AgentState): boolean => state === "running" || s
 export const isFinished = (state: AgentState): boolean =>
   state === "completed" || state === "failed" || state === "stopped"
 
-const instant = (millis: number | null) => millis === null ? null : DateTime.makeUnsafe(millis)
-
 export const toStatus = (record: AgentRecord, now: number): AgentStatus => ({
   agentName: record.name,
   kind: record.kind,
   state: record.state,
   pid: record.pid,
   uptimeSeconds: record.startedAt !== null && (isActive(record.state) || record.state === "starting" || record.state === "stopping")
-    ? Math.max(0, now - record.startedAt) / 1000
+    ? Math.max(0, now - DateTime.toEpochMillis(record.startedAt)) / 1000
     : null,
-  startedAt: instant(record.startedAt),
-  lastHeartbeat: instant(record.lastHeartbeat),
+  startedAt: record.startedAt,
+  lastHeartbeat: record.lastHeartbeat,
   restarts: record.restarts,
   restartPolicy: record.restartPolicy,
   waitingFor: record.waitingFor,

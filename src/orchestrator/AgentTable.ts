@@ -55,8 +55,14 @@ export const makeAgentTable = Effect.fnUntraced(function*(
       }))
 
   const table: AgentTable = {
-    records: Effect.map(SubscriptionRef.get(ref), (records) =>
-      names.flatMap((name) => Option.toArray(HashMap.get(records, name)))),
+    records: Effect.map(SubscriptionRef.get(ref), (records) => {
+      const ordered: Array<AgentRecord> = []
+      for (const name of names) {
+        const record = HashMap.get(records, name)
+        if (Option.isSome(record)) ordered.push(record.value)
+      }
+      return ordered
+    }),
     get,
     // One change at a time, uninterruptibly, with its events recorded before the new state is published: a fiber
     // that reacts to a state (shutdown on completion, say) never writes its own events ahead of the cause's.

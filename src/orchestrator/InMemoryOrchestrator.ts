@@ -74,7 +74,7 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
             pid: seed.pid !== undefined ? seed.pid : kind === "process" && isActive(state) ? pid++ : null,
             dependencies: seed.dependencies ?? [],
             restartPolicy: seed.restartPolicy ?? "never",
-            startedAt: isActive(state) ? startedAt : null
+            startedAt: isActive(state) ? DateTime.makeUnsafe(startedAt) : null
           })]
         }))
       )
@@ -116,7 +116,7 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
             ...record,
             state: next,
             pid: next === "stopped" ? null : starts && record.kind === "process" ? pid++ : record.pid,
-            startedAt: next === "stopped" ? null : starts ? now : record.startedAt,
+            startedAt: next === "stopped" ? null : starts ? DateTime.makeUnsafe(now) : record.startedAt,
             restarts: action === "restart" ? record.restarts + 1 : record.restarts
           }
           yield* Ref.update(agents, (map) => new Map(map).set(name, updated))
@@ -132,7 +132,7 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
           Effect.gen(function*() {
             const record = yield* find(name)
             const now = yield* Clock.currentTimeMillis
-            yield* Ref.update(agents, (map) => new Map(map).set(name, { ...record, lastHeartbeat: now }))
+            yield* Ref.update(agents, (map) => new Map(map).set(name, { ...record, lastHeartbeat: DateTime.makeUnsafe(now) }))
           })
       })
 

@@ -81,6 +81,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const order = startOrder(nodes)
     const byName = new Map(options.agents.map((agent) => [agent.name, agent]))
     const startedAt = yield* Clock.currentTimeMillis
+    const startedAtInstant = DateTime.makeUnsafe(startedAt)
     const state = yield* Ref.make<OrchestratorState>("starting")
     const shutdownRequested = yield* Deferred.make<void>()
     const table = yield* makeAgentTable(
@@ -213,7 +214,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         return {
           state: yield* Ref.get(state),
           runMode: options.runMode,
-          startedAt: DateTime.makeUnsafe(startedAt),
+          startedAt: startedAtInstant,
           uptimeSeconds: (millis - startedAt) / 1000,
           maxWorkers: options.maxWorkers,
           agents: records.map((record) => toStatus(record, millis))

@@ -3,7 +3,7 @@
  * its policy says. Interrupting the fiber stops the agent: a run in progress is asked to stop and forced after the
  * grace period, and the agent ends `stopped`.
  */
-import { Clock, Duration, Effect, HashMap, Option, Ref, type Scope, type Semaphore } from "effect"
+import { Clock, DateTime, Duration, Effect, HashMap, Option, Ref, type Scope, type Semaphore } from "effect"
 import type { ChildProcessSpawner } from "effect/process"
 import { EventCategory, type EventStore } from "../events/EventStore.ts"
 import type { AgentContext } from "./AgentContext.ts"
@@ -36,13 +36,13 @@ const update = (env: SupervisorEnv, name: string, change: (record: AgentRecord, 
 const hooksFor = (env: SupervisorEnv, name: string): RunHooks => ({
   started: (pid) =>
     update(env, name, (_, now) => ({
-      patch: { state: "starting", pid, startedAt: now, waitingFor: null, exitCode: null },
+      patch: { state: "starting", pid, startedAt: DateTime.makeUnsafe(now), waitingFor: null, exitCode: null },
       events: [{ eventName: "AGENT_STARTED", data: { pid } }]
     })),
   ready: update(env, name, (record) =>
     record.state === "starting" ? { patch: { state: "running" }, events: [{ eventName: "AGENT_READY" }] } : undefined),
   heartbeat: update(env, name, (_, now) => ({
-    patch: { lastHeartbeat: now },
+    patch: { lastHeartbeat: DateTime.makeUnsafe(now) },
     events: [{ eventName: "AGENT_HEARTBEAT", severity: "debug" }]
   })),
   output: (stream, line) =>

@@ -1,0 +1,71 @@
+/**
+ * The system under test: a real orchestrator with its command interface on a random loopback port.
+ *   --agents N           Effect agents that run until stopped (default 10)
+ *   --process-agents N   real process agents (`sleep`), in addition
+ *   --slow-ms N          every `status <agent>` first does N ms of asynchronous work (for the isolation benchmark)
+ *   --capacity N         event store capacity
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Duration, Effect, Layer, Logger, Schema } from "effect"
+import { EventStore } from "../../src/events/EventStore.ts"
+import { type AgentDefinition, effectAgent, processAgent } from "../../src/orchestrator/AgentDefinition.ts"
+import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
+import { OrchestratorQuery } from "../../src/orchestrator/OrchestratorQuery.ts"
+import { layerServer } from "../../src/server/CommandInterface.ts"
+import { CommandInterfaceConfig } from "../../src/server/CommandInterfaceConfig.ts"
+import { CommandServer } from "../../src/server/CommandServer.ts"
+import { ProcessAgentConfig } from "../../src/orchestrator/OrchestratorConfig.ts"
+
+const option = (name: string, fallback: number): number => {
+  const index = process.argv.indexOf(name)
+  return index < 0 ? fallback : Number(process.argv[index + 1])
+}
+const effectAgents = option("--agents", 10)
+const processAgents = option("--process-agents", 0)
+const slowMillis = option("--slow-ms", 0)
+const capacity = option("--capacity", 5000)
+
+const sleeper = (name: string) =>
+  processAgent(Schema.decodeUnknownSync(ProcessAgentConfig)({ name, command: "sleep", args: ["3600"] }), process.cwd())
+const agents: Array<AgentDefinition> = [
+  ...Array.from({ length: effectAgents }, (_, i) => effectAgent({ name: `agent-${i}`, run: Effect.never })),
+  ...Array.from({ length: processAgents }, (_, i) => sleeper(`process-${i}`))
+]
+
+/** Delays `status <agent>` by `slowMillis`: a command with asynchronous work, next to which `ps` must stay fast. */
+const slowAgentQueries = Layer.effect(
+  OrchestratorQuery,
+  Orchestrator.useSync((orchestrator) =>
+    OrchestratorQuery.of({
+      snapshot: orchestrator.query.snapshot,
+      agent: (name) => Effect.andThen(Effect.sleep(Duration.millis(slowMillis)), orchestrator.query.agent(name))
+    }))
+)
+
+const orchestrator = Orchestrator.layer({
+  maxWorkers: effectAgents + processAgents,
+  runMode: "daemon",
+  agentStopTimeout: Duration.seconds(2),
+  heartbeatInterval: Duration.seconds(5),
+  agents
+})
+
+const app = layerServer.pipe(
+  Layer.provide(slowMillis > 0 ? slowAgentQueries : Layer.empty),
+  Layer.provideMerge(orchestrator),
+  Layer.provideMerge(EventStore.layer({ capacity, maxValueBytes: 1024, retention: [{ eventName: "AGENT_HEARTBEAT", keepLast: 3, per: "agent" }] })),
+  Layer.provideMerge(Layer.orDie(CommandInterfaceConfig.layer({
+    enableCommandInterface: true,
+    commandAddress: "tcp://127.0.0.1:*",
+    allowedCommands: "all",
+    maxInFlight: 1024
+  }))),
+  Layer.provide(NodeServices.layer),
+  Layer.provide(Logger.layer([]))
+)
+
+Effect.gen(function*() {
+  const server = yield* CommandServer
+  console.log(`READY ${server.endpoint}`)
+  return yield* Effect.never
+}).pipe(Effect.provide(app), NodeRuntime.runMain)
