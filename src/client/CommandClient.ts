@@ -74,10 +74,34 @@ const decodeResponse = Schema.decodeUnknownResult(Schema.fromJsonString(Response
 const timedOut = (cause: unknown): boolean =>
   typeof cause === "object" && cause !== null && "code" in cause && cause.code === "EAGAIN"
 
+/**
+ * How long one receive waits before looking again. ZeroMQ signals readiness on an edge-triggered descriptor that
+ * other work on the socket can consume; a single long receive trusting it could report "no answer" for a reply
+ * that had arrived (seen in about one in three full test runs before this). A REQ socket may receive again after a
+ * receive timed out.
+ */
+const RECEIVE_RECHECK_MILLIS = 250
+
+/** Receives the reply, looking again every RECEIVE_RECHECK_MILLIS until `deadline`. */
+const receiveBy = async (socket: Zmq.Request, deadline: number): Promise<Array<Buffer>> => {
+  for (;;) {
+    try {
+      return await socket.receive()
+    } catch (error) {
+      if (!timedOut(error) || socket.closed || Date.now() >= deadline) throw error
+    }
+  }
+}
+
 /** One request on a fresh REQ socket; the socket is closed whatever happens. */
 const attempt = (address: string, body: string, timeoutMillis: number) =>
   Effect.callback<string, Unreachable>((resume) => {
-    const socket = new Zmq.Request({ linger: 0, receiveTimeout: timeoutMillis, sendTimeout: timeoutMillis })
+    const socket = new Zmq.Request({
+      linger: 0,
+      receiveTimeout: Math.min(timeoutMillis, RECEIVE_RECHECK_MILLIS),
+      sendTimeout: timeoutMillis
+    })
+    const deadline = Date.now() + timeoutMillis
     let settled = false
     const settle = (outcome: Effect.Effect<string, Unreachable>) => {
       if (settled) return
@@ -95,7 +119,7 @@ const attempt = (address: string, body: string, timeoutMillis: number) =>
       return
     }
     socket.send(body)
-      .then(() => socket.receive())
+      .then(() => receiveBy(socket, deadline))
       .then(
         ([reply]) => settle(Effect.succeed(reply === undefined ? "" : reply.toString("utf8"))),
         (error: unknown) =>

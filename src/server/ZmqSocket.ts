@@ -19,6 +19,14 @@ export interface ZmqSocketOptions {
 
 const EMPTY = new Uint8Array(0)
 
+/**
+ * How long a receive waits before it looks again. ZeroMQ signals readiness on an edge-triggered descriptor, and
+ * other work on the socket can consume the edge; a receive that trusted it alone could then wait for the next
+ * message while one is already queued (it happened to about one fuzz run in ten under load). Re-checking bounds
+ * such a stall to this long, at the cost of an idle wake-up per interval.
+ */
+const RECEIVE_RECHECK_MILLIS = 500
+
 const errorCode = (cause: unknown): string | undefined =>
   typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
     ? cause.code
@@ -74,31 +82,34 @@ const claimIpcPath = Effect.fnUntraced(function*(address: string) {
  * A Router that, on release, closes and then waits until libzmq has torn it down. `close()` alone returns before
  * the I/O thread releases the listening port (an immediate rebind failed 31 times in 200 here), while `unbind()`
  * first can drop a reply still being flushed. The monitor's `end` event comes once both are done: the replies
- * flushed (within linger) and the port free (0 failures in 300, 0.45 ms mean wait).
+ * flushed (within linger) and the port free (0 failures in 300, 0.4 ms mean wait).
+ *
+ * The monitor is started only at release. Left running for the socket's life, it made the Router miss the next
+ * incoming message after the JavaScript thread had been busy for a few seconds (about one run in three of the
+ * fuzz test); started just before `close()` it still reports `end`.
  */
 const acquireRouter = (options: ZmqSocketOptions) => {
   const linger = options.lingerMillis ?? 500
   return Effect.acquireRelease(
-    Effect.sync(() => {
-      const router = new Zmq.Router({
+    Effect.sync(() =>
+      new Zmq.Router({
         linger,
         maxMessageSize: options.maxFrameBytes,
         // Replies are never worth blocking the server for: a client that stopped reading loses its reply.
-        sendTimeout: 1000
+        sendTimeout: 1000,
+        receiveTimeout: RECEIVE_RECHECK_MILLIS
       })
-      const ended = new Promise<void>((resolve) => router.events.on("end", () => resolve()))
-      return { router, ended }
-    }),
-    ({ router, ended }) =>
-      Effect.sync(() => router.close()).pipe(
-        Effect.andThen(Effect.promise(() => ended)),
-        Effect.timeoutOption(linger + 1000)
-      )
+    ),
+    (router) =>
+      Effect.callback<void>((resume) => {
+        router.events.on("end", () => resume(Effect.void))
+        router.close()
+      }).pipe(Effect.timeoutOption(linger + 1000))
   )
 }
 
 const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
-  const { router } = yield* acquireRouter(options)
+  const router = yield* acquireRouter(options)
   const isIpc = options.address.startsWith("ipc://")
   if (isIpc) yield* claimIpcPath(options.address)
   yield* Effect.tryPromise({
@@ -130,10 +141,15 @@ const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
     }
   }
 
-  const take = Effect.tryPromise({
-    try: () => router.receive(),
-    catch: (cause) => new SocketError({ operation: "receive", cause })
-  }).pipe(Effect.map(toRequest))
+  const receive = Effect.tryPromise({ try: () => router.receive(), catch: (cause): unknown => cause })
+  // A receive that timed out only means nothing came; look again (see RECEIVE_RECHECK_MILLIS).
+  const take: Effect.Effect<IncomingRequest, SocketError> = receive.pipe(
+    Effect.map(toRequest),
+    Effect.catch((cause) =>
+      errorCode(cause) === "EAGAIN" && !router.closed
+        ? Effect.suspend(() => take)
+        : Effect.fail(new SocketError({ operation: "receive", cause })))
+  )
 
   return Socket.of({ endpoint, take })
 })

@@ -115,9 +115,9 @@ describe("command server over real ZeroMQ sockets", () => {
     Effect.gen(function*() {
       const scope = yield* Effect.scope
       const { endpoint } = yield* startServer(scope, { config: { maxRequestBytes: 1024 } })
-      const abuser = yield* dealerClient(endpoint, 500)
+      const abuser = yield* dealerClient(endpoint)
       yield* send(abuser, [new Uint8Array(2 * 1024 * 1024)])
-      const outcome = yield* Effect.exit(receiveFrames(abuser))
+      const outcome = yield* Effect.exit(receiveFrames(abuser, 500))
       expect(Exit.isFailure(outcome)).toBe(true)
       const client = yield* reqClient(endpoint)
       expect(yield* ask(client, { command: "ps" })).toHaveProperty("status", "success")

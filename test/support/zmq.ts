@@ -47,30 +47,46 @@ const closing = <S extends Zmq.Socket>(make: () => S) =>
   Effect.acquireRelease(Effect.sync(make), (socket) => Effect.sync(() => socket.close()))
 
 /** A REQ client; linger 0 so an unanswered request never keeps the process alive. */
-export const reqClient = (endpoint: string, receiveTimeout = 5000) =>
+export const reqClient = (endpoint: string) =>
   closing(() => {
-    const socket = new Zmq.Request({ linger: 0, receiveTimeout })
+    const socket = new Zmq.Request({ linger: 0 })
     socket.connect(endpoint)
     return socket
   })
 
-export const dealerClient = (endpoint: string, receiveTimeout = 5000) =>
+export const dealerClient = (endpoint: string) =>
   closing(() => {
-    const socket = new Zmq.Dealer({ linger: 0, receiveTimeout })
+    const socket = new Zmq.Dealer({ linger: 0 })
     socket.connect(endpoint)
     return socket
   })
+
+/**
+ * Receives one message within `timeoutMillis`, in short receives: ZeroMQ's readiness signal is edge-triggered
+ * and can be missed, and a receive that times out looks again (as src/client/CommandClient.ts does).
+ */
+const receiveWithin = async (socket: Zmq.Request | Zmq.Dealer, timeoutMillis: number) => {
+  const deadline = Date.now() + timeoutMillis
+  socket.receiveTimeout = 250
+  for (;;) {
+    try {
+      return await socket.receive()
+    } catch (error) {
+      if (Date.now() >= deadline) throw error
+    }
+  }
+}
 
 /** Sends one request on a REQ socket and parses the reply. */
-export const ask = (socket: Zmq.Request, body: unknown) =>
+export const ask = (socket: Zmq.Request, body: unknown, timeoutMillis = 5000) =>
   Effect.promise(async (): Promise<unknown> => {
     await socket.send(typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body))
-    const [reply] = await socket.receive()
+    const [reply] = await receiveWithin(socket, timeoutMillis)
     return JSON.parse(String(reply))
   })
 
 /** Receives one message on a DEALER socket as strings, one per frame. */
-export const receiveFrames = (socket: Zmq.Dealer) =>
-  Effect.promise(async () => (await socket.receive()).map((frame) => frame.toString()))
+export const receiveFrames = (socket: Zmq.Dealer, timeoutMillis = 5000) =>
+  Effect.promise(async () => (await receiveWithin(socket, timeoutMillis)).map((frame) => frame.toString()))
 
 export const send = (socket: Zmq.Dealer, frames: Array<string | Uint8Array>) => Effect.promise(() => socket.send(frames))
