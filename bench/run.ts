@@ -12,6 +12,7 @@ import { isolation } from "./isolation.ts"
 import { latency } from "./latency.ts"
 import { benchDir } from "./lib/processes.ts"
 import { scale } from "./scale.ts"
+import { security } from "./security.ts"
 import { throughput } from "./throughput.ts"
 
 const benchmarks = {
@@ -20,7 +21,8 @@ const benchmarks = {
   isolation: () => isolation({ rounds: 3, perRound: 2000 }),
   cli: () => cli({ runs: 20 }),
   eventstore: () => eventStore({ capacity: 100_000, events: 500_000, queries: 2000 }),
-  scale: () => scale()
+  scale: () => scale(),
+  security: () => security({ rounds: 6, perRound: 2000 })
 } as const
 
 type Name = keyof typeof benchmarks

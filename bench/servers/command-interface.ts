@@ -4,9 +4,12 @@
  *   --process-agents N   real process agents (`sleep`), in addition
  *   --slow-ms N          every `status <agent>` first does N ms of asynchronous work (for the isolation benchmark)
  *   --capacity N         event store capacity
+ *   --curve DIR          CURVE on, with DIR/server.key and one principal, DIR/client.key.pub (role all)
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Duration, Effect, Layer, Logger, Schema } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { type AgentDefinition, effectAgent, processAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
@@ -24,6 +27,17 @@ const effectAgents = option("--agents", 10)
 const processAgents = option("--process-agents", 0)
 const slowMillis = option("--slow-ms", 0)
 const capacity = option("--capacity", 5000)
+const curveDir = process.argv.includes("--curve") ? process.argv[process.argv.indexOf("--curve") + 1] : undefined
+const curve = curveDir === undefined ? {} : {
+  curve: {
+    keyFile: Path.join(curveDir, "server.key"),
+    principals: [{
+      name: "bench",
+      publicKey: String(JSON.parse(Fs.readFileSync(Path.join(curveDir, "client.key.pub"), "utf8")).publicKey),
+      role: "all" as const
+    }]
+  }
+}
 
 const sleeper = (name: string) =>
   processAgent(Schema.decodeUnknownSync(ProcessAgentConfig)({ name, command: "sleep", args: ["3600"] }), process.cwd())
@@ -58,7 +72,8 @@ const app = layerServer.pipe(
     enableCommandInterface: true,
     commandAddress: "tcp://127.0.0.1:*",
     allowedCommands: "all",
-    maxInFlight: 1024
+    maxInFlight: 1024,
+    ...curve
   }))),
   Layer.provide(NodeServices.layer),
   Layer.provide(Logger.layer([]))

@@ -1,7 +1,8 @@
 /**
  * How the CLI ends: exit codes and the one line it prints for an error. Documented in `--help` and the README:
- * 0 success; 1 the orchestrator answered with an error (or an agent failed); 2 usage error; 3 not reachable or no
- * answer within the timeout.
+ * 0 success; 1 the orchestrator answered with an error (or an agent failed, or an audit file is broken); 2 usage
+ * or configuration error, including an orchestrator that cannot start; 3 not reachable or no answer within the
+ * timeout.
  */
 import { Cause, Exit, Predicate, Schema } from "effect"
 
@@ -45,6 +46,9 @@ const codeOf = (error: unknown): number => {
       return ExitCode.ok
     case "UsageError":
     case "ConfigError":
+    case "BindError":
+    case "KeyFileError":
+    case "AuditFileError":
       return ExitCode.usage
     case "Unreachable":
     case "WaitTimedOut":

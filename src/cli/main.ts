@@ -5,8 +5,10 @@ import { NodeServices } from "@effect/platform-node"
 import { Console, Effect, Layer, Logger } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import packageJson from "../../package.json" with { type: "json" }
-import { commands, dependencies } from "./commands/info.ts"
+import { audit } from "./commands/audit.ts"
+import { commands, dependencies, whoami } from "./commands/info.ts"
 import { history } from "./commands/history.ts"
+import { keygen } from "./commands/keygen.ts"
 import { pause, restart, resume, shutdown, start, stop } from "./commands/control.ts"
 import { ps } from "./commands/ps.ts"
 import { stats } from "./commands/stats.ts"
@@ -27,7 +29,9 @@ const presenter = CliOutput.layerPresenter({
 })
 
 const cli = root.pipe(
-  Command.withSubcommands([up, ps, status, stats, history, dependencies, commands, start, stop, restart, pause, resume, shutdown]),
+  Command.withSubcommands([
+    up, ps, status, stats, history, dependencies, commands, whoami, start, stop, restart, pause, resume, shutdown, keygen, audit
+  ]),
   Command.run({ version: packageJson.version })
 )
 

@@ -6,8 +6,19 @@ import { Command, Flag } from "effect/cli"
 import { CommandClient } from "../client/CommandClient.ts"
 import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
 import type { ArgsOf, CommandName, ResultOf } from "../protocol/Commands.ts"
+import { readKeyPair, readPublicKey } from "../security/keys.ts"
+import type { ClientCredentials } from "../security/RequestSignature.ts"
+import { UsageError } from "./exit.ts"
 
 export const DEFAULT_TIMEOUT_SECONDS = 5
+
+/** A CURVE key flag, falling back to its environment variable. */
+const keyFlag = (name: string, variable: string, description: string, partner: string) =>
+  Flag.String(name).pipe(
+    Flag.withFallbackConfig(Config.String(variable)),
+    Flag.optional,
+    Flag.withDescription(`${description} (default $${variable}). Needs ${partner}`)
+  )
 
 const sharedFlags = {
   address: Flag.String("address").pipe(
@@ -21,7 +32,21 @@ const sharedFlags = {
   ),
   json: Flag.Boolean("json").pipe(
     Flag.withDefault(false),
-    Flag.withDescription("Print the orchestrator's response envelope exactly, as one JSON document on stdout")
+    Flag.withDescription(
+      "Print one JSON document on stdout: the orchestrator's response envelope exactly (for keygen and audit verify, their result)"
+    )
+  ),
+  serverKey: keyFlag(
+    "server-key",
+    "ORCHESTRATE_SERVER_KEY",
+    "For an orchestrator that uses CURVE: its public key, or a file holding it (server.key.pub)",
+    "--client-key"
+  ),
+  clientKey: keyFlag(
+    "client-key",
+    "ORCHESTRATE_CLIENT_KEY",
+    "For an orchestrator that uses CURVE: this client's key pair file, from 'orchestrate keygen'",
+    "--server-key"
   ),
   timeout: Flag.Finite("timeout").pipe(
     Flag.withSchema(Schema.Finite.check(Schema.isGreaterThan(0))),
@@ -38,27 +63,52 @@ export const root = Command.make("orchestrate").pipe(
   Command.withSharedFlags(sharedFlags),
   Command.withDescription(
     "Run an orchestrator ('up') or query and control a running one over its ZeroMQ command interface.\n\n" +
-      "Exit codes: 0 success; 1 the orchestrator answered with an error; 2 usage error; " +
+      "Exit codes: 0 success; 1 the orchestrator answered with an error (or an audit file is broken); " +
+      "2 usage or configuration error (for 'up': also an orchestrator that cannot start); " +
       "3 not reachable, or no answer within the timeout."
   )
 )
 
 export const addressOf = (flags: RootFlags): string => Option.getOrElse(flags.address, () => DEFAULT_ADDRESS)
 
-export const clientFor = (flags: RootFlags, defaultSeconds = DEFAULT_TIMEOUT_SECONDS): CommandClient["Service"] =>
-  CommandClient.make({
+/** The CURVE credentials the flags name, read from their files; none without the flags. */
+const credentialsOf = Effect.fnUntraced(function*(flags: RootFlags) {
+  if (Option.isNone(flags.serverKey) && Option.isNone(flags.clientKey)) return undefined
+  if (Option.isNone(flags.serverKey) || Option.isNone(flags.clientKey)) {
+    return yield* new UsageError({
+      detail: `--server-key and --client-key go together: a CURVE client needs the orchestrator's public key and its own key pair ` +
+        `(missing ${Option.isNone(flags.serverKey) ? "--server-key" : "--client-key"})`
+    })
+  }
+  const serverPublicKey = yield* readPublicKey(flags.serverKey.value)
+  const { publicKey, secretKey } = yield* readKeyPair(flags.clientKey.value)
+  return { serverPublicKey, publicKey, secretKey } satisfies ClientCredentials
+}, Effect.mapError((error) => error._tag === "UsageError" ? error : new UsageError({ detail: error.message })))
+
+export const clientFor = Effect.fnUntraced(function*(flags: RootFlags, defaultSeconds = DEFAULT_TIMEOUT_SECONDS) {
+  const credentials = yield* credentialsOf(flags)
+  return CommandClient.make({
     address: addressOf(flags),
-    timeout: Duration.seconds(Option.getOrElse(flags.timeout, () => defaultSeconds))
+    timeout: Duration.seconds(Option.getOrElse(flags.timeout, () => defaultSeconds)),
+    ...(credentials === undefined ? {} : { credentials })
   })
+})
 
 /**
  * Runs a command and prints its result: the response exactly with `--json`, `render`'s text otherwise. An error
  * response is printed exactly with `--json` too, before the failure ends the program.
  */
-export const respond = <K extends CommandName>(command: K, args: ArgsOf<K>, render: (data: ResultOf<K>) => string) =>
+export const respond = <K extends CommandName>(
+  command: K,
+  args: ArgsOf<K>,
+  render: (data: ResultOf<K>) => string,
+  options: { readonly reason?: Option.Option<string> } = {}
+) =>
   Effect.gen(function*() {
     const flags = yield* root
-    const reply = yield* clientFor(flags).call(command, args).pipe(
+    const client = yield* clientFor(flags)
+    const reason = options.reason === undefined ? undefined : Option.getOrUndefined(options.reason)
+    const reply = yield* client.call(command, args, reason === undefined ? {} : { reason }).pipe(
       Effect.tapError((error) => flags.json && error._tag === "CommandRefused" ? Console.log(error.raw) : Effect.void)
     )
     yield* Console.log(flags.json ? reply.raw : render(reply.data))

@@ -5,6 +5,9 @@
  * REQ socket that missed its reply cannot send again, and a socket holding an unsent message would keep the
  * process from exiting. A refused connection fails at once rather than waiting out the timeout. Read-only
  * commands are retried once on a fresh socket within the same time budget; a mutating command is sent once.
+ *
+ * Given CURVE credentials, it encrypts the connection and signs every attempt anew
+ * (`security/RequestSignature.ts`): a retry carries a fresh nonce, so the server does not take it for a replay.
  */
 import { Context, Duration, Effect, Layer, Result, Schema } from "effect"
 import { randomUUID } from "node:crypto"
@@ -12,6 +15,8 @@ import * as Zmq from "zeromq"
 import { type ArgsOf, type CommandName, Commands, type ResultOf } from "../protocol/Commands.ts"
 import { type ErrorResponse, Response } from "../protocol/Envelope.ts"
 import { formatIssues } from "../protocol/issues.ts"
+import { fingerprint } from "../security/keys.ts"
+import { type ClientCredentials, makeSigner } from "../security/RequestSignature.ts"
 
 /** No answer: nothing listens at the address, or the orchestrator did not reply in time. */
 export class Unreachable extends Schema.TaggedError<Unreachable>()("Unreachable", {
@@ -64,6 +69,14 @@ export interface ClientOptions {
   readonly address: string
   /** How long to wait for an answer, retries included. */
   readonly timeout: Duration.Duration
+  /** For a server that uses CURVE: this client's key pair and the server's public key. */
+  readonly credentials?: ClientCredentials
+}
+
+/** What a request says besides its command: why it is made, recorded in the server's audit trail. */
+export interface RequestOptions {
+  readonly timeout?: Duration.Duration
+  readonly reason?: string
 }
 
 /** Share of the time budget the first attempt of a read-only command gets; a retry has the rest. */
@@ -93,14 +106,49 @@ const receiveBy = async (socket: Zmq.Request, deadline: number): Promise<Array<B
   }
 }
 
-/** One request on a fresh REQ socket; the socket is closed whatever happens. */
-const attempt = (address: string, body: string, timeoutMillis: number) =>
-  Effect.callback<string, Unreachable>((resume) => {
-    const socket = new Zmq.Request({
-      linger: 0,
-      receiveTimeout: Math.min(timeoutMillis, RECEIVE_RECHECK_MILLIS),
-      sendTimeout: timeoutMillis
+/** Why a handshake failed, from the monitor event libzmq reports it with. */
+const handshakeFailure = (
+  event: Zmq.EventOfType<"handshake:error:auth" | "handshake:error:protocol" | "handshake:error:other">,
+  credentials: ClientCredentials | undefined
+): string => {
+  if (event.type === "handshake:error:auth") {
+    return `the orchestrator refused this client's key (${credentials === undefined ? "none" : fingerprint(credentials.publicKey)}): it is not one of its principals`
+  }
+  if (event.error.code === "ERR_ZMTP_MECHANISM_MISMATCH") {
+    return credentials === undefined
+      ? "the orchestrator requires CURVE: give --server-key and --client-key (or ORCHESTRATE_SERVER_KEY and ORCHESTRATE_CLIENT_KEY)"
+      : "the orchestrator does not use CURVE: leave out --server-key and --client-key"
+  }
+  return credentials === undefined
+    ? `the handshake failed (${event.error.code}): does the orchestrator require CURVE (--server-key and --client-key)?`
+    : `the CURVE handshake failed (${event.error.code}): is --server-key the orchestrator's public key, and does it use CURVE?`
+}
+
+/** Handshakes failing without a reason this many times in a row are reported as they are. */
+const UNEXPLAINED_HANDSHAKE_FAILURES = 3
+
+/** A fresh REQ socket, with CURVE when given credentials. */
+const requestSocket = (timeoutMillis: number, credentials: ClientCredentials | undefined) =>
+  new Zmq.Request({
+    linger: 0,
+    receiveTimeout: Math.min(timeoutMillis, RECEIVE_RECHECK_MILLIS),
+    sendTimeout: timeoutMillis,
+    ...(credentials === undefined ? {} : {
+      curveServerKey: credentials.serverPublicKey,
+      curvePublicKey: credentials.publicKey,
+      curveSecretKey: credentials.secretKey
     })
+  })
+
+/** One request on a fresh REQ socket; the socket is closed whatever happens. */
+const attempt = (
+  address: string,
+  frames: ReadonlyArray<string>,
+  timeoutMillis: number,
+  credentials: ClientCredentials | undefined
+) =>
+  Effect.callback<string, Unreachable>((resume) => {
+    const socket = requestSocket(timeoutMillis, credentials)
     const deadline = Date.now() + timeoutMillis
     let settled = false
     const settle = (outcome: Effect.Effect<string, Unreachable>) => {
@@ -110,23 +158,44 @@ const attempt = (address: string, body: string, timeoutMillis: number) =>
       resume(outcome)
     }
     const unreachable = (detail: string) => Effect.fail(new Unreachable({ address, detail }))
-    // libzmq retries a refused connection quietly; its monitor says so within a couple of milliseconds.
-    socket.events.on("connect:retry", () => settle(unreachable("connection refused: is the orchestrator running with its command interface enabled?")))
+    // libzmq retries a refused connection quietly; its monitor says so within a couple of milliseconds. Once
+    // connected, a retry means the peer hung up (as a CURVE server does on a failed handshake), not a refusal.
+    let connected = false
+    socket.events.on("connect", () => {
+      connected = true
+    })
+    socket.events.on("connect:retry", () => {
+      if (!connected) settle(unreachable("connection refused: is the orchestrator running with its command interface enabled?"))
+    })
+    // A refused or failed handshake is retried quietly too, until the timeout; say why at once instead. A peer
+    // that drops the connection mid-handshake (EPIPE, ECONNRESET) often does so before its reason arrives, so
+    // such an error is only reported if it repeats, or when the time is up.
+    let handshakeProblem: string | undefined
+    let unexplained = 0
+    for (const type of ["handshake:error:auth", "handshake:error:protocol"] as const) {
+      socket.events.on(type, (event) => settle(unreachable(handshakeFailure(event, credentials))))
+    }
+    socket.events.on("handshake:error:other", (event) => {
+      handshakeProblem = handshakeFailure(event, credentials)
+      if (event.error.code === "ERR_ZMTP_MECHANISM_MISMATCH" || ++unexplained >= UNEXPLAINED_HANDSHAKE_FAILURES) {
+        settle(unreachable(handshakeProblem))
+      }
+    })
     try {
       socket.connect(address)
     } catch (error) {
       settle(unreachable(`cannot connect: ${error instanceof Error ? error.message : String(error)}`))
       return
     }
-    socket.send(body)
+    socket.send([...frames])
       .then(() => receiveBy(socket, deadline))
       .then(
         ([reply]) => settle(Effect.succeed(reply === undefined ? "" : reply.toString("utf8"))),
         (error: unknown) =>
           settle(unreachable(
-            timedOut(error)
-              ? `no answer within ${Duration.format(Duration.millis(timeoutMillis))}`
-              : `request failed: ${error instanceof Error ? error.message : String(error)}`
+            !timedOut(error)
+              ? `request failed: ${error instanceof Error ? error.message : String(error)}`
+              : handshakeProblem ?? `no answer within ${Duration.format(Duration.millis(timeoutMillis))}`
           ))
       )
     return Effect.sync(() => settle(Effect.never))
@@ -136,21 +205,24 @@ export class CommandClient extends Context.Service<CommandClient, {
   readonly address: string
   /** Sends a request envelope and returns the response, whatever its status. */
   readonly send: (
-    request: { readonly command: string; readonly args: ReadonlyArray<unknown> },
+    request: { readonly command: string; readonly args: ReadonlyArray<unknown>; readonly reason?: string },
     options: { readonly mutating: boolean; readonly timeout?: Duration.Duration }
   ) => Effect.Effect<Received, ClientError>
   /** Runs a command: its arguments encoded and its result decoded with the command's own schemas. */
   readonly call: <K extends CommandName>(
     command: K,
     args: ArgsOf<K>,
-    options?: { readonly timeout?: Duration.Duration }
+    options?: RequestOptions
   ) => Effect.Effect<Reply<ResultOf<K>>, ClientError | CommandRefused>
 }>()("effect-orchestrate/CommandClient") {
   static readonly make = (options: ClientOptions): CommandClient["Service"] => {
-    const { address } = options
+    const { address, credentials } = options
+    const sign = credentials === undefined ? undefined : makeSigner(credentials)
+    // Signed at each attempt, so that a retry has its own timestamp and nonce.
+    const framesOf = (body: string) => Effect.sync(() => sign === undefined ? [body] : [body, sign(body, Date.now())])
 
     const send = (
-      request: { readonly command: string; readonly args: ReadonlyArray<unknown> },
+      request: { readonly command: string; readonly args: ReadonlyArray<unknown>; readonly reason?: string },
       sendOptions: { readonly mutating: boolean; readonly timeout?: Duration.Duration }
     ) =>
       Effect.gen(function*() {
@@ -159,10 +231,12 @@ export class CommandClient extends Context.Service<CommandClient, {
         const body = JSON.stringify({ ...request, id: randomUUID() })
         const budget = Duration.toMillis(sendOptions.timeout ?? options.timeout)
         const first = sendOptions.mutating ? budget : Math.max(1, Math.round(budget * FIRST_ATTEMPT_SHARE))
-        const raw = yield* attempt(address, body, first).pipe(
+        const once = (timeoutMillis: number) =>
+          Effect.flatMap(framesOf(body), (frames) => attempt(address, frames, timeoutMillis, credentials))
+        const raw = yield* once(first).pipe(
           Effect.catchIf(
             (error) => !sendOptions.mutating && error.detail.startsWith("no answer"),
-            () => attempt(address, body, Math.max(1, budget - first))
+            () => once(Math.max(1, budget - first))
           )
         )
         const decoded = decodeResponse(raw)
@@ -175,12 +249,12 @@ export class CommandClient extends Context.Service<CommandClient, {
     const refused = (response: ErrorResponse, raw: string) =>
       new CommandRefused({ code: response.code, reason: response.reason, error: response.error, raw })
 
-    const call = <K extends CommandName>(command: K, args: ArgsOf<K>, callOptions: { readonly timeout?: Duration.Duration } = {}) =>
+    const call = <K extends CommandName>(command: K, args: ArgsOf<K>, callOptions: RequestOptions = {}) =>
       Effect.gen(function*() {
         const spec: Commands[K] = Commands[command]
         const encodedArgs = yield* Schema.encodeEffect(spec.args)(args).pipe(Effect.orDie)
         const { raw, response } = yield* send(
-          { command, args: encodedArgs },
+          { command, args: encodedArgs, ...(callOptions.reason === undefined ? {} : { reason: callOptions.reason }) },
           { mutating: spec.mutating, ...(callOptions.timeout === undefined ? {} : { timeout: callOptions.timeout }) }
         )
         if (response.status === "error") return yield* refused(response, raw)

@@ -17,6 +17,11 @@ export interface CommandSpec<
   readonly summary: string
   /** Whether it changes anything; a client never resends a mutating request without its request id. */
   readonly mutating: boolean
+  /**
+   * What it changes, for callers limited to some agents: `agent`, the agent its first argument names;
+   * `every-agent`, all of them at once; `none`, nothing (it only reads, and reading is not limited by agent).
+   */
+  readonly target: "none" | "agent" | "every-agent"
   readonly args: Args
   readonly result: Result
 }
@@ -108,6 +113,17 @@ export const CommandList = Schema.Struct({
 })
 export type CommandList = typeof CommandList.Type
 
+/** Who the caller is to the server, and what it may do there. */
+export const Identity = Schema.Struct({
+  /** The principal's name; null when the server does not authenticate callers (CURVE off). */
+  principal: Schema.NullOr(Schema.String),
+  keyFingerprint: Schema.NullOr(Schema.String),
+  allowed: Schema.Array(Schema.String),
+  /** The agent name patterns it may act on; null for any agent. */
+  agents: Schema.NullOr(Schema.Array(Schema.String))
+}).pipe(Schema.encodeKeys({ keyFingerprint: "key_fingerprint" }))
+export type Identity = typeof Identity.Type
+
 export const Message = Schema.Struct({ message: Schema.String })
 export type Message = typeof Message.Type
 
@@ -115,7 +131,15 @@ export const AgentActionResult = Schema.Struct({ message: Schema.String, agent: 
 export type AgentActionResult = typeof AgentActionResult.Type
 
 const agentAction = <const Name extends string>(name: Name, summary: string) =>
-  spec({ name, usage: `${name} <agent>`, summary, mutating: true, args: AgentArg, result: AgentActionResult })
+  spec({
+    name,
+    usage: `${name} <agent>`,
+    summary,
+    mutating: true,
+    target: "agent",
+    args: AgentArg,
+    result: AgentActionResult
+  })
 
 export const Commands = {
   ps: spec({
@@ -123,6 +147,7 @@ export const Commands = {
     usage: "ps",
     summary: "List agents with their state and pid",
     mutating: false,
+    target: "none",
     args: NoArgs,
     result: Schema.Struct({ agents: Schema.Array(AgentSummary) })
   }),
@@ -131,6 +156,7 @@ export const Commands = {
     usage: "status [agent]",
     summary: "The orchestrator's status, or one agent's detail",
     mutating: false,
+    target: "none",
     args: Schema.Tuple([Schema.optionalKey(AgentName)]),
     result: Schema.Union([OrchestratorStatus, AgentStatus])
   }),
@@ -139,6 +165,7 @@ export const Commands = {
     usage: "stats",
     summary: "Counts of agents by state, workers, uptime and events",
     mutating: false,
+    target: "none",
     args: NoArgs,
     result: Stats
   }),
@@ -147,6 +174,7 @@ export const Commands = {
     usage: "history [{limit, category, agent, event, after_seq}]",
     summary: "Recorded events, oldest first, filtered",
     mutating: false,
+    target: "none",
     args: Schema.Tuple([Schema.optionalKey(HistoryQuery)]),
     result: HistoryPage
   }),
@@ -155,16 +183,27 @@ export const Commands = {
     usage: "dependencies",
     summary: "The agents' dependency graph and start order",
     mutating: false,
+    target: "none",
     args: NoArgs,
     result: DependencyGraph
   }),
   commands: spec({
     name: "commands",
     usage: "commands",
-    summary: "The commands this interface allows, and all it knows",
+    summary: "The commands this caller may run, and all the interface knows",
     mutating: false,
+    target: "none",
     args: NoArgs,
     result: CommandList
+  }),
+  whoami: spec({
+    name: "whoami",
+    usage: "whoami",
+    summary: "Who the server takes the caller for, and what it may do",
+    mutating: false,
+    target: "none",
+    args: NoArgs,
+    result: Identity
   }),
   start: agentAction("start", "Start a stopped, completed or failed agent"),
   stop: agentAction("stop", "Stop an agent (SIGTERM, then SIGKILL after the grace period)"),
@@ -176,6 +215,7 @@ export const Commands = {
     usage: "shutdown",
     summary: "Stop every agent, then the orchestrator",
     mutating: true,
+    target: "every-agent",
     args: NoArgs,
     result: Message
   })

@@ -8,11 +8,19 @@ export const MAX_REQUEST_ID_LENGTH = 128
 
 export const RequestId = Schema.String.check(Schema.isBetweenLength(1, MAX_REQUEST_ID_LENGTH))
 
-/** `{"command": string, "args"?: array, "id"?: string}`; a missing `args` means `[]`. */
+/** The longest `reason` a request may give. */
+export const MAX_REASON_LENGTH = 500
+
+/**
+ * `{"command": string, "args"?: array, "id"?: string, "reason"?: string}`; a missing `args` means `[]`. `reason`
+ * says why the operator asks (it is kept in the audit trail); a request with an `id` the server has already
+ * executed within its idempotency TTL is answered with the first reply rather than run again.
+ */
 export const Request = Schema.Struct({
   command: Schema.String,
   args: Schema.Array(Schema.Unknown).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
-  id: Schema.optionalKey(RequestId)
+  id: Schema.optionalKey(RequestId),
+  reason: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, MAX_REASON_LENGTH)))
 })
 export type Request = typeof Request.Type
 
@@ -28,6 +36,7 @@ export const ErrorReason = Schema.Literals([
   "MalformedRequest",
   "RequestTooLarge",
   "UnknownCommand",
+  "AuthenticationFailed",
   "NotAllowed",
   "InvalidArguments",
   "AgentNotFound",

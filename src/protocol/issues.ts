@@ -3,6 +3,7 @@
  * `args[0].limit: Expected number, got "ten"` or `agents[2].restart: Expected "never" | "on-failure" | "always"`.
  */
 import { type Schema, SchemaIssue } from "effect"
+import { isSecretKey, REDACTED, redactSecrets } from "../security/redact.ts"
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 /** Longest message kept per problem: a rejected value is quoted in it, and it may be huge. */
@@ -20,16 +21,27 @@ export const formatPath = (root: string, path: ReadonlyArray<PropertyKey>): stri
   return out === "" ? "(root)" : out
 }
 
+const reported = (issue: SchemaIssue.Leaf) => ({ reportInput: "input" in issue })
+
+// A rejected value is quoted in its message, and so would be a password inside it.
 const leafHook: SchemaIssue.LeafHook = (issue) => {
   switch (issue._tag) {
     case "UnexpectedKey":
       return "unexpected key"
     case "MissingKey":
       return "missing"
+    case "InvalidType":
+      return SchemaIssue.defaultLeafHook(new SchemaIssue.InvalidType(issue.ast, redactSecrets(issue.input), reported(issue)))
+    case "InvalidValue":
+      return SchemaIssue.defaultLeafHook(new SchemaIssue.InvalidValue(issue.annotations, redactSecrets(issue.input), reported(issue)))
     default:
       return SchemaIssue.defaultLeafHook(issue)
   }
 }
+
+/** A value rejected under a secret-named key is not quoted at all. */
+const withoutValue = (message: string): string =>
+  message.replace(/(, got |Invalid data |the input |with value ).*$/s, `$1${REDACTED}`)
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook })
 
@@ -41,7 +53,8 @@ export const issueLines = (error: Schema.SchemaError, root = ""): ReadonlyArray<
   const issues = formatter(error.issue).issues
   const lines = issues.slice(0, MAX_ISSUES).map((issue) => {
     const path = (issue.path ?? []).map((segment) => typeof segment === "object" ? segment.key : segment)
-    return `${formatPath(root, path)}: ${shorten(issue.message)}`
+    const secret = path.some((segment) => typeof segment === "string" && isSecretKey(segment))
+    return `${formatPath(root, path)}: ${shorten(secret ? withoutValue(issue.message) : issue.message)}`
   })
   if (issues.length > MAX_ISSUES) lines.push(`and ${issues.length - MAX_ISSUES} more problems`)
   return lines

@@ -17,7 +17,7 @@ import {
 } from "../protocol/Commands.ts"
 import type { AgentCounts, AgentState, AgentStatus, AgentSummary } from "../protocol/Model.ts"
 import { type CommandFailure, ExecutionFailed } from "./errors.ts"
-import { Whitelist } from "./Whitelist.ts"
+import type { Caller } from "./Principals.ts"
 
 /** A command's result, and what to do once it has been sent (only `shutdown` needs that). */
 export interface Reply<A> {
@@ -25,7 +25,11 @@ export interface Reply<A> {
   readonly afterReply?: Effect.Effect<void>
 }
 
-export type Handler<K extends CommandName> = (args: ArgsOf<K>) => Effect.Effect<Reply<ResultOf<K>>, CommandFailure>
+/** A command's implementation, given its decoded arguments and the caller (already allowed to run it). */
+export type Handler<K extends CommandName> = (
+  args: ArgsOf<K>,
+  caller: Caller
+) => Effect.Effect<Reply<ResultOf<K>>, CommandFailure>
 
 export type Handlers = { readonly [K in CommandName]: Handler<K> }
 
@@ -61,14 +65,13 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
   static readonly layer: Layer.Layer<
     CommandHandlers,
     never,
-    OrchestratorQuery | OrchestratorControl | EventStore | Whitelist
+    OrchestratorQuery | OrchestratorControl | EventStore
   > = Layer.effect(
     CommandHandlers,
     Effect.gen(function*() {
       const query = yield* OrchestratorQuery
       const control = yield* OrchestratorControl
       const events = yield* EventStore
-      const whitelist = yield* Whitelist
 
       const agentAction = <A extends AgentAction>(action: A): Handler<A> => ([agent]) =>
         Effect.map(control.control(action, agent), reply)
@@ -134,16 +137,24 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
             })
           }),
 
-        commands: () =>
+        commands: (_, caller) =>
           Effect.succeed(reply({
-            allowed: whitelist.allowed,
+            allowed: caller.allowed,
             known: Object.values(Commands).map((command) => ({
               name: command.name,
               usage: command.usage,
               summary: command.summary,
               mutating: command.mutating,
-              allowed: whitelist.isAllowed(command.name)
+              allowed: caller.mayRun(command.name)
             }))
+          })),
+
+        whoami: (_, caller) =>
+          Effect.succeed(reply({
+            principal: caller.principal,
+            keyFingerprint: caller.keyFingerprint,
+            allowed: caller.allowed,
+            agents: caller.agents
           })),
 
         start: agentAction("start"),

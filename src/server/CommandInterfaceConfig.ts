@@ -5,6 +5,7 @@
  */
 import { Context, Duration, Effect, Layer, LogLevel, Schema } from "effect"
 import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
+import { CurveSettings } from "./Principals.ts"
 import { AllowedCommands } from "./Whitelist.ts"
 
 /** A finite, non-negative duration given as milliseconds (`2000`) or as text (`"2 seconds"`, `"500 millis"`). */
@@ -20,6 +21,10 @@ const withDefault = <S extends Schema.Codec<unknown, unknown>>(schema: S, value:
 
 const bounded = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
 
+const PositiveDuration = DurationSetting.check(
+  Schema.makeFilter((duration: Duration.Duration) => Duration.toMillis(duration) > 0 || "expected a positive duration")
+)
+
 export const CommandInterfaceSettings = Schema.Struct({
   /** Off unless asked for: the interface can stop the orchestrator. */
   enableCommandInterface: withDefault(Schema.Boolean, false),
@@ -31,6 +36,21 @@ export const CommandInterfaceSettings = Schema.Struct({
   maxRequestBytes: withDefault(bounded(256, 16 * 1024 * 1024), 64 * 1024),
   /** Requests executing at once; beyond it the server stops reading and ZeroMQ queues push back. */
   maxInFlight: withDefault(bounded(1, 65_536), 256),
+  /** CURVE encryption and authentication: the server's key file and the principals allowed in. */
+  curve: Schema.optionalKey(CurveSettings),
+  /** Binding a non-loopback TCP address without CURVE is refused unless this says the risk is accepted. */
+  allowInsecureNetwork: withDefault(Schema.Boolean, false),
+  /**
+   * For an `ipc://` address: the group (name or id) whose members may connect too. The socket file is created
+   * with mode 0600, or 0660 owned by this group.
+   */
+  ipcGroup: Schema.optionalKey(Schema.Union([Schema.String.check(Schema.isNonEmpty()), Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))])),
+  /** How far a signed request's timestamp may be from the server's clock (CURVE only). */
+  authWindow: withDefault(PositiveDuration, 60_000),
+  /** How long a mutating request's id is remembered, so that a resent request gets the first reply. */
+  idempotencyTtl: withDefault(DurationSetting, 300_000),
+  /** A file to append the audit trail to, hash-chained (see `orchestrate audit verify`). */
+  auditFile: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
   /** Sets the minimum log level of the interface alone, e.g. `Debug` to log every request. */
   logLevel: Schema.optionalKey(Schema.Literals(LogLevel.values))
 }).pipe(Schema.encodeKeys({ enableCommandInterface: "enabled", commandAddress: "address" }))

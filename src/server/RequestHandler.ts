@@ -1,17 +1,20 @@
 /**
- * The life of one request: check the envelope, then the command name, the whitelist and the arguments, in that
- * order (so a refused command never has its arguments inspected); execute; encode the result; record the audit
- * event; answer; log. Every request gets exactly one answer and one audit record, whatever happens, including
- * a defect in a handler or the server shutting down mid-command.
+ * The life of one request: check the envelope, then who sent it, the command name, whether the caller may run
+ * it, and the arguments, in that order (so a refused command never has its arguments inspected); execute,
+ * at most once per request id for a mutating command; encode the result; record the audit event; answer; log.
+ * Every request gets exactly one answer and one audit record, whatever happens, including a defect in a handler
+ * or the server shutting down mid-command.
  */
-import { Cause, Clock, Context, Effect, Exit, Layer, Predicate, Result, Schema } from "effect"
-import { EventCategory, EventStore } from "../events/EventStore.ts"
+import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Predicate, Result, Schema } from "effect"
 import { truncateUtf8 } from "../events/truncate.ts"
 import { type CommandName, Commands, commandNames, isCommandName, type ResultOf } from "../protocol/Commands.ts"
 import { Request, RequestId } from "../protocol/Envelope.ts"
 import { fastEncoders } from "../protocol/fastEncode.ts"
 import { formatIssues } from "../protocol/issues.ts"
 import type { Severity } from "../protocol/Model.ts"
+import { redactSecrets, redactSecretsInText } from "../security/redact.ts"
+import { AuditTrail } from "./AuditTrail.ts"
+import { type AuthenticationError, Authenticator } from "./Authenticator.ts"
 import { CommandHandlers } from "./CommandHandlers.ts"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 import {
@@ -20,14 +23,16 @@ import {
   type ErrorReply,
   InvalidArguments,
   MalformedRequest,
+  NotAllowed,
   type RequestError,
   RequestTooLarge,
   ShuttingDown,
   toErrorReply,
   UnknownCommand
 } from "./errors.ts"
+import { type Caller, targetRefusal } from "./Principals.ts"
+import { makeReplyCache } from "./ReplyCache.ts"
 import type { IncomingRequest } from "./Socket.ts"
-import { Whitelist } from "./Whitelist.ts"
 
 /** Deepest JSON nesting accepted in a request. */
 export const MAX_JSON_DEPTH = 32
@@ -49,11 +54,22 @@ const nestedDeeperThan = (value: unknown, max: number): boolean => {
   return false
 }
 
+/** Mutating replies remembered for retries; beyond this many the oldest are forgotten before their TTL. */
+const REPLY_CACHE_CAPACITY = 10_000
+
 /** What is known of a request once its envelope is read, for the answer and the audit record. */
 interface Envelope {
   readonly id: string | undefined
   readonly command: string | null
   readonly args: ReadonlyArray<unknown> | null
+  readonly reason?: string | undefined
+}
+
+/** A well-formed request, with the frames its sender is authenticated by. */
+interface Read extends Envelope {
+  readonly request: Request
+  readonly body: Uint8Array
+  readonly auth: Uint8Array | undefined
 }
 
 interface Rejected extends Envelope {
@@ -70,13 +86,12 @@ const malformed = (detail: string, extra: Partial<Rejected> = {}): Rejected => (
   ...extra
 })
 
-const readEnvelope = (
-  frames: ReadonlyArray<Uint8Array>,
-  maxBytes: number
-): Result.Result<Envelope & { readonly request: Request }, Rejected> => {
-  const [frame, ...more] = frames
-  if (frame === undefined || (frame.length === 0 && more.length === 0)) return Result.fail(malformed("empty request"))
-  if (more.length > 0) return Result.fail(malformed(`expected one frame, got ${frames.length}`))
+const readEnvelope = (frames: ReadonlyArray<Uint8Array>, maxBytes: number): Result.Result<Read, Rejected> => {
+  const [frame, auth, ...more] = frames
+  if (frame === undefined || (frame.length === 0 && auth === undefined)) return Result.fail(malformed("empty request"))
+  if (more.length > 0) {
+    return Result.fail(malformed(`expected one frame (two with CURVE authentication), got ${frames.length}`))
+  }
   if (frame.length > maxBytes) {
     return Result.fail({ ...malformed(""), error: new RequestTooLarge({ size: frame.length, limit: maxBytes }) })
   }
@@ -86,27 +101,36 @@ const readEnvelope = (
   } catch {
     return Result.fail(malformed("request is not valid UTF-8"))
   }
-  const received = truncateUtf8(text, 256)
+  // Only for the audit record of a request that is refused here; secret-named members are redacted first.
+  const received = () => truncateUtf8(redactSecretsInText(text.slice(0, 1024)), 256)
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (error) {
-    return Result.fail(malformed(`not valid JSON (${error instanceof Error ? error.message : String(error)})`, { received }))
+    return Result.fail(malformed(`not valid JSON (${error instanceof Error ? error.message : String(error)})`, { received: received() }))
   }
   const id = Predicate.hasProperty(value, "id") && isRequestId(value.id) ? value.id : undefined
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return Result.fail(malformed("expected a JSON object", { received }))
+    return Result.fail(malformed("expected a JSON object", { received: received() }))
   }
   if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
-    return Result.fail(malformed(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, { id, received }))
+    return Result.fail(malformed(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, { id, received: received() }))
   }
   const decoded = decodeRequest(value, strict)
   if (Result.isFailure(decoded)) {
     const command = Predicate.hasProperty(value, "command") && typeof value.command === "string" ? value.command : null
-    return Result.fail(malformed(formatIssues(decoded.failure), { id, command, received }))
+    return Result.fail(malformed(formatIssues(decoded.failure), { id, command, received: received() }))
   }
   const request = decoded.success
-  return Result.succeed({ id: request.id, command: request.command, args: request.args, request })
+  return Result.succeed({
+    id: request.id,
+    command: request.command,
+    args: request.args,
+    reason: request.reason,
+    request,
+    body: frame,
+    auth
+  })
 }
 
 interface Executed {
@@ -114,7 +138,10 @@ interface Executed {
   readonly afterReply: Effect.Effect<void> | undefined
 }
 
-type Runner = (args: ReadonlyArray<unknown>) => Effect.Effect<Executed, InvalidArguments | CommandFailure>
+type Runner = (
+  args: ReadonlyArray<unknown>,
+  caller: Caller
+) => Effect.Effect<Executed, InvalidArguments | NotAllowed | CommandFailure>
 
 const auditEvent = (code: number): { readonly eventName: string; readonly severity: Severity } =>
   code < 400
@@ -138,6 +165,23 @@ const failed = (failure: ErrorReply, id: string | undefined): Answer => ({
   failure,
   body: JSON.stringify(withId({ status: "error", code: failure.code, error: failure.error, reason: failure.reason }, id))
 })
+
+/** Whether a repeat of the request should get this answer: only if the command ran (or started to). */
+const worthRepeating = (answer: Answer): boolean =>
+  answer.code === 200 || (answer.code === 500 && answer.failure?.reason !== "ShuttingDown")
+
+/** Who the audit record names: the principal, or the key a request that failed authentication claimed. */
+const whoOf = (caller: Caller | AuthenticationError | undefined) => {
+  if (caller === undefined) return { principal: null }
+  if ("allowed" in caller) {
+    return caller.keyFingerprint === null
+      ? { principal: caller.principal }
+      : { principal: caller.principal, key_fingerprint: caller.keyFingerprint }
+  }
+  return caller._tag === "AuthenticationFailed" && caller.keyFingerprint !== undefined
+    ? { principal: null, key_fingerprint: caller.keyFingerprint }
+    : { principal: null }
+}
 
 const answerOf = (exit: Exit.Exit<Executed, RequestError>, id: string | undefined): Answer => {
   if (Exit.isSuccess(exit)) {
@@ -163,14 +207,23 @@ export class RequestHandler extends Context.Service<RequestHandler, {
   static readonly layer: Layer.Layer<
     RequestHandler,
     never,
-    CommandHandlers | Whitelist | EventStore | CommandInterfaceConfig
+    CommandHandlers | Authenticator | AuditTrail | CommandInterfaceConfig
   > = Layer.effect(
     RequestHandler,
     Effect.gen(function*() {
       const handlers = yield* CommandHandlers
-      const whitelist = yield* Whitelist
-      const events = yield* EventStore
-      const { maxRequestBytes } = yield* CommandInterfaceConfig
+      const authenticator = yield* Authenticator
+      const audit = yield* AuditTrail
+      const { maxRequestBytes, idempotencyTtl } = yield* CommandInterfaceConfig
+      // The request's timing is read from the Clock service directly: the handler runs for every request, and
+      // every Effect step it saves is latency saved (bench/README.md).
+      const clock = yield* Clock.Clock
+      const replies = makeReplyCache<Answer>({
+        ttlMillis: Duration.toMillis(idempotencyTtl),
+        capacity: REPLY_CACHE_CAPACITY,
+        keep: worthRepeating,
+        now: () => clock.currentTimeMillisUnsafe()
+      })
 
       const makeRunner = <K extends CommandName>(name: K): Runner => {
         const spec: Commands[K] = Commands[name]
@@ -181,61 +234,72 @@ export class RequestHandler extends Context.Service<RequestHandler, {
         const encodeResult = fast === undefined
           ? (result: ResultOf<K>) => Effect.orDie(Schema.encodeEffect(spec.result)(result))
           : (result: ResultOf<K>) => Effect.sync(() => fast(result))
-        return (args) =>
+        return (args, caller) =>
           decodeArgs(args, strict).pipe(
             Effect.mapError((error) => new InvalidArguments({ command: name, detail: formatIssues(error, "args") })),
-            Effect.flatMap(handler),
+            Effect.tap((decoded) => {
+              const refusal = targetRefusal(caller, name, decoded)
+              return refusal === undefined
+                ? Effect.void
+                : Effect.fail(new NotAllowed({ command: name, principal: caller.principal, detail: refusal }))
+            }),
+            Effect.flatMap((decoded) => handler(decoded, caller)),
             Effect.flatMap((reply) => Effect.map(encodeResult(reply.data), (data) => ({ data, afterReply: reply.afterReply })))
           )
       }
       const runners = new Map<string, Runner>(commandNames.map((name) => [name, makeRunner(name)]))
 
-      const execute = (request: Request): Effect.Effect<Executed, RequestError> => {
+      const execute = (request: Request, caller: Caller): Effect.Effect<Executed, RequestError> => {
         const runner = runners.get(request.command)
         if (runner === undefined || !isCommandName(request.command)) {
           return Effect.fail(new UnknownCommand({ command: request.command }))
         }
-        return Effect.andThen(whitelist.check(request.command), runner(request.args))
+        if (!caller.mayRun(request.command)) {
+          return Effect.fail(new NotAllowed({ command: request.command, principal: caller.principal }))
+        }
+        return runner(request.args, caller)
       }
 
-      const record = (envelope: Envelope, answer: Answer, durationMs: number, received: string | undefined) => {
+      interface Outcome {
+        readonly answer: Answer
+        readonly who: Caller | AuthenticationError | undefined
+        readonly repeated?: boolean
+        readonly received?: string | undefined
+      }
+
+      const record = (envelope: Envelope, outcome: Outcome, durationMs: number) => {
+        const { answer, received } = outcome
         const { eventName, severity } = auditEvent(answer.code)
-        return events.record({
+        return audit.record({
           eventName,
-          category: EventCategory.command,
           severity,
           data: {
             command: envelope.command,
-            args: envelope.args,
+            args: envelope.args === null ? null : redactSecrets(envelope.args),
             code: answer.code,
             duration_ms: durationMs,
+            ...whoOf(outcome.who),
             ...(envelope.id === undefined ? {} : { request_id: envelope.id }),
-            ...(answer.failure === undefined ? {} : { reason: answer.failure.reason, error: answer.failure.error }),
+            ...(envelope.reason === undefined ? {} : { reason: envelope.reason }),
+            ...(answer.failure === undefined ? {} : { error_reason: answer.failure.reason, error: answer.failure.error }),
+            ...(outcome.repeated === true ? { repeated: true } : {}),
             ...(received === undefined ? {} : { received })
           }
         })
       }
 
-      // The request's timing is read from the Clock service directly: the handler runs for every request, and
-      // every Effect step it saves is latency saved (bench/README.md).
-      const clock = yield* Clock.Clock
-
       /** Records, answers and logs a request: never interrupted, so no request goes unanswered or unrecorded. */
-      const finish = (
-        incoming: IncomingRequest,
-        envelope: Envelope,
-        answer: Answer,
-        startedAt: bigint,
-        received: string | undefined
-      ) =>
+      const finish = (incoming: IncomingRequest, envelope: Envelope, outcome: Outcome, startedAt: bigint) =>
         Effect.suspend(() => {
           const durationMs = Math.round(Number(clock.currentTimeNanosUnsafe() - startedAt) / 1e3) / 1e3
           const command = envelope.command ?? "(malformed)"
-          return record(envelope, answer, durationMs, received).pipe(
+          const { answer } = outcome
+          return record(envelope, outcome, durationMs).pipe(
             Effect.andThen(incoming.reply(answer.body)),
             Effect.catch((error) => Effect.logWarning("could not send a reply", error.message)),
             Effect.andThen(Effect.logDebug(`${command} -> ${answer.code} in ${durationMs} ms`)),
-            Effect.andThen(answer.afterReply ?? Effect.void)
+            // A repeated request gets the first reply, not a second run of what came after it.
+            Effect.andThen(outcome.repeated === true ? Effect.void : answer.afterReply ?? Effect.void)
           )
         })
 
@@ -244,17 +308,27 @@ export class RequestHandler extends Context.Service<RequestHandler, {
         const read = readEnvelope(incoming.frames, maxRequestBytes)
         if (Result.isFailure(read)) {
           const rejected = read.failure
-          return Effect.uninterruptible(
-            finish(incoming, rejected, failed(toErrorReply(rejected.error), rejected.id), startedAt, rejected.received)
-          )
+          const answer = failed(toErrorReply(rejected.error), rejected.id)
+          return Effect.uninterruptible(finish(incoming, rejected, { answer, who: undefined, received: rejected.received }, startedAt))
         }
         const envelope = read.success
-        const command = refusal === undefined ? execute(envelope.request) : Effect.fail(refusal)
+        const identified = authenticator.authenticate(envelope.auth, envelope.body)
+        if (Result.isFailure(identified)) {
+          const answer = failed(toErrorReply(identified.failure), envelope.id)
+          return Effect.uninterruptible(finish(incoming, envelope, { answer, who: identified.failure }, startedAt))
+        }
+        const caller = identified.success
+        const command = refusal === undefined ? execute(envelope.request, caller) : Effect.fail(refusal)
         // Only the command itself may be interrupted; answering and recording always complete.
-        return Effect.uninterruptibleMask((restore) =>
-          Effect.flatMap(Effect.exit(restore(command)), (exit) =>
-            finish(incoming, envelope, answerOf(exit, envelope.id), startedAt, undefined))
-        )
+        return Effect.uninterruptibleMask((restore) => {
+          const run = Effect.map(Effect.exit(restore(command)), (exit) => answerOf(exit, envelope.id))
+          const name = envelope.request.command
+          const once = envelope.id !== undefined && isCommandName(name) && Commands[name].mutating
+            ? replies.once(JSON.stringify([caller.principal, envelope.id, name, envelope.args]), run)
+            : Effect.map(run, (value) => ({ value, repeated: false }))
+          return Effect.flatMap(once, ({ value, repeated }) =>
+            finish(incoming, envelope, { answer: value, who: caller, repeated }, startedAt))
+        })
       }
 
       return RequestHandler.of({ handle })

@@ -5,9 +5,10 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { type CommandName, commandNames, isCommandName } from "../protocol/Commands.ts"
 import { NotAllowed } from "./errors.ts"
 
+// `whoami` is in every preset: a caller can always learn who it is taken for and what it may do.
 export const presets = {
-  basic: ["ps", "status"],
-  monitoring: ["ps", "status", "stats", "history"],
+  basic: ["ps", "status", "whoami"],
+  monitoring: ["ps", "status", "stats", "history", "whoami"],
   all: commandNames
 } as const satisfies Record<string, ReadonlyArray<CommandName>>
 

@@ -4,10 +4,12 @@
  * delimiter frame, answering each in the shape it asked in.
  */
 import { Effect, Layer, Semaphore } from "effect"
+import { randomUUID } from "node:crypto"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Zmq from "zeromq"
 import { BindError, type IncomingRequest, Socket, SocketError } from "./Socket.ts"
+import { registerZapCheck, type ZapDecision, type ZapRequest } from "./ZapHandler.ts"
 
 export interface ZmqSocketOptions {
   readonly address: string
@@ -15,6 +17,13 @@ export interface ZmqSocketOptions {
   readonly maxFrameBytes: number
   /** How long closing waits to flush replies still queued. */
   readonly lingerMillis?: number
+  /** CURVE: the server's secret key, and who is admitted at the handshake. */
+  readonly curve?: {
+    readonly secretKey: string
+    readonly admit: (request: ZapRequest, endpoint: string) => Promise<ZapDecision>
+  }
+  /** For an ipc:// address: the group allowed to connect besides the owner (mode 0660 instead of 0600). */
+  readonly ipcGroupId?: number
 }
 
 const EMPTY = new Uint8Array(0)
@@ -37,6 +46,7 @@ const describeBindFailure = (cause: unknown): string => {
     case "EADDRINUSE":
       return "the address is already in use (is another orchestrator running?)"
     case "EACCES":
+    case "EPERM":
       return "permission denied"
     case "EADDRNOTAVAIL":
     case "ENODEV":
@@ -88,8 +98,11 @@ const claimIpcPath = Effect.fnUntraced(function*(address: string) {
  * incoming message after the JavaScript thread had been busy for a few seconds (about one run in three of the
  * fuzz test); started just before `close()` it still reports `end`.
  */
-const acquireRouter = (options: ZmqSocketOptions) => {
+const acquireRouter = (options: ZmqSocketOptions, zapDomain: string | undefined) => {
   const linger = options.lingerMillis ?? 500
+  const curve = options.curve === undefined || zapDomain === undefined
+    ? {}
+    : { curveServer: true, curveSecretKey: options.curve.secretKey, zapDomain }
   return Effect.acquireRelease(
     Effect.sync(() =>
       new Zmq.Router({
@@ -97,7 +110,8 @@ const acquireRouter = (options: ZmqSocketOptions) => {
         maxMessageSize: options.maxFrameBytes,
         // Replies are never worth blocking the server for: a client that stopped reading loses its reply.
         sendTimeout: 1000,
-        receiveTimeout: RECEIVE_RECHECK_MILLIS
+        receiveTimeout: RECEIVE_RECHECK_MILLIS,
+        ...curve
       })
     ),
     (router) =>
@@ -108,19 +122,53 @@ const acquireRouter = (options: ZmqSocketOptions) => {
   )
 }
 
-const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
-  const router = yield* acquireRouter(options)
-  const isIpc = options.address.startsWith("ipc://")
-  if (isIpc) yield* claimIpcPath(options.address)
-  yield* Effect.tryPromise({
-    try: () => router.bind(options.address),
-    catch: (cause) => new BindError({ address: options.address, detail: describeBindFailure(cause) })
+/**
+ * Binds an ipc:// address so that only the owner (or the owner and `groupId`) can connect. The file is created
+ * under a umask that leaves it 0600, so it is never open to others even briefly; only then is it given to the
+ * group and opened to it.
+ */
+const bindIpc = (router: Zmq.Router, address: string, groupId: number | undefined) =>
+  Effect.tryPromise({
+    try: async () => {
+      const path = address.slice("ipc://".length)
+      const umask = process.umask(0o177)
+      try {
+        await router.bind(address)
+      } finally {
+        process.umask(umask)
+      }
+      if (groupId === undefined) return
+      try {
+        Fs.chownSync(path, -1, groupId)
+      } catch (error) {
+        throw new Error(`cannot give the socket file to group ${groupId} (ipcGroup): ${describeBindFailure(error)}`)
+      }
+      Fs.chmodSync(path, 0o660)
+    },
+    catch: (cause) => new BindError({ address, detail: describeBindFailure(cause) })
   })
+
+const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
+  // Registered before the socket exists and released after it closes, so no handshake goes unchecked.
+  const zapDomain = options.curve === undefined ? undefined : `effect-orchestrate/${randomUUID()}`
+  // Handshakes start only once bound, so a check always sees the bound endpoint (the port for `tcp://...:*`).
+  let endpoint = options.address
+  const { curve } = options
+  if (curve !== undefined && zapDomain !== undefined) yield* registerZapCheck(zapDomain, (request) => curve.admit(request, endpoint))
+  const router = yield* acquireRouter(options, zapDomain)
+  const isIpc = options.address.startsWith("ipc://")
   if (isIpc) {
+    yield* claimIpcPath(options.address)
     // libzmq leaves the socket file behind on close.
     yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(options.address.slice("ipc://".length), { force: true })))
+    yield* bindIpc(router, options.address, options.ipcGroupId)
+  } else {
+    yield* Effect.tryPromise({
+      try: () => router.bind(options.address),
+      catch: (cause) => new BindError({ address: options.address, detail: describeBindFailure(cause) })
+    })
   }
-  const endpoint = router.lastEndpoint ?? options.address
+  endpoint = router.lastEndpoint ?? options.address
 
   // zeromq.js allows one send in flight per socket; concurrent sends fail with EBUSY and lose replies.
   const sending = yield* Semaphore.make(1)

@@ -33,10 +33,26 @@ export class UnknownCommand extends Schema.TaggedError<UnknownCommand>()("Unknow
 }
 
 export class NotAllowed extends Schema.TaggedError<NotAllowed>()("NotAllowed", {
-  command: Schema.String
+  command: Schema.String,
+  /** The principal refused, when the server authenticates callers. */
+  principal: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** Why, when it is more than the command itself: the agent it would act on. */
+  detail: Schema.optionalKey(Schema.String)
 }) {
   override get message(): string {
-    return `Command '${this.command}' not allowed`
+    const who = this.principal === undefined || this.principal === null ? "" : ` for '${this.principal}'`
+    return `Command '${this.command}' not allowed${who}${this.detail === undefined ? "" : `: ${this.detail}`}`
+  }
+}
+
+/** A CURVE server could not tell who sent a request: unsigned, unknown key, bad signature, stale or replayed. */
+export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFailed>()("AuthenticationFailed", {
+  detail: Schema.String,
+  /** The fingerprint of the key the request claimed, when it named one. */
+  keyFingerprint: Schema.optionalKey(Schema.String)
+}) {
+  override get message(): string {
+    return `Authentication failed: ${this.detail}`
   }
 }
 
@@ -74,6 +90,7 @@ export type RequestError =
   | MalformedRequest
   | RequestTooLarge
   | UnknownCommand
+  | AuthenticationFailed
   | NotAllowed
   | InvalidArguments
   | CommandFailure
@@ -97,6 +114,7 @@ export const toErrorReply: (error: RequestError) => ErrorReply = Match.type<Requ
     RequestTooLarge: (e): ErrorReply => ({ code: 400, reason: "RequestTooLarge", error: e.message }),
     UnknownCommand: (e): ErrorReply => ({ code: 400, reason: "UnknownCommand", error: e.message }),
     InvalidArguments: (e): ErrorReply => ({ code: 400, reason: "InvalidArguments", error: e.message }),
+    AuthenticationFailed: (e): ErrorReply => ({ code: 403, reason: "AuthenticationFailed", error: e.message }),
     NotAllowed: (e): ErrorReply => ({ code: 403, reason: "NotAllowed", error: e.message }),
     AgentNotFound: (e) => failedToExecute("AgentNotFound", e.message),
     InvalidTransition: (e) => failedToExecute("ExecutionFailed", e.message),

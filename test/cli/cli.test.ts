@@ -55,7 +55,7 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       expect(json((yield* run(["dependencies", "--json"])).stdout)).toMatchObject({ data: { start_order: ["ticker", "web", "job"] } })
       const commands = yield* run(["commands"])
       expect(commands.stdout).toMatch(/^shutdown\s+yes\s+Stop every agent, then the orchestrator$/m)
-      expect(json((yield* run(["commands", "--json"])).stdout)).toHaveProperty(["data", "allowed", "length"], 12)
+      expect(json((yield* run(["commands", "--json"])).stdout)).toHaveProperty(["data", "allowed", "length"], 13)
     }))
 
   it.effect("history: filtered events, in both modes", () =>
@@ -180,8 +180,11 @@ describe("orchestrate without a reachable orchestrator", () => {
 
   it.live("--help for every command shows its description and examples; --version prints the version", () =>
     Effect.gen(function*() {
-      const commands = ["up", "ps", "status", "stats", "history", "dependencies", "commands", "start", "stop", "restart", "pause", "resume", "shutdown"]
-      const results = yield* Effect.forEach(commands, (command) => cli([command, "--help"]), { concurrency: 4 })
+      const commands = [
+        "up", "ps", "status", "stats", "history", "dependencies", "commands", "whoami", "start", "stop", "restart", "pause", "resume",
+        "shutdown", "keygen", "audit verify"
+      ]
+      const results = yield* Effect.forEach(commands, (command) => cli([...command.split(" "), "--help"]), { concurrency: 4 })
       results.forEach((result, i) => {
         expect(result.code, commands[i]).toBe(0)
         expect(result.stdout, commands[i]).toContain("DESCRIPTION")
@@ -189,7 +192,9 @@ describe("orchestrate without a reachable orchestrator", () => {
         expect(result.stdout, commands[i]).toContain(`orchestrate ${commands[i]}`)
       })
       const top = yield* cli(["--help"])
-      expect(top.stdout).toContain("Exit codes: 0 success; 1 the orchestrator answered with an error; 2 usage error; 3 not reachable")
+      expect(top.stdout).toContain(
+        "Exit codes: 0 success; 1 the orchestrator answered with an error (or an audit file is broken); 2 usage or configuration error"
+      )
       expect((yield* cli(["--version"])).stdout).toMatch(/^orchestrate v\d+\.\d+\.\d+\n$/)
     }).pipe(Effect.provide(NodeServices.layer)))
 })

@@ -69,7 +69,7 @@ describe("load while shutting down", () => {
       const audit = yield* store.query({ category: "command", limit: 1000 })
       const recorded = (yield* store.info).recorded
       expect(recorded).toBe(handled)
-      expect(audit.events.every((event) => event.data["code"] === 200 || event.data["reason"] === "ShuttingDown")).toBe(true)
+      expect(audit.events.every((event) => event.data["code"] === 200 || event.data["error_reason"] === "ShuttingDown")).toBe(true)
     }), 60_000)
 
   it.live("as a process: 16 clients hammering when `shutdown` arrives; exit 0 in time, no hang, the port free at once", () =>

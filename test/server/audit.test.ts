@@ -4,7 +4,7 @@ import { EventStore } from "../../src/events/EventStore.ts"
 import { harness, request, sendFrames } from "../support/harness.ts"
 
 describe("audit trail", () => {
-  it.effect("records exactly one event per request, with command, args, code and reason", () =>
+  it.effect("records exactly one event per request, with command, args, code and error", () =>
     Effect.gen(function*() {
       const sent: Array<readonly [unknown, number]> = []
       const send = (body: unknown) =>
@@ -32,9 +32,9 @@ describe("audit trail", () => {
         "COMMAND_FAILED"
       ])
       expect(page.events.map((e) => e.severity)).toEqual(["info", "info", "warning", "warning", "warning", "error", "warning"])
-      expect(page.events[1]?.data).toEqual({ command: "status", args: ["db"], code: 200, duration_ms: 0, request_id: "req-1" })
-      expect(page.events[2]?.data).toMatchObject({ command: "shutdown", code: 403, reason: "NotAllowed", error: "Command 'shutdown' not allowed" })
-      expect(page.events[6]?.data).toMatchObject({ command: null, args: null, code: 400, reason: "MalformedRequest", received: "{garbage" })
+      expect(page.events[1]?.data).toEqual({ command: "status", args: ["db"], code: 200, duration_ms: 0, principal: null, request_id: "req-1" })
+      expect(page.events[2]?.data).toMatchObject({ command: "shutdown", code: 403, error_reason: "NotAllowed", error: "Command 'shutdown' not allowed" })
+      expect(page.events[6]?.data).toMatchObject({ command: null, args: null, code: 400, error_reason: "MalformedRequest", received: "{garbage" })
     }).pipe(Effect.provide(harness({ config: { allowedCommands: "monitoring" } }))))
 
   it.effect("bounds what it records of huge arguments", () =>

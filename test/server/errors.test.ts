@@ -124,7 +124,11 @@ describe("error responses", () => {
         [[new Uint8Array([0xff, 0xfe, 0x00, 0x80])], "Invalid command format: request is not valid UTF-8"],
         [[""], "Invalid command format: empty request"],
         [[], "Invalid command format: empty request"],
-        [["{\"command\":\"ps\"}", "{\"command\":\"ps\"}"], "Invalid command format: expected one frame, got 2"],
+        [["{\"command\":\"ps\"}", "{}", "{}"], "Invalid command format: expected one frame (two with CURVE authentication), got 3"],
+        [
+          ["{\"command\":\"ps\"}", "{\"command\":\"ps\"}"],
+          "Invalid command format: unexpected authentication frame: this server does not authenticate requests (CURVE is off)"
+        ],
         [["[".repeat(40) + "]".repeat(40)], "Invalid command format: expected a JSON object"],
         [[JSON.stringify({ command: "ps", args: [JSON.parse("[".repeat(40) + "]".repeat(40))] })], "Invalid command format: JSON nested deeper than 32 levels"]
       ]

@@ -101,7 +101,7 @@ describe("server lifecycle", () => {
       })
       yield* Fiber.join(closing)
       const audit = yield* Context.get(context, EventStore).query({ category: "command", limit: 10 })
-      expect(audit.events.map((e) => [e.eventName, e.data["code"], e.data["reason"]])).toEqual([
+      expect(audit.events.map((e) => [e.eventName, e.data["code"], e.data["error_reason"]])).toEqual([
         ["COMMAND_FAILED", 500, "ShuttingDown"]
       ])
     }))

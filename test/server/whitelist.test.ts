@@ -19,8 +19,8 @@ const admitted = Effect.gen(function*() {
 })
 
 const cases: Array<readonly [AllowedCommands, ReadonlyArray<CommandName>]> = [
-  ["basic", ["ps", "status"]],
-  ["monitoring", ["ps", "status", "stats", "history"]],
+  ["basic", ["ps", "status", "whoami"]],
+  ["monitoring", ["ps", "status", "stats", "history", "whoami"]],
   ["all", commandNames],
   [["history", "pause"], ["history", "pause"]],
   [[], []]

@@ -5,9 +5,9 @@ import { NodeServices } from "@effect/platform-node"
 import { Context, type Duration, Effect, Fiber, Layer, Ref, type Scope, Stream } from "effect"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import * as Fs from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import { packageRoot } from "../../src/packageRoot.ts"
+import { tempDir } from "./files.ts"
 
 export const BIN = Path.join(packageRoot(), "bin", "orchestrate.js")
 
@@ -94,20 +94,17 @@ export const spawn = (
   })
 
 /** A fresh ipc address in a temporary directory removed with the scope: no port to collide on. */
-export const ipcAddress = Effect.acquireRelease(
-  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "orch-"))),
-  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-).pipe(Effect.map((dir) => `ipc://${Path.join(dir, "cmd.sock")}`))
+export const ipcAddress = tempDir().pipe(Effect.map((dir) => `ipc://${Path.join(dir, "cmd.sock")}`))
 
 /**
  * `orchestrate up` running in the background on a fresh ipc address, ready to answer. It is stopped when the
  * scope closes, if a test has not stopped it already.
  */
-export const startUp = (args: ReadonlyArray<string>) =>
+export const startUp = (args: ReadonlyArray<string>, options: { readonly env?: Record<string, string> } = {}) =>
   Effect.gen(function*() {
     const address = yield* ipcAddress
-    const up = yield* spawn(["up", ...args, "--address", address])
-    const ready = yield* cli(["status", "--wait", "--timeout", "20", "--address", address], { timeout: "25 seconds" })
+    const up = yield* spawn(["up", ...args, "--address", address], options)
+    const ready = yield* cli(["status", "--wait", "--timeout", "20", "--address", address], { ...options, timeout: "25 seconds" })
     if (ready.code !== 0) {
       return yield* Effect.die(new Error(`orchestrate up did not become ready:\n${ready.stderr}\n${yield* up.stderr}`))
     }

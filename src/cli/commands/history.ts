@@ -29,7 +29,7 @@ const render = (page: HistoryPage): string =>
 const follow = (filter: HistoryQuery, intervalSeconds: number) =>
   Effect.gen(function*() {
     const flags = yield* root
-    const client = clientFor(flags)
+    const client = yield* clientFor(flags)
     const print = (page: HistoryPage, raw: string) =>
       flags.json ? Console.log(raw) : Console.log(page.events.length === 0 ? "" : table(HEADERS, rows(page)).split("\n").slice(1).join("\n"))
     const first = yield* client.call("history", [filter])

@@ -1,5 +1,5 @@
 import { Command } from "effect/cli"
-import { colorState, style, table } from "../output.ts"
+import { colorState, details, style, table } from "../output.ts"
 import { respond } from "../root.ts"
 
 const list = (names: ReadonlyArray<string>) => names.length === 0 ? "-" : names.join(", ")
@@ -30,4 +30,22 @@ export const commands = Command.make("commands", {}, () =>
     ))).pipe(
     Command.withDescription("List the commands the orchestrator's interface knows, and which it allows"),
     Command.withExamples([{ command: "orchestrate commands", description: "What may I run here?" }])
+  )
+
+export const whoami = Command.make("whoami", {}, () =>
+  respond("whoami", [], ({ principal, keyFingerprint, allowed, agents }) =>
+    details([
+      [
+        "principal",
+        principal === null
+          ? `${style.dim("anonymous")} (the orchestrator does not authenticate callers: CURVE is off)`
+          : `${principal}${keyFingerprint === null ? "" : style.dim(` (key ${keyFingerprint})`)}`
+      ],
+      ["allowed", list(allowed)],
+      ["agents", agents === null ? "any" : list(agents)]
+    ]))).pipe(
+    Command.withDescription("Show who the orchestrator takes you for, and what you may do there"),
+    Command.withExamples([
+      { command: "orchestrate whoami --server-key server.key.pub --client-key ops.key", description: "Check a CURVE key's role" }
+    ])
   )

@@ -76,6 +76,19 @@ const withOverrides = Effect.fnUntraced(function*(
   } satisfies OrchestratorSettings
 })
 
+/** The files a config names are found relative to the config file, wherever `up` runs from. */
+const resolveFiles = (settings: OrchestratorSettings, directory: string): OrchestratorSettings => {
+  const { curve, auditFile } = settings.commandInterface
+  return {
+    ...settings,
+    commandInterface: {
+      ...settings.commandInterface,
+      ...(curve === undefined ? {} : { curve: { ...curve, keyFile: NodePath.resolve(directory, curve.keyFile) } }),
+      ...(auditFile === undefined ? {} : { auditFile: NodePath.resolve(directory, auditFile) })
+    }
+  }
+}
+
 export const runUp = Effect.fnUntraced(function*(options: {
   readonly config: Option.Option<string>
   readonly address: Option.Option<string>
@@ -83,9 +96,13 @@ export const runUp = Effect.fnUntraced(function*(options: {
   readonly maxWorkers: Option.Option<number>
 }) {
   const { config, allow, maxWorkers } = options
-    const path = yield* Path.Path
+  const path = yield* Path.Path
   const file = path.resolve(Option.getOrElse(config, demoConfig))
-  const settings = yield* withOverrides(yield* readSettings(file), { address: options.address, allow, maxWorkers })
+  const settings = yield* withOverrides(resolveFiles(yield* readSettings(file), path.dirname(file)), {
+    address: options.address,
+    allow,
+    maxWorkers
+  })
   const agents = settings.agents.map((agent) => processAgent(agent, path.dirname(file)))
 
   yield* Effect.logInfo(`starting ${agents.length} agents from ${file} (${settings.runMode}, ${settings.maxWorkers} workers)`)

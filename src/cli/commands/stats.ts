@@ -26,7 +26,7 @@ const encode = Schema.encodeSync(Stats)
 const watch = (intervalSeconds: number) =>
   Effect.gen(function*() {
     const flags = yield* root
-    const client = clientFor(flags)
+    const client = yield* clientFor(flags)
     const inPlace = !flags.json && process.stdout.isTTY === true
     let drawn = 0
     for (;;) {

@@ -81,7 +81,7 @@ const waitUntilReady = (agent: Option.Option<string>) =>
     const flags = yield* root
     const seconds = Option.getOrElse(flags.timeout, () => WAIT_DEFAULT_SECONDS)
     const deadline = (yield* Clock.currentTimeMillis) + seconds * 1000
-    const client = clientFor(flags, POLL_TIMEOUT_SECONDS)
+    const client = yield* clientFor(flags, POLL_TIMEOUT_SECONDS)
     const args = Option.match(agent, { onNone: () => [] as const, onSome: (name) => [name] as const })
     let lastProblem = `no answer from ${addressOf(flags)}`
     for (;;) {

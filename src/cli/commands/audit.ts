@@ -1,0 +1,63 @@
+import { Console, Effect, FileSystem, Schema, Stream } from "effect"
+import { Argument, Command } from "effect/cli"
+import { makeChainVerifier } from "../../security/auditChain.ts"
+import { UsageError } from "../exit.ts"
+import { details } from "../output.ts"
+import { root } from "../root.ts"
+
+/** The audit file's chain is broken: it was edited, or records were removed, inserted or reordered. */
+export class AuditChainBroken extends Schema.TaggedError<AuditChainBroken>()("AuditChainBroken", {
+  file: Schema.String,
+  line: Schema.Number,
+  detail: Schema.String,
+  intactRecords: Schema.Number
+}) {
+  override get message(): string {
+    return `${this.file}: line ${this.line} ${this.detail} (the ${this.intactRecords} records before it are intact)`
+  }
+}
+
+const verifyFile = Effect.fnUntraced(function*(file: string) {
+  const fs = yield* FileSystem.FileSystem
+  const verifier = makeChainVerifier()
+  yield* fs.stream(file).pipe(
+    Stream.decodeText(),
+    Stream.splitLines,
+    Stream.runForEach((line) => Effect.sync(() => verifier.push(line))),
+    Effect.mapError((error) =>
+      new UsageError({
+        detail: `cannot read audit file ${file}: ${error.reason._tag === "NotFound" ? "no such file" : error.message}`
+      })
+    )
+  )
+  return verifier.verdict()
+})
+
+const verify = Command.make("verify", {
+  file: Argument.String("file").pipe(Argument.withDescription("The audit file (commandInterface.auditFile)"))
+}, ({ file }) =>
+  Effect.gen(function*() {
+    const flags = yield* root
+    const verdict = yield* verifyFile(file)
+    if (flags.json) yield* Console.log(JSON.stringify({ file, ...verdict }))
+    if (!verdict.intact) {
+      return yield* new AuditChainBroken({ file, line: verdict.line, detail: verdict.detail, intactRecords: verdict.records })
+    }
+    if (flags.json) return
+    yield* Console.log(details([
+      ["file", `${file}: intact`],
+      ["records", verdict.records === 0 ? "none" : `${verdict.records} (seq ${verdict.firstSeq} to ${verdict.lastSeq})`],
+      ["last hash", verdict.lastHash]
+    ]))
+  })).pipe(
+    Command.withDescription(
+      "Check an audit file's hash chain and report its first broken link (exit 1). Keep the last hash it prints " +
+        "somewhere else: a file rewritten whole, or cut short, is only caught against it"
+    ),
+    Command.withExamples([{ command: "orchestrate audit verify /var/log/orchestrate/audit.ndjson", description: "Was the audit trail tampered with?" }])
+  )
+
+export const audit = Command.make("audit").pipe(
+  Command.withDescription("Work with the command interface's audit file"),
+  Command.withSubcommands([verify])
+)

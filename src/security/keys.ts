@@ -1,0 +1,190 @@
+/**
+ * CURVE key pairs and what is derived from them.
+ *
+ * Keys are the Curve25519 keys ZeroMQ's CURVE uses, written in Z85 (ZeroMQ RFC 32) as ZeroMQ expects them. A key
+ * file is JSON, `{"publicKey": "...", "secretKey": "..."}`, readable by its owner only; its `.pub` companion holds
+ * the public key alone, to hand out.
+ *
+ * Requests are signed with a key both sides can compute and no one else can: X25519 of one side's secret key and
+ * the other side's public key (the same shared secret either way), through HKDF-SHA256. So the signature proves
+ * that the sender holds the secret key of the public key it names, and binds the request to this server, without
+ * a second secret to distribute.
+ */
+import { Effect, Schema } from "effect"
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
+
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+const DIGITS = new Map([...ALPHABET].map((char, index) => [char, index]))
+
+/** Z85-encodes bytes whose length is a multiple of 4. */
+export const z85Encode = (bytes: Uint8Array): string => {
+  let text = ""
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let offset = 0; offset < bytes.length; offset += 4) {
+    let value = view.getUint32(offset)
+    const chunk = new Array<string>(5)
+    for (let i = 4; i >= 0; i--) {
+      chunk[i] = ALPHABET[value % 85] ?? ""
+      value = Math.floor(value / 85)
+    }
+    text += chunk.join("")
+  }
+  return text
+}
+
+/** Decodes Z85 text (a multiple of 5 characters); undefined if it is not Z85. */
+export const z85Decode = (text: string): Uint8Array | undefined => {
+  if (text.length % 5 !== 0) return undefined
+  const bytes = new Uint8Array((text.length / 5) * 4)
+  const view = new DataView(bytes.buffer)
+  for (let offset = 0; offset < text.length; offset += 5) {
+    let value = 0
+    for (let i = 0; i < 5; i++) {
+      const digit = DIGITS.get(text[offset + i] ?? "")
+      if (digit === undefined) return undefined
+      value = value * 85 + digit
+    }
+    if (value > 0xffffffff) return undefined
+    view.setUint32((offset / 5) * 4, value)
+  }
+  return bytes
+}
+
+/** A CURVE key in Z85: 40 characters for 32 bytes. */
+export const CurveKey = Schema.String.check(
+  Schema.makeFilter((key: string) => (key.length === 40 && z85Decode(key) !== undefined) || "expected a CURVE key: 40 Z85 characters")
+)
+
+export const KeyPair = Schema.Struct({ publicKey: CurveKey, secretKey: CurveKey })
+export type KeyPair = typeof KeyPair.Type
+
+export const PublicKeyFile = Schema.Struct({ publicKey: CurveKey })
+
+/** A short, stable name for a public key, for logs and the audit trail: the first 16 hex digits of its SHA-256. */
+export const fingerprint = (publicKey: string | Uint8Array): string =>
+  Crypto.createHash("sha256").update(typeof publicKey === "string" ? z85Decode(publicKey) ?? publicKey : publicKey)
+    .digest("hex").slice(0, 16)
+
+export class KeyFileError extends Schema.TaggedError<KeyFileError>()("KeyFileError", {
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `key file ${this.path}: ${this.detail}`
+  }
+}
+
+// An X25519 private key in PKCS#8 DER is this fixed prefix followed by the 32 raw bytes.
+const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex")
+
+const privateKeyOf = (secretKey: string): Crypto.KeyObject =>
+  Crypto.createPrivateKey({
+    key: Buffer.concat([PKCS8_X25519_PREFIX, z85Decode(secretKey) ?? new Uint8Array(0)]),
+    format: "der",
+    type: "pkcs8"
+  })
+
+const rawPublicKey = (key: Crypto.KeyObject): Uint8Array => {
+  const { x } = key.export({ format: "jwk" })
+  return Buffer.from(x ?? "", "base64url")
+}
+
+/** The public key that belongs to a secret key. */
+export const publicKeyOf = (secretKey: string): string => z85Encode(rawPublicKey(Crypto.createPublicKey(privateKeyOf(secretKey))))
+
+/** A fresh key pair, as `orchestrate keygen` writes it. */
+export const generateKeyPair = (): KeyPair => {
+  const { privateKey } = Crypto.generateKeyPairSync("x25519")
+  const { d } = privateKey.export({ format: "jwk" })
+  const secretKey = z85Encode(Buffer.from(d ?? "", "base64url"))
+  return { publicKey: publicKeyOf(secretKey), secretKey }
+}
+
+/**
+ * The key that signs requests between a client and a server: HKDF-SHA256 of their X25519 shared secret. The
+ * client calls it with its secret key and the server's public key, the server with its secret key and the
+ * client's; both get the same key.
+ */
+export const signingKey = (ownSecretKey: string, peerPublicKey: string): Buffer => {
+  const publicKey = Crypto.createPublicKey({
+    key: { kty: "OKP", crv: "X25519", x: Buffer.from(z85Decode(peerPublicKey) ?? new Uint8Array(0)).toString("base64url") },
+    format: "jwk"
+  })
+  const shared = Crypto.diffieHellman({ privateKey: privateKeyOf(ownSecretKey), publicKey })
+  return Buffer.from(Crypto.hkdfSync("sha256", shared, new Uint8Array(0), "effect-orchestrate request signing v1", 32))
+}
+
+const decodeKeyPair = Schema.decodeUnknownResult(Schema.fromJsonString(KeyPair))
+const decodePublic = Schema.decodeUnknownResult(Schema.fromJsonString(PublicKeyFile))
+
+const fileErrors: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EISDIR: "is a directory",
+  ENOTDIR: "a parent is not a directory"
+}
+
+const describeFileError = (error: unknown): string => {
+  const code = error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined
+  return (code === undefined ? undefined : fileErrors[code]) ?? (error instanceof Error ? error.message : String(error))
+}
+
+const read = (path: string) =>
+  Effect.try({
+    try: () => ({ text: Fs.readFileSync(path, "utf8"), mode: Fs.statSync(path).mode & 0o777 }),
+    catch: (error) => new KeyFileError({ path, detail: describeFileError(error) })
+  })
+
+/** Reads a key pair file, refusing one that others can read. */
+export const readKeyPair = Effect.fnUntraced(function*(path: string) {
+  const { text, mode } = yield* read(path)
+  if ((mode & 0o077) !== 0) {
+    return yield* new KeyFileError({ path, detail: `holds a secret key but is readable by others (mode ${mode.toString(8)}); chmod 600 it` })
+  }
+  const decoded = decodeKeyPair(text)
+  if (decoded._tag === "Failure") return yield* new KeyFileError({ path, detail: `not a key pair file: ${decoded.failure.message.split("\n")[0]}` })
+  if (publicKeyOf(decoded.success.secretKey) !== decoded.success.publicKey) {
+    return yield* new KeyFileError({ path, detail: "its public key does not belong to its secret key" })
+  }
+  return decoded.success
+})
+
+/** Reads a public key from a `.pub` file, a key pair file, or the key itself given as text. */
+export const readPublicKey = Effect.fnUntraced(function*(pathOrKey: string) {
+  if (Schema.is(CurveKey)(pathOrKey) && !Fs.existsSync(pathOrKey)) return pathOrKey
+  const decoded = decodePublic((yield* read(pathOrKey)).text)
+  if (decoded._tag === "Failure") return yield* new KeyFileError({ path: pathOrKey, detail: "holds no public key" })
+  return decoded.success.publicKey
+})
+
+/**
+ * Writes a new key pair to `path` (mode 0600) and its public key to `path.pub`; never overwrites unless asked.
+ * Each file is written whole under a temporary name and then renamed over, so the secret is never in a file that
+ * others may read, not even when it replaces one with looser permissions.
+ */
+export const writeKeyPair = Effect.fnUntraced(function*(path: string, pair: KeyPair, options: { readonly force: boolean }) {
+  const files = [
+    { path, text: JSON.stringify(pair, null, 2), mode: 0o600 },
+    { path: `${path}.pub`, text: JSON.stringify({ publicKey: pair.publicKey }, null, 2), mode: 0o644 }
+  ]
+  for (const file of files) {
+    if (!options.force && Fs.existsSync(file.path)) {
+      return yield* new KeyFileError({ path: file.path, detail: "already exists (use --force to replace it)" })
+    }
+  }
+  for (const file of files) {
+    const temporary = `${file.path}.${process.pid}.tmp`
+    yield* Effect.try({
+      try: () => {
+        Fs.writeFileSync(temporary, `${file.text}\n`, { mode: file.mode, flag: "wx" })
+        Fs.renameSync(temporary, file.path)
+      },
+      catch: (error) => {
+        Fs.rmSync(temporary, { force: true })
+        return new KeyFileError({ path: file.path, detail: describeFileError(error) })
+      }
+    })
+  }
+})

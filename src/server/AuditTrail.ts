@@ -1,0 +1,103 @@
+/**
+ * The audit trail: every command attempt and every refused connection, recorded in the EventStore (category
+ * `command`) and, when `auditFile` is set, appended to a hash-chained NDJSON file (`security/auditChain.ts`) that
+ * outlives the process and shows tampering.
+ */
+import { Clock, Context, Effect, Layer, Schema } from "effect"
+import * as Fs from "node:fs"
+import { EventCategory, EventStore } from "../events/EventStore.ts"
+import { defaultPayloadLimits, truncatePayload } from "../events/truncate.ts"
+import type { Severity } from "../protocol/Model.ts"
+import { chainLine, claimedHash, GENESIS } from "../security/auditChain.ts"
+import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
+
+export interface AuditRecord {
+  readonly eventName: string
+  readonly severity: Severity
+  readonly data: Readonly<Record<string, unknown>>
+}
+
+export class AuditFileError extends Schema.TaggedError<AuditFileError>()("AuditFileError", {
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `audit file ${this.path}: ${this.detail}`
+  }
+}
+
+/** Enough of the file's end to hold its last record: records are small, their values truncated. */
+const TAIL_BYTES = 256 * 1024
+
+const describe = (error: unknown) => error instanceof Error ? error.message : String(error)
+
+/** Where the file's chain ends: the last record's seq and hash, or the genesis when the file is empty. */
+const readChainEnd = (path: string, fd: number): { readonly seq: number; readonly hash: string } | string => {
+  const size = Fs.fstatSync(fd).size
+  if (size === 0) return { seq: 0, hash: GENESIS }
+  const length = Math.min(size, TAIL_BYTES)
+  const buffer = Buffer.alloc(length)
+  Fs.readSync(fd, buffer, 0, length, size - length)
+  const lines = buffer.toString("utf8").split("\n").filter((line) => line !== "")
+  const last = lines.at(-1) ?? ""
+  const hash = claimedHash(last)
+  const seq = /^\{"seq":(\d+),/.exec(last)?.[1]
+  if (hash === undefined || seq === undefined || !buffer.toString("utf8").endsWith("\n")) {
+    return `its last line is not a complete audit record, so new records cannot be chained to it; ` +
+      `check it with 'orchestrate audit verify ${path}', then move the file aside to start a new chain`
+  }
+  return { seq: Number(seq), hash }
+}
+
+/** Opens the file for appending (created 0600) and returns a function that chains a record onto it. */
+const openAuditFile = Effect.fnUntraced(function*(path: string) {
+  const fd = yield* Effect.acquireRelease(
+    Effect.try({
+      try: () => Fs.openSync(path, Fs.constants.O_RDWR | Fs.constants.O_APPEND | Fs.constants.O_CREAT, 0o600),
+      catch: (error) => new AuditFileError({ path, detail: `cannot open: ${describe(error)}` })
+    }),
+    (fd) => Effect.sync(() => Fs.closeSync(fd))
+  )
+  const end = readChainEnd(path, fd)
+  if (typeof end === "string") return yield* new AuditFileError({ path, detail: end })
+  let seq = end.seq
+  let prev = end.hash
+  // Appends are synchronous, so records reach the file whole and in the order they were made.
+  return (entry: { readonly time: string; readonly event: string; readonly severity: string; readonly data: unknown }) => {
+    const { line, hash } = chainLine({ seq: seq + 1, ...entry }, prev)
+    Fs.writeSync(fd, `${line}\n`)
+    seq++
+    prev = hash
+  }
+})
+
+export class AuditTrail extends Context.Service<AuditTrail, {
+  readonly record: (record: AuditRecord) => Effect.Effect<void>
+}>()("effect-orchestrate/AuditTrail") {
+  static readonly layer: Layer.Layer<AuditTrail, AuditFileError, EventStore | CommandInterfaceConfig> = Layer.effect(
+    AuditTrail,
+    Effect.gen(function*() {
+      const events = yield* EventStore
+      const { auditFile } = yield* CommandInterfaceConfig
+      const clock = yield* Clock.Clock
+      const append = auditFile === undefined ? undefined : yield* openAuditFile(auditFile)
+
+      const toEventStore = (record: AuditRecord) =>
+        events.record({ eventName: record.eventName, category: EventCategory.command, severity: record.severity, data: record.data })
+      if (append === undefined) return AuditTrail.of({ record: (record) => Effect.asVoid(toEventStore(record)) })
+
+      const toFile = (record: AuditRecord) =>
+        Effect.try({
+          try: () =>
+            append({
+              time: new Date(clock.currentTimeMillisUnsafe()).toISOString(),
+              event: record.eventName,
+              severity: record.severity,
+              data: truncatePayload(record.data, defaultPayloadLimits)
+            }),
+          catch: describe
+        }).pipe(Effect.catch((detail) => Effect.logError(`cannot append to the audit file ${auditFile}: ${detail}`)))
+      return AuditTrail.of({ record: (record) => Effect.andThen(toEventStore(record), toFile(record)) })
+    })
+  )
+}

@@ -1,0 +1,98 @@
+/**
+ * Who may call a CURVE-secured interface, and what each caller may do. A principal is a named public key with a
+ * role (a preset or a list of commands), optionally limited to agents whose names match glob patterns. What a
+ * caller may run is its role intersected with the server's whitelist: the whitelist is the ceiling for everyone.
+ */
+import { Schema } from "effect"
+import { type CommandName, Commands } from "../protocol/Commands.ts"
+import { CurveKey, fingerprint } from "../security/keys.ts"
+import { AllowedCommands, resolveAllowed, type Whitelist } from "./Whitelist.ts"
+
+/** An agent name pattern: `*` matches any run of characters, `?` any one. */
+export const AgentPattern = Schema.String.check(Schema.isNonEmpty())
+
+export const PrincipalSettings = Schema.Struct({
+  name: Schema.String.check(
+    Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, {
+      message: "expected a name of 1-64 letters, digits, '.', '_', '@' or '-'"
+    })
+  ),
+  publicKey: CurveKey,
+  role: AllowedCommands,
+  agents: Schema.optionalKey(Schema.Array(AgentPattern).check(Schema.isMinLength(1)))
+})
+export type PrincipalSettings = typeof PrincipalSettings.Type
+
+const duplicates = (values: ReadonlyArray<string>): ReadonlyArray<string> =>
+  values.filter((value, index) => values.indexOf(value) !== index)
+
+const Principals = Schema.Array(PrincipalSettings).check(
+  Schema.isMinLength(1),
+  Schema.makeFilter((principals: ReadonlyArray<PrincipalSettings>) => {
+    const names = duplicates(principals.map((principal) => principal.name))
+    if (names.length > 0) return `principal names must be unique: '${names[0]}' appears twice`
+    const keys = duplicates(principals.map((principal) => principal.publicKey))
+    return keys.length === 0 || `principal keys must be unique: key ${fingerprint(keys[0] ?? "")} appears twice`
+  })
+)
+
+/** `commandInterface.curve`: the server's key pair file and the principals allowed to connect. */
+export const CurveSettings = Schema.Struct({
+  /** A key pair file as `orchestrate keygen` writes it, readable by its owner only. */
+  keyFile: Schema.String.check(Schema.isNonEmpty()),
+  principals: Principals
+})
+export type CurveSettings = typeof CurveSettings.Type
+
+const escapeRegExp = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, "\\$&")
+
+/** Compiles agent patterns to one test. */
+export const agentMatcher = (patterns: ReadonlyArray<string>): (agent: string) => boolean => {
+  const regex = new RegExp(
+    `^(?:${patterns.map((pattern) => escapeRegExp(pattern).replaceAll("*", ".*").replaceAll("?", ".")).join("|")})$`,
+    "s"
+  )
+  return (agent) => regex.test(agent)
+}
+
+/** The one making a request, and what it may do. */
+export interface Caller {
+  /** The principal's name; null when the interface does not authenticate callers (no CURVE). */
+  readonly principal: string | null
+  readonly keyFingerprint: string | null
+  /** The commands it may run: its role within the whitelist, in catalogue order. */
+  readonly allowed: ReadonlyArray<CommandName>
+  /** The agents it may act on, as patterns; null for any agent. */
+  readonly agents: ReadonlyArray<string> | null
+  readonly mayRun: (command: CommandName) => boolean
+  readonly mayTarget: (agent: string) => boolean
+}
+
+/** A caller with the whitelist's permissions, optionally narrowed to a principal's role and agents. */
+export const makeCaller = (whitelist: Whitelist["Service"], principal?: PrincipalSettings): Caller => {
+  const allowed = principal === undefined
+    ? whitelist.allowed
+    : resolveAllowed(principal.role).filter((command) => whitelist.isAllowed(command))
+  const set = new Set(allowed)
+  const agents = principal?.agents ?? null
+  const mayTarget = agents === null ? () => true : agentMatcher(agents)
+  return {
+    principal: principal?.name ?? null,
+    keyFingerprint: principal === undefined ? null : fingerprint(principal.publicKey),
+    allowed,
+    agents,
+    mayRun: (command) => set.has(command),
+    mayTarget
+  }
+}
+
+/** Why `caller` may not run `command` on `args`, if it may not. Checked after the arguments are decoded. */
+export const targetRefusal = (caller: Caller, command: CommandName, args: ReadonlyArray<unknown>): string | undefined => {
+  if (caller.agents === null) return undefined
+  const target = Commands[command].target
+  const limit = `'${caller.principal}' may act only on agents matching ${caller.agents.join(", ")}`
+  if (target === "every-agent") return `it acts on every agent, and ${limit}`
+  const [agent] = args
+  if (target === "agent" && typeof agent === "string" && !caller.mayTarget(agent)) return `not on agent '${agent}': ${limit}`
+  return undefined
+}

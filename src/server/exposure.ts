@@ -1,0 +1,61 @@
+/**
+ * Who can reach the interface's address. A loopback TCP address or an `ipc://` socket file (created 0600, or
+ * 0660 for a configured group) is reachable from this machine alone; any other TCP address is reachable from
+ * the network, which without CURVE means anyone there could run commands.
+ */
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import type { CommandInterfaceSettings } from "./CommandInterfaceConfig.ts"
+import { BindError } from "./Socket.ts"
+
+/** Whether the address can be reached from this machine alone. */
+export const isLocalAddress = (address: string): boolean => {
+  if (!address.startsWith("tcp://")) return true
+  const host = address.slice("tcp://".length, address.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1").toLowerCase()
+  return host === "localhost" || host === "lo" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+/**
+ * Refuses a network-reachable address without CURVE unless the config accepts the risk, and warns on every
+ * start when it does.
+ */
+export const checkExposure = (settings: CommandInterfaceSettings): Effect.Effect<void, BindError> => {
+  const address = settings.commandAddress
+  if (isLocalAddress(address) || settings.curve !== undefined) return Effect.void
+  if (settings.allowInsecureNetwork) {
+    return Effect.logWarning(
+      `the command interface on ${address} is reachable from the network without CURVE: anyone who can connect ` +
+        `may run ${typeof settings.allowedCommands === "string" ? `the '${settings.allowedCommands}' commands` : settings.allowedCommands.join(", ")} ` +
+        "(allowInsecureNetwork is set)"
+    )
+  }
+  return Effect.fail(
+    new BindError({
+      address,
+      detail: "it is reachable from the network and CURVE is off, so anyone who can connect could run commands. " +
+        "Enable CURVE: create a server key with 'orchestrate keygen server.key', then set commandInterface.curve to " +
+        `{"keyFile": "server.key", "principals": [{"name": "ops", "publicKey": "<a client's public key>", "role": "all"}]} ` +
+        "(see the README's Security section). Or bind a loopback or ipc:// address, or set " +
+        "commandInterface.allowInsecureNetwork to true to accept the risk"
+    })
+  )
+}
+
+/** The group id for `ipcGroup`: a number, or a name looked up in /etc/group. */
+export const resolveGroup = (group: string | number, address: string): Effect.Effect<number, BindError> =>
+  Effect.suspend(() => {
+    if (typeof group === "number") return Effect.succeed(group)
+    if (/^\d+$/.test(group)) return Effect.succeed(Number(group))
+    let text = ""
+    try {
+      text = Fs.readFileSync("/etc/group", "utf8")
+    } catch {
+      // Reported below as an unknown group.
+    }
+    const line = text.split("\n").find((entry) => entry.split(":")[0] === group)
+    const gid = Number(line?.split(":")[2])
+    return line !== undefined && Number.isInteger(gid)
+      ? Effect.succeed(gid)
+      : Effect.fail(new BindError({ address, detail: `ipcGroup: no such group '${group}'` }))
+  })

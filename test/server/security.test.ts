@@ -1,0 +1,232 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Clock, Duration, Effect } from "effect"
+import { TestClock } from "effect/testing"
+import { EventStore } from "../../src/events/EventStore.ts"
+import { commandNames } from "../../src/protocol/Commands.ts"
+import { fingerprint } from "../../src/security/keys.ts"
+import type { ClientCredentials } from "../../src/security/RequestSignature.ts"
+import type { CommandInterfaceOptions } from "../../src/server/CommandInterfaceConfig.ts"
+import type { PrincipalSettings } from "../../src/server/Principals.ts"
+import { curveFixture, signedFrames } from "../support/curve.ts"
+import { harness, request, sendFrames } from "../support/harness.ts"
+
+const commandEvents = EventStore.use((store) => store.query({ category: "command", limit: 100 })).pipe(
+  Effect.map((page) => page.events)
+)
+
+const restartsIn = (reply: unknown): number => (reply as { data: { restarts: number } }).data.restarts
+
+const restarts = (agent: string) => Effect.map(request({ command: "status", args: [agent] }), restartsIn)
+
+/** Sends a request signed with `credentials` at the (test) clock's time. */
+const signed = (credentials: ClientCredentials, body: unknown) =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => sendFrames(signedFrames(credentials, body, now)))
+
+/**
+ * Runs `test` against the in-memory interface with CURVE on, for principals made from the fixture's key pairs
+ * (`role` and `agents` per name).
+ */
+const withPrincipals = <A, E, R>(
+  principals: Record<string, Omit<PrincipalSettings, "name" | "publicKey">>,
+  test: (credentials: (name: string) => ClientCredentials) => Effect.Effect<A, E, R>,
+  config: CommandInterfaceOptions = {}
+) =>
+  Effect.gen(function*() {
+    const keys = yield* curveFixture(Object.keys(principals))
+    const curve = {
+      keyFile: keys.serverKeyFile,
+      principals: Object.entries(principals).map(([name, settings]) => ({
+        name,
+        publicKey: keys.clients[name]?.publicKey ?? "",
+        ...settings
+      }))
+    }
+    return yield* test(keys.credentials).pipe(Effect.provide(harness({ config: { ...config, curve } })))
+  })
+
+describe("callers and their permissions (in memory)", () => {
+  it.effect("an interface without CURVE takes every caller for the anonymous one, with the whitelist's permissions", () =>
+    Effect.gen(function*() {
+      expect(yield* request({ command: "whoami" })).toEqual({
+        status: "success",
+        data: { principal: null, key_fingerprint: null, allowed: ["ps", "status", "stats", "history", "whoami"], agents: null }
+      })
+      expect(yield* sendFrames([JSON.stringify({ command: "ps" }), "{}"])).toMatchObject({
+        code: 400,
+        reason: "MalformedRequest",
+        error: "Invalid command format: unexpected authentication frame: this server does not authenticate requests (CURVE is off)"
+      })
+    }).pipe(Effect.provide(harness({ config: { allowedCommands: "monitoring" } }))))
+
+  it.effect("a principal may run its role's commands within the whitelist, and 'commands' answers for it", () =>
+    withPrincipals({ ops: { role: "all" }, viewer: { role: ["ps", "shutdown"] } }, (credentials) =>
+      Effect.gen(function*() {
+        expect(yield* signed(credentials("ops"), { command: "whoami" })).toEqual({
+          status: "success",
+          data: {
+            principal: "ops",
+            key_fingerprint: fingerprint(credentials("ops").publicKey),
+            allowed: ["ps", "status", "stats", "history", "whoami"],
+            agents: null
+          }
+        })
+        // The viewer's role names shutdown, but the whitelist (monitoring) does not allow it to anyone.
+        expect(yield* signed(credentials("viewer"), { command: "shutdown" })).toMatchObject({
+          code: 403,
+          reason: "NotAllowed",
+          error: "Command 'shutdown' not allowed for 'viewer'"
+        })
+        expect(yield* signed(credentials("viewer"), { command: "stats" })).toMatchObject({ code: 403, error: "Command 'stats' not allowed for 'viewer'" })
+        expect(yield* signed(credentials("viewer"), { command: "ps" })).toMatchObject({ status: "success" })
+      }), { allowedCommands: "monitoring" }))
+
+  it.effect("'commands' lists what this caller may run", () =>
+    withPrincipals({ ops: { role: "all" }, viewer: { role: "basic" } }, (credentials) =>
+      Effect.gen(function*() {
+        const allowedFor = (name: string) =>
+          Effect.map(signed(credentials(name), { command: "commands" }), (reply) => {
+            const { data } = reply as { data: { allowed: ReadonlyArray<string>; known: ReadonlyArray<{ name: string; allowed: boolean }> } }
+            expect(data.known.filter((command) => command.allowed).map((command) => command.name)).toEqual(data.allowed)
+            return data.allowed
+          })
+        expect(yield* allowedFor("ops")).toEqual(commandNames)
+        // 'commands' itself is outside the basic preset, so the viewer cannot ask.
+        expect(yield* signed(credentials("viewer"), { command: "commands" })).toMatchObject({ code: 403 })
+      })))
+
+  it.effect("a principal limited to agent patterns may act only on matching agents, and read everything", () =>
+    withPrincipals({ apiops: { role: "all", agents: ["ap?", "work*"] } }, (credentials) =>
+      Effect.gen(function*() {
+        const apiops = credentials("apiops")
+        expect(yield* signed(apiops, { command: "restart", args: ["api"] })).toMatchObject({ status: "success" })
+        expect(yield* signed(apiops, { command: "resume", args: ["worker"] })).toMatchObject({ status: "success" })
+        expect(yield* signed(apiops, { command: "stop", args: ["db"] })).toEqual({
+          status: "error",
+          code: 403,
+          reason: "NotAllowed",
+          error: "Command 'stop' not allowed for 'apiops': not on agent 'db': 'apiops' may act only on agents matching ap?, work*"
+        })
+        expect(yield* signed(apiops, { command: "shutdown" })).toMatchObject({
+          code: 403,
+          error: "Command 'shutdown' not allowed for 'apiops': it acts on every agent, and 'apiops' may act only on agents matching ap?, work*"
+        })
+        expect(yield* signed(apiops, { command: "status", args: ["db"] })).toMatchObject({ status: "success" })
+        expect(yield* signed(apiops, { command: "whoami" })).toMatchObject({ data: { agents: ["ap?", "work*"] } })
+        const refused = (yield* commandEvents).filter((event) => event.data["code"] === 403)
+        expect(refused.map((event) => [event.data["command"], event.data["principal"]])).toEqual([["stop", "apiops"], ["shutdown", "apiops"]])
+      })))
+
+  it.effect("refuses unsigned, unknown, altered, stale and replayed requests with AuthenticationFailed", () =>
+    withPrincipals({ ops: { role: "all" }, gone: { role: "all" } }, (credentials) =>
+      Effect.gen(function*() {
+        const ops = credentials("ops")
+        const body = JSON.stringify({ command: "ps" })
+        const refusal = (detail: string) => ({
+          status: "error",
+          code: 403,
+          reason: "AuthenticationFailed",
+          error: `Authentication failed: ${detail}`
+        })
+        expect(yield* sendFrames([body])).toEqual(refusal(
+          "the request is not signed; this server requires CURVE credentials (the CLI's --server-key and --client-key)"
+        ))
+        const now = yield* Clock.currentTimeMillis
+        const frames = signedFrames(ops, body, now)
+        expect(yield* sendFrames(frames)).toMatchObject({ status: "success" })
+        expect(yield* sendFrames(frames)).toEqual(refusal("replayed request: its nonce was already used"))
+        const [, auth] = signedFrames(ops, body, now)
+        expect(yield* sendFrames([JSON.stringify({ command: "shutdown" }), auth])).toEqual(
+          refusal("the signature does not match the request (altered, or signed for another server)")
+        )
+        expect(yield* sendFrames(signedFrames(ops, body, now - 61_000))).toEqual(
+          refusal("its timestamp is 1m 1s from the server's clock, outside the 1m window (a stale or replayed request, or clocks out of sync)")
+        )
+        const stranger = { ...credentials("gone"), publicKey: credentials("ops").serverPublicKey }
+        expect(yield* sendFrames(signedFrames(stranger, body, now))).toEqual(refusal("the request is signed with a key no principal has"))
+        expect(yield* sendFrames([body, "{\"key\": 1}"])).toMatchObject({ code: 403, reason: "AuthenticationFailed" })
+
+        const events = yield* commandEvents
+        expect(events.map((event) => event.eventName)).toEqual([
+          "COMMAND_REJECTED",
+          "COMMAND_EXECUTED",
+          "COMMAND_REJECTED",
+          "COMMAND_REJECTED",
+          "COMMAND_REJECTED",
+          "COMMAND_REJECTED",
+          "COMMAND_REJECTED"
+        ])
+        expect(events[2]?.data).toMatchObject({
+          command: "ps",
+          code: 403,
+          principal: null,
+          key_fingerprint: fingerprint(ops.publicKey),
+          error_reason: "AuthenticationFailed"
+        })
+      })))
+})
+
+describe("retry safety and the audit record (in memory)", () => {
+  it.effect("a resent mutating request gets the first reply instead of running twice", () =>
+    Effect.gen(function*() {
+      const first = yield* request({ command: "restart", args: ["api"], id: "deploy-7" })
+      const again = yield* request({ command: "restart", args: ["api"], id: "deploy-7" })
+      expect(again).toEqual(first)
+      expect(yield* restarts("api")).toBe(1)
+      yield* request({ command: "restart", args: ["api"], id: "deploy-8" })
+      yield* request({ command: "restart", args: ["api"] })
+      expect(yield* restarts("api")).toBe(3)
+
+      const audited = (yield* commandEvents).filter((event) => event.data["command"] === "restart")
+      expect(audited.map((event) => event.data["repeated"])).toEqual([undefined, true, undefined, undefined])
+      expect(audited[1]?.data).toMatchObject({ code: 200, request_id: "deploy-7" })
+    }).pipe(Effect.provide(harness())))
+
+  it.effect("forgets an id after its TTL, and tells requests with the same id apart by command and arguments", () =>
+    Effect.gen(function*() {
+      expect(yield* request({ command: "restart", args: ["ghost"], id: "r" })).toMatchObject({ code: 500 })
+      yield* request({ command: "restart", args: ["api"], id: "r" })
+      expect(yield* restarts("api")).toBe(1)
+      yield* request({ command: "restart", args: ["api"], id: "r" })
+      expect(yield* restarts("api")).toBe(1)
+      yield* TestClock.adjust("59 seconds")
+      yield* request({ command: "restart", args: ["api"], id: "r" })
+      expect(yield* restarts("api")).toBe(1)
+      yield* TestClock.adjust("2 seconds")
+      yield* request({ command: "restart", args: ["api"], id: "r" })
+      expect(yield* restarts("api")).toBe(2)
+    }).pipe(Effect.provide(harness({ config: { idempotencyTtl: Duration.seconds(60) } }))))
+
+  it.effect("keeps ids apart per principal", () =>
+    withPrincipals({ alice: { role: "all" }, bob: { role: "all" } }, (credentials) =>
+      Effect.gen(function*() {
+        const body = { command: "restart", args: ["api"], id: "same" }
+        const status = { command: "status", args: ["api"] }
+        yield* signed(credentials("alice"), body)
+        yield* signed(credentials("alice"), body)
+        expect(restartsIn(yield* signed(credentials("alice"), status))).toBe(1)
+        yield* signed(credentials("bob"), body)
+        expect(restartsIn(yield* signed(credentials("bob"), status))).toBe(2)
+      })))
+
+  it.effect("stores the operator's reason and redacts secret-named values, even in malformed requests", () =>
+    Effect.gen(function*() {
+      yield* request({ command: "stop", args: ["api"], reason: "INC-42: memory leak" })
+      const invalid = yield* request({ command: "start", args: [{ name: "api", password: "hunter2", nested: { apiKey: "k-1" } }] })
+      expect(invalid).toMatchObject({
+        code: 400,
+        error: "Invalid arguments for 'start': args[0]: Expected string, got {\"name\":\"api\",\"password\":\"[redacted]\",\"nested\":{\"apiKey\":\"[redacted]\"}}"
+      })
+      yield* sendFrames(["{\"command\": \"start\", \"args\": [{\"token\": \"s3cr3t\", \"user\": \"bob\""])
+      expect(yield* request({ command: "stop", args: ["api"], reason: "" })).toMatchObject({ code: 400 })
+      expect(yield* request({ command: "stop", args: ["api"], reason: "x".repeat(501) })).toMatchObject({ code: 400 })
+
+      expect(yield* request({ command: "ps", token: 12345 })).toMatchObject({ code: 400, error: "Invalid command format: token: unexpected key" })
+      expect(yield* request({ command: "start", args: [{ password: 12345 }] })).toMatchObject({ code: 400, error: expect.not.stringContaining("12345") })
+
+      const [stopped, started, malformed] = yield* commandEvents
+      expect(stopped?.data).toMatchObject({ command: "stop", code: 200, reason: "INC-42: memory leak" })
+      expect(started?.data["args"]).toEqual([{ name: "api", password: "[redacted]", nested: { apiKey: "[redacted]" } }])
+      expect(malformed?.data["received"]).toBe("{\"command\": \"start\", \"args\": [{\"token\": \"[redacted]\", \"user\": \"bob\"")
+      expect(JSON.stringify(yield* commandEvents)).not.toMatch(/hunter2|k-1|s3cr3t|12345/)
+    }).pipe(Effect.provide(harness())))
+})
