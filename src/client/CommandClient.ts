@@ -3,8 +3,10 @@
  *
  * Every attempt uses a fresh REQ socket that is closed with linger 0 afterwards (the "Lazy Pirate" pattern): a
  * REQ socket that missed its reply cannot send again, and a socket holding an unsent message would keep the
- * process from exiting. A refused connection fails at once rather than waiting out the timeout. Read-only
- * commands are retried once on a fresh socket within the same time budget; a mutating command is sent once.
+ * process from exiting. A refused connection fails at once rather than waiting out the timeout. A request that
+ * got no answer is sent once more on a fresh socket within the same time budget, with the same id: for a mutating
+ * command the server recognises the resend and answers it with the first reply instead of running it twice.
+ * `shutdown` is the exception, sent once: a resend would find the server already stopping.
  *
  * Given CURVE credentials, it encrypts the connection and signs every attempt anew
  * (`security/RequestSignature.ts`): a retry carries a fresh nonce, so the server does not take it for a replay.
@@ -79,7 +81,7 @@ export interface RequestOptions {
   readonly reason?: string
 }
 
-/** Share of the time budget the first attempt of a read-only command gets; a retry has the rest. */
+/** Share of the time budget a first attempt gets; the retry has the rest. */
 const FIRST_ATTEMPT_SHARE = 0.6
 
 const decodeResponse = Schema.decodeUnknownResult(Schema.fromJsonString(Response))
@@ -206,7 +208,7 @@ export class CommandClient extends Context.Service<CommandClient, {
   /** Sends a request envelope and returns the response, whatever its status. */
   readonly send: (
     request: { readonly command: string; readonly args: ReadonlyArray<unknown>; readonly reason?: string },
-    options: { readonly mutating: boolean; readonly timeout?: Duration.Duration }
+    options: { readonly retry: boolean; readonly timeout?: Duration.Duration }
   ) => Effect.Effect<Received, ClientError>
   /** Runs a command: its arguments encoded and its result decoded with the command's own schemas. */
   readonly call: <K extends CommandName>(
@@ -223,19 +225,19 @@ export class CommandClient extends Context.Service<CommandClient, {
 
     const send = (
       request: { readonly command: string; readonly args: ReadonlyArray<unknown>; readonly reason?: string },
-      sendOptions: { readonly mutating: boolean; readonly timeout?: Duration.Duration }
+      sendOptions: { readonly retry: boolean; readonly timeout?: Duration.Duration }
     ) =>
       Effect.gen(function*() {
         // Every request carries an id: it is echoed back, recorded in the audit trail, and is what makes a
         // resend of a mutating request recognisable as the same request.
         const body = JSON.stringify({ ...request, id: randomUUID() })
         const budget = Duration.toMillis(sendOptions.timeout ?? options.timeout)
-        const first = sendOptions.mutating ? budget : Math.max(1, Math.round(budget * FIRST_ATTEMPT_SHARE))
+        const first = sendOptions.retry ? Math.max(1, Math.round(budget * FIRST_ATTEMPT_SHARE)) : budget
         const once = (timeoutMillis: number) =>
           Effect.flatMap(framesOf(body), (frames) => attempt(address, frames, timeoutMillis, credentials))
         const raw = yield* once(first).pipe(
           Effect.catchIf(
-            (error) => !sendOptions.mutating && error.detail.startsWith("no answer"),
+            (error) => sendOptions.retry && error.detail.startsWith("no answer"),
             () => once(Math.max(1, budget - first))
           )
         )
@@ -255,7 +257,7 @@ export class CommandClient extends Context.Service<CommandClient, {
         const encodedArgs = yield* Schema.encodeEffect(spec.args)(args).pipe(Effect.orDie)
         const { raw, response } = yield* send(
           { command, args: encodedArgs, ...(callOptions.reason === undefined ? {} : { reason: callOptions.reason }) },
-          { mutating: spec.mutating, ...(callOptions.timeout === undefined ? {} : { timeout: callOptions.timeout }) }
+          { retry: command !== "shutdown", ...(callOptions.timeout === undefined ? {} : { timeout: callOptions.timeout }) }
         )
         if (response.status === "error") return yield* refused(response, raw)
         const data = yield* Schema.decodeUnknownEffect(spec.result)(response.data).pipe(

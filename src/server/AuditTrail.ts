@@ -58,6 +58,12 @@ const openAuditFile = Effect.fnUntraced(function*(path: string) {
     }),
     (fd) => Effect.sync(() => Fs.closeSync(fd))
   )
+  const mode = Fs.fstatSync(fd).mode & 0o777
+  if ((mode & 0o077) !== 0) {
+    yield* Effect.logWarning(
+      `the audit file ${path} is open to others (mode ${mode.toString(8)}); chmod 600 it: the chain shows tampering, it does not prevent it`
+    )
+  }
   const end = readChainEnd(path, fd)
   if (typeof end === "string") return yield* new AuditFileError({ path, detail: end })
   let seq = end.seq

@@ -44,13 +44,18 @@ describe("orchestrate against faulty or restrictive servers", () => {
       expect(ids[0]).toBe(ids[1])
     }).pipe(Effect.provide(NodeServices.layer)))
 
-  it.live("never resends a mutating request", () =>
+  it.live("resends a mutating request only with the same id, which the server answers once; never resends shutdown", () =>
     Effect.gen(function*() {
       const server = yield* silentServer
       const result = yield* cli(["stop", "web", "--timeout", "1", "--address", server.address])
       expect(result.code).toBe(3)
-      expect(result.stderr).toMatch(/^error: no answer within 1s/)
-      expect(yield* server.received).toHaveLength(1)
+      expect(result.stderr).toMatch(/^error: no answer within \d+ms/)
+      const ids = idsOf(yield* server.received)
+      expect(ids).toHaveLength(2)
+      expect(ids[0]).toBe(ids[1])
+      const shutdown = yield* cli(["shutdown", "--timeout", "1", "--address", server.address])
+      expect(shutdown.stderr).toMatch(/^error: no answer within 1s/)
+      expect(yield* server.received).toHaveLength(3)
     }).pipe(Effect.provide(NodeServices.layer)))
 
   it.live("a refused command exits 1 with the server's message", () =>
