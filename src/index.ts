@@ -18,6 +18,8 @@ export { CommandServer } from "./server/CommandServer.ts"
 export { AllowedCommands, presets, Whitelist } from "./server/Whitelist.ts"
 
 export { BadResponse, CommandClient, CommandRefused, Unreachable } from "./client/CommandClient.ts"
+export { fingerprint, generateKeyPair, KeyFileError, KeyPair, readKeyPair, readPublicKey, writeKeyPair } from "./security/keys.ts"
+export type { ClientCredentials } from "./security/RequestSignature.ts"
 
 export * from "./protocol/Commands.ts"
 export * from "./protocol/Envelope.ts"

@@ -57,6 +57,14 @@ const sharedFlags = {
   )
 }
 
+/** `--interval`: seconds between refreshes of a command that keeps polling. */
+export const intervalFlag = (defaultSeconds: number, description: string) =>
+  Flag.Finite("interval").pipe(
+    Flag.withSchema(Schema.Finite.check(Schema.isGreaterThan(0))),
+    Flag.withDefault(defaultSeconds),
+    Flag.withDescription(description)
+  )
+
 export type RootFlags = Command.Command.Config.Infer<typeof sharedFlags>
 
 export const root = Command.make("orchestrate").pipe(

@@ -6,7 +6,7 @@
  * process from exiting. A refused connection fails at once rather than waiting out the timeout. A request that
  * got no answer is sent once more on a fresh socket within the same time budget, with the same id: for a mutating
  * command the server recognises the resend and answers it with the first reply instead of running it twice.
- * `shutdown` is the exception, sent once: a resend would find the server already stopping.
+ * A `final` command (`shutdown`) is the exception, sent once: a resend would find the server already stopping.
  *
  * Given CURVE credentials, it encrypts the connection and signs every attempt anew
  * (`security/RequestSignature.ts`): a retry carries a fresh nonce, so the server does not take it for a replay.
@@ -23,7 +23,9 @@ import { type ClientCredentials, makeSigner } from "../security/RequestSignature
 /** No answer: nothing listens at the address, or the orchestrator did not reply in time. */
 export class Unreachable extends Schema.TaggedError<Unreachable>()("Unreachable", {
   address: Schema.String,
-  detail: Schema.String
+  detail: Schema.String,
+  /** Nothing came back in time, where a resend might fare better; otherwise the connection itself failed. */
+  noAnswer: Schema.Boolean
 }) {
   override get message(): string {
     return `${this.detail} (${this.address})`
@@ -159,7 +161,7 @@ const attempt = (
       socket.close()
       resume(outcome)
     }
-    const unreachable = (detail: string) => Effect.fail(new Unreachable({ address, detail }))
+    const unreachable = (detail: string, noAnswer = false) => Effect.fail(new Unreachable({ address, detail, noAnswer }))
     // libzmq retries a refused connection quietly; its monitor says so within a couple of milliseconds. Once
     // connected, a retry means the peer hung up (as a CURVE server does on a failed handshake), not a refusal.
     let connected = false
@@ -193,12 +195,12 @@ const attempt = (
       .then(() => receiveBy(socket, deadline))
       .then(
         ([reply]) => settle(Effect.succeed(reply === undefined ? "" : reply.toString("utf8"))),
-        (error: unknown) =>
-          settle(unreachable(
-            !timedOut(error)
-              ? `request failed: ${error instanceof Error ? error.message : String(error)}`
-              : handshakeProblem ?? `no answer within ${Duration.format(Duration.millis(timeoutMillis))}`
-          ))
+        (error: unknown) => {
+          if (!timedOut(error)) return settle(unreachable(`request failed: ${error instanceof Error ? error.message : String(error)}`))
+          settle(handshakeProblem === undefined
+            ? unreachable(`no answer within ${Duration.format(Duration.millis(timeoutMillis))}`, true)
+            : unreachable(handshakeProblem))
+        }
       )
     return Effect.sync(() => settle(Effect.never))
   })
@@ -237,7 +239,7 @@ export class CommandClient extends Context.Service<CommandClient, {
           Effect.flatMap(framesOf(body), (frames) => attempt(address, frames, timeoutMillis, credentials))
         const raw = yield* once(first).pipe(
           Effect.catchIf(
-            (error) => sendOptions.retry && error.detail.startsWith("no answer"),
+            (error) => sendOptions.retry && error.noAnswer,
             () => once(Math.max(1, budget - first))
           )
         )
@@ -257,7 +259,7 @@ export class CommandClient extends Context.Service<CommandClient, {
         const encodedArgs = yield* Schema.encodeEffect(spec.args)(args).pipe(Effect.orDie)
         const { raw, response } = yield* send(
           { command, args: encodedArgs, ...(callOptions.reason === undefined ? {} : { reason: callOptions.reason }) },
-          { retry: command !== "shutdown", ...(callOptions.timeout === undefined ? {} : { timeout: callOptions.timeout }) }
+          { retry: spec.final !== true, ...(callOptions.timeout === undefined ? {} : { timeout: callOptions.timeout }) }
         )
         if (response.status === "error") return yield* refused(response, raw)
         const data = yield* Schema.decodeUnknownEffect(spec.result)(response.data).pipe(

@@ -83,8 +83,8 @@ const logging = (store: EventStore["Service"]): EventStore["Service"] => ({
 })
 
 export class EventStore extends Context.Service<EventStore, {
-  /** Records an event and returns its seq. Data values are bounded first. */
-  readonly record: (event: NewEvent) => Effect.Effect<number>
+  /** Records an event and returns it as stored: with its seq and time, its data values bounded. */
+  readonly record: (event: NewEvent) => Effect.Effect<EventRecord>
   readonly query: (query: EventQuery) => Effect.Effect<EventPage>
   readonly info: Effect.Effect<EventStoreInfo>
 }>()("effect-orchestrate/EventStore") {
@@ -101,7 +101,7 @@ export class EventStore extends Context.Service<EventStore, {
             severity: event.severity ?? "info",
             timestamp,
             data: event.data === undefined ? {} : truncatePayload(event.data, limits)
-          }).seq),
+          })),
       query: (query) =>
         Effect.sync(() => {
           const page = log.query(query)

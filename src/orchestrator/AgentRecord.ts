@@ -39,10 +39,6 @@ export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependen
 /** Running or paused: the agent's program is alive. */
 export const isActive = (state: AgentState): boolean => state === "running" || state === "paused"
 
-/** Completed, failed or stopped: nothing runs and nothing will unless asked. */
-export const isFinished = (state: AgentState): boolean =>
-  state === "completed" || state === "failed" || state === "stopped"
-
 export const toStatus = (record: AgentRecord, now: number): AgentStatus => ({
   agentName: record.name,
   kind: record.kind,

@@ -24,10 +24,10 @@ import {
 import type { ChildProcessSpawner } from "effect/process"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
 import type { AgentActionResult } from "../protocol/Commands.ts"
-import type { OrchestratorState, RunMode } from "../protocol/Model.ts"
+import { isFinished, type OrchestratorState, type RunMode, waitingDescriptions } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
 import type { AgentDefinition } from "./AgentDefinition.ts"
-import { type AgentRecord, isFinished, makeRecord, toStatus, type WaitingFor } from "./AgentRecord.ts"
+import { type AgentRecord, makeRecord, toStatus } from "./AgentRecord.ts"
 import type { AgentRun } from "./AgentRun.ts"
 import { makeAgentTable } from "./AgentTable.ts"
 import { AgentNotFound, type AgentControlError, InvalidTransition, OrchestratorStopping, StartFailed } from "./errors.ts"
@@ -55,12 +55,6 @@ export interface ShutdownReport {
   /** Agents that did not stop within their grace period and were killed. */
   readonly forcedKills: ReadonlyArray<string>
   readonly durationMs: number
-}
-
-const waitingMessage: Record<WaitingFor, string> = {
-  dependencies: "waiting for its dependencies",
-  worker: "waiting for a worker slot",
-  backoff: "waiting to restart"
 }
 
 export class Orchestrator extends Context.Service<Orchestrator, {
@@ -137,7 +131,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         ? Effect.fail(new StartFailed({ agent: name, reason: record.lastError ?? "unknown reason" }))
         : result(
           record.state === "queued" && record.waitingFor !== null
-            ? `Agent '${name}' queued: ${waitingMessage[record.waitingFor]}`
+            ? `Agent '${name}' queued: ${waitingDescriptions[record.waitingFor]}`
             : `Agent '${name}' ${verb}`,
           record
         )

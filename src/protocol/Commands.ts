@@ -17,6 +17,8 @@ export interface CommandSpec<
   readonly summary: string
   /** Whether it changes anything; a client never resends a mutating request without its request id. */
   readonly mutating: boolean
+  /** The server stops serving once it has answered: a client sends it once, as a resend would find it stopping. */
+  readonly final?: true
   /**
    * What it changes, for callers limited to some agents: `agent`, the agent its first argument names;
    * `every-agent`, all of them at once; `none`, nothing (it only reads, and reading is not limited by agent).
@@ -215,6 +217,7 @@ export const Commands = {
     usage: "shutdown",
     summary: "Stop every agent, then the orchestrator",
     mutating: true,
+    final: true,
     target: "every-agent",
     args: NoArgs,
     result: Message

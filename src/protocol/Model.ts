@@ -20,6 +20,10 @@ export const AgentState = Schema.Literals([
 ])
 export type AgentState = typeof AgentState.Type
 
+/** Completed, failed or stopped: nothing runs, and nothing will unless asked. */
+export const isFinished = (state: AgentState): boolean =>
+  state === "completed" || state === "failed" || state === "stopped"
+
 export const AgentKind = Schema.Literals(["effect", "process"])
 export type AgentKind = typeof AgentKind.Type
 
@@ -35,6 +39,13 @@ export type OrchestratorState = typeof OrchestratorState.Type
 /** Why a queued agent is not running yet. */
 export const WaitingFor = Schema.Literals(["dependencies", "worker", "backoff"])
 export type WaitingFor = typeof WaitingFor.Type
+
+/** What a queued agent is waiting for, as the server's messages and the CLI say it. */
+export const waitingDescriptions: Readonly<Record<WaitingFor, string>> = {
+  dependencies: "waiting for its dependencies",
+  worker: "waiting for a worker slot",
+  backoff: "waiting to restart"
+}
 
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Seconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))

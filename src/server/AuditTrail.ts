@@ -3,10 +3,10 @@
  * `command`) and, when `auditFile` is set, appended to a hash-chained NDJSON file (`security/auditChain.ts`) that
  * outlives the process and shows tampering.
  */
-import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import * as Fs from "node:fs"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
-import { defaultPayloadLimits, truncatePayload } from "../events/truncate.ts"
+import type { EventRecord } from "../events/EventLog.ts"
 import type { Severity } from "../protocol/Model.ts"
 import { chainLine, claimedHash, GENESIS } from "../security/auditChain.ts"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
@@ -85,25 +85,25 @@ export class AuditTrail extends Context.Service<AuditTrail, {
     Effect.gen(function*() {
       const events = yield* EventStore
       const { auditFile } = yield* CommandInterfaceConfig
-      const clock = yield* Clock.Clock
       const append = auditFile === undefined ? undefined : yield* openAuditFile(auditFile)
 
       const toEventStore = (record: AuditRecord) =>
         events.record({ eventName: record.eventName, category: EventCategory.command, severity: record.severity, data: record.data })
       if (append === undefined) return AuditTrail.of({ record: (record) => Effect.asVoid(toEventStore(record)) })
 
-      const toFile = (record: AuditRecord) =>
+      // The file gets the record as the store kept it: the same time and the same bounded data.
+      const toFile = (stored: EventRecord) =>
         Effect.try({
           try: () =>
             append({
-              time: new Date(clock.currentTimeMillisUnsafe()).toISOString(),
-              event: record.eventName,
-              severity: record.severity,
-              data: truncatePayload(record.data, defaultPayloadLimits)
+              time: new Date(stored.timestamp).toISOString(),
+              event: stored.eventName,
+              severity: stored.severity,
+              data: stored.data
             }),
           catch: describe
         }).pipe(Effect.catch((detail) => Effect.logError(`cannot append to the audit file ${auditFile}: ${detail}`)))
-      return AuditTrail.of({ record: (record) => Effect.andThen(toEventStore(record), toFile(record)) })
+      return AuditTrail.of({ record: (record) => Effect.flatMap(toEventStore(record), toFile) })
     })
   )
 }

@@ -10,6 +10,7 @@ import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 import { ShuttingDown } from "./errors.ts"
 import { RequestHandler } from "./RequestHandler.ts"
 import { Socket } from "./Socket.ts"
+import { describeAllowed } from "./Whitelist.ts"
 
 const refusal = new ShuttingDown({ detail: "Server is shutting down" })
 
@@ -65,8 +66,7 @@ export class CommandServer extends Context.Service<CommandServer, {
           }))
         )
 
-        const allowed = typeof config.allowedCommands === "string" ? config.allowedCommands : config.allowedCommands.join(", ")
-        yield* annotate(Effect.logInfo(`command interface listening on ${socket.endpoint} (allowed: ${allowed})`))
+        yield* annotate(Effect.logInfo(`command interface listening on ${socket.endpoint} (allowed: ${describeAllowed(config.allowedCommands)})`))
         return CommandServer.of({ endpoint: socket.endpoint, inFlight: FiberSet.size(inFlight) })
       })
     )

@@ -88,11 +88,12 @@ export const makeCaller = (whitelist: Whitelist["Service"], principal?: Principa
 
 /** Why `caller` may not run `command` on `args`, if it may not. Checked after the arguments are decoded. */
 export const targetRefusal = (caller: Caller, command: CommandName, args: ReadonlyArray<unknown>): string | undefined => {
-  if (caller.agents === null) return undefined
+  const { agents } = caller
+  if (agents === null) return undefined
+  const limit = () => `'${caller.principal}' may act only on agents matching ${agents.join(", ")}`
   const target = Commands[command].target
-  const limit = `'${caller.principal}' may act only on agents matching ${caller.agents.join(", ")}`
-  if (target === "every-agent") return `it acts on every agent, and ${limit}`
+  if (target === "every-agent") return `it acts on every agent, and ${limit()}`
   const [agent] = args
-  if (target === "agent" && typeof agent === "string" && !caller.mayTarget(agent)) return `not on agent '${agent}': ${limit}`
+  if (target === "agent" && typeof agent === "string" && !caller.mayTarget(agent)) return `not on agent '${agent}': ${limit()}`
   return undefined
 }

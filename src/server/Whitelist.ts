@@ -1,9 +1,8 @@
 /**
  * Which commands the interface runs. Anything else is refused with 403 before its arguments are looked at.
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Layer, Schema } from "effect"
 import { type CommandName, commandNames, isCommandName } from "../protocol/Commands.ts"
-import { NotAllowed } from "./errors.ts"
 
 // `whoami` is in every preset: a caller can always learn who it is taken for and what it may do.
 export const presets = {
@@ -35,20 +34,18 @@ export const resolveAllowed = (allowed: AllowedCommands): ReadonlyArray<CommandN
   return commandNames.filter((name) => set.has(name))
 }
 
+/** The setting as people wrote it, for logs: a preset's name or the list. */
+export const describeAllowed = (allowed: AllowedCommands): string => typeof allowed === "string" ? allowed : allowed.join(", ")
+
+/** The server's ceiling: what any caller may run, whoever it is (see `Principals.ts` for callers' own limits). */
 export class Whitelist extends Context.Service<Whitelist, {
   readonly allowed: ReadonlyArray<CommandName>
   readonly isAllowed: (command: CommandName) => boolean
-  readonly check: (command: CommandName) => Effect.Effect<void, NotAllowed>
 }>()("effect-orchestrate/Whitelist") {
   static readonly make = (allowedCommands: AllowedCommands): Whitelist["Service"] => {
     const allowed = resolveAllowed(allowedCommands)
     const set = new Set<CommandName>(allowed)
-    const isAllowed = (command: CommandName) => set.has(command)
-    return Whitelist.of({
-      allowed,
-      isAllowed,
-      check: (command) => isAllowed(command) ? Effect.void : Effect.fail(new NotAllowed({ command }))
-    })
+    return Whitelist.of({ allowed, isAllowed: (command) => set.has(command) })
   }
 
   static readonly layer = (allowed: AllowedCommands): Layer.Layer<Whitelist> =>

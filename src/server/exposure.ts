@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import * as Fs from "node:fs"
 import type { CommandInterfaceSettings } from "./CommandInterfaceConfig.ts"
 import { BindError } from "./Socket.ts"
+import { describeAllowed } from "./Whitelist.ts"
 
 /** Whether the address can be reached from this machine alone. */
 export const isLocalAddress = (address: string): boolean => {
@@ -26,7 +27,7 @@ export const checkExposure = (settings: CommandInterfaceSettings): Effect.Effect
   if (settings.allowInsecureNetwork) {
     return Effect.logWarning(
       `the command interface on ${address} is reachable from the network without CURVE: anyone who can connect ` +
-        `may run ${typeof settings.allowedCommands === "string" ? `the '${settings.allowedCommands}' commands` : settings.allowedCommands.join(", ")} ` +
+        `may run the allowed commands (${describeAllowed(settings.allowedCommands)}) ` +
         "(allowInsecureNetwork is set)"
     )
   }

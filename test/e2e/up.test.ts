@@ -2,21 +2,17 @@ import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import { cli, isAlive, startUp } from "../support/cli.ts"
+import { tempDir } from "../support/files.ts"
 import { ask, reqClient } from "../support/zmq.ts"
 
 const writeConfig = (config: unknown) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "orch-config-"))
-      const file = Path.join(dir, "config.json")
-      Fs.writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config))
-      return file
-    }),
-    (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
-  )
+  Effect.map(tempDir("orch-config-"), (dir) => {
+    const file = Path.join(dir, "config.json")
+    Fs.writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config))
+    return file
+  })
 
 const node = (script: string) => ({ command: process.execPath, args: ["-e", script] })
 

@@ -2,12 +2,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Zmq from "zeromq"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { layer as commandInterface } from "../../src/server/CommandInterface.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
+import { tempDir } from "../support/files.ts"
 import { gatedControl } from "../support/fixtures.ts"
 import { ANY_PORT, ask, dealerClient, dependencies, receiveFrames, reqClient, send, startServer } from "../support/zmq.ts"
 
@@ -167,8 +167,7 @@ describe("command server over real ZeroMQ sockets", () => {
 
   it.live("serves ipc, refuses a path a live server holds, and replaces a stale socket file", () =>
     Effect.gen(function*() {
-      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "orchestrate-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const dir = yield* tempDir()
       const address = `ipc://${Path.join(dir, "cmd.sock")}`
       const scope = yield* Effect.scope
       const { endpoint } = yield* startServer(scope, { config: { commandAddress: address } })

@@ -14,6 +14,18 @@ const control = (action: "start" | "stop" | "restart" | "pause" | "resume", agen
 const gated = (name: string, gate: Deferred.Deferred<void>, options: { readonly dependsOn?: ReadonlyArray<string> } = {}) =>
   effectAgent({ name, run: Deferred.await(gate), ...options })
 
+/** An agent that signals readiness once `gate` opens, then runs until stopped. */
+const readyAfter = (name: string, gate: Deferred.Deferred<void>) =>
+  effectAgent({
+    name,
+    signalsReady: true,
+    run: Effect.gen(function*() {
+      yield* Deferred.await(gate)
+      yield* (yield* AgentContext).ready
+      yield* Effect.never
+    })
+  })
+
 describe("orchestrator with Effect agents", () => {
   it.effect("an agent whose program ends is completed, with every transition recorded", () =>
     Effect.gen(function*() {
@@ -54,22 +66,12 @@ describe("orchestrator with Effect agents", () => {
         yield* awaitState("server", "starting")
         yield* Deferred.succeed(gate, undefined)
         yield* awaitState("server", "running")
-      }).pipe(Effect.provide(orchestratorLayer([effectAgent({
-        name: "server",
-        signalsReady: true,
-        run: Effect.gen(function*() {
-          yield* Deferred.await(gate)
-          yield* (yield* AgentContext).ready
-          yield* Effect.never
-        })
-      })])))
+      }).pipe(Effect.provide(orchestratorLayer([readyAfter("server", gate)])))
     }))
 
   it.effect("runs at most maxWorkers agents; the rest wait queued for a slot, in order", () =>
     Effect.gen(function*() {
-      const gates = yield* Effect.forEach([0, 1, 2, 3], () => Deferred.make<void>())
-      const [g0, g1, g2, g3] = gates
-      if (g0 === undefined || g1 === undefined || g2 === undefined || g3 === undefined) return
+      const [g0, g1, g2, g3] = yield* Effect.all([Deferred.make<void>(), Deferred.make<void>(), Deferred.make<void>(), Deferred.make<void>()])
       yield* Effect.gen(function*() {
         yield* awaitState("a1", "running")
         yield* awaitState("a2", "running")
@@ -99,15 +101,7 @@ describe("orchestrator with Effect agents", () => {
         expect(started.events.map((e) => e.agentName)).toEqual(["db", "api"])
       }).pipe(Effect.provide(orchestratorLayer([
         gated("api", forever, { dependsOn: ["db"] }),
-        effectAgent({
-          name: "db",
-          signalsReady: true,
-          run: Effect.gen(function*() {
-            yield* Deferred.await(dbReady)
-            yield* (yield* AgentContext).ready
-            yield* Effect.never
-          })
-        })
+        readyAfter("db", dbReady)
       ])))
     }))
 

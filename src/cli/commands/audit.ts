@@ -3,6 +3,7 @@ import { Argument, Command } from "effect/cli"
 import { makeChainVerifier } from "../../security/auditChain.ts"
 import { UsageError } from "../exit.ts"
 import { details } from "../output.ts"
+import { describeReadFailure } from "../readFailure.ts"
 import { root } from "../root.ts"
 
 /** The audit file's chain is broken: it was edited, or records were removed, inserted or reordered. */
@@ -24,11 +25,7 @@ const verifyFile = Effect.fnUntraced(function*(file: string) {
     Stream.decodeText(),
     Stream.splitLines,
     Stream.runForEach((line) => Effect.sync(() => verifier.push(line))),
-    Effect.mapError((error) =>
-      new UsageError({
-        detail: `cannot read audit file ${file}: ${error.reason._tag === "NotFound" ? "no such file" : error.message}`
-      })
-    )
+    Effect.mapError((error) => new UsageError({ detail: `cannot read audit file ${file}: ${describeReadFailure(error)}` }))
   )
   return verifier.verdict()
 })

@@ -2,7 +2,7 @@ import { Console, DateTime, Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HISTORY_LIMIT_MAX, type HistoryPage, type HistoryQuery } from "../../protocol/Commands.ts"
 import { formatData, style, table } from "../output.ts"
-import { clientFor, respond, root } from "../root.ts"
+import { clientFor, intervalFlag, respond, root } from "../root.ts"
 
 const rows = (page: HistoryPage) =>
   page.events.map((event) => [
@@ -62,11 +62,7 @@ export const history = Command.make("history", {
   event: text("event", "Only events of this name, e.g. AGENT_FAILED"),
   afterSeq: whole("after-seq", 0, "Only events after this seq (then the oldest come first)"),
   follow: Flag.Boolean("follow").pipe(Flag.withDefault(false), Flag.withDescription("Keep printing new events until Ctrl-C")),
-  interval: Flag.Finite("interval").pipe(
-    Flag.withSchema(Schema.Finite.check(Schema.isGreaterThan(0))),
-    Flag.withDefault(1),
-    Flag.withDescription("Seconds between polls with --follow")
-  )
+  interval: intervalFlag(1, "Seconds between polls with --follow")
 }, (options) => {
   const filter: HistoryQuery = {
     ...(Option.isSome(options.limit) ? { limit: options.limit.value } : {}),

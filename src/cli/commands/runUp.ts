@@ -2,7 +2,7 @@
  * What `orchestrate up` does. Loaded only when `up` runs, so that the other commands never load the
  * orchestrator, the server or the process machinery.
  */
-import { Effect, FileSystem, Layer, Option, Path, type PlatformError, Schema } from "effect"
+import { Effect, FileSystem, Layer, Option, Path, Schema } from "effect"
 import * as NodePath from "node:path"
 import { EventStore } from "../../events/EventStore.ts"
 import { processAgent } from "../../orchestrator/AgentDefinition.ts"
@@ -14,6 +14,7 @@ import { CommandInterfaceConfig } from "../../server/CommandInterfaceConfig.ts"
 import { type AllowedCommands, PresetName } from "../../server/Whitelist.ts"
 import { packageRoot } from "../../packageRoot.ts"
 import { AgentsFailed, UsageError } from "../exit.ts"
+import { describeReadFailure } from "../readFailure.ts"
 
 /** The demo `up` runs when given no config: examples/demo.json in this package. */
 export const demoConfig = (): string => NodePath.join(packageRoot(), "examples", "demo.json")
@@ -31,17 +32,6 @@ const parseAllow = (value: string): Effect.Effect<AllowedCommands, UsageError> =
       detail: `--allow: unknown command${unknown.length > 1 ? "s" : ""} ${unknown.map((name) => `'${name}'`).join(", ")} ` +
         `(presets: basic, monitoring, all; commands: ${commandNames.join(", ")})`
     }))
-}
-
-const describeReadFailure = (error: PlatformError.PlatformError): string => {
-  switch (error.reason._tag) {
-    case "NotFound":
-      return "no such file"
-    case "PermissionDenied":
-      return "permission denied"
-    default:
-      return error.message
-  }
 }
 
 const readSettings = Effect.fnUntraced(function*(path: string) {

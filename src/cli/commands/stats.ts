@@ -2,7 +2,7 @@ import { Clock, Console, DateTime, Effect, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { Stats } from "../../protocol/Commands.ts"
 import { details, formatData, formatDuration } from "../output.ts"
-import { clientFor, respond, root } from "../root.ts"
+import { clientFor, intervalFlag, respond, root } from "../root.ts"
 
 const render = (stats: Stats): string =>
   details([
@@ -48,11 +48,7 @@ const watch = (intervalSeconds: number) =>
 
 export const stats = Command.make("stats", {
   watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Keep refreshing until Ctrl-C")),
-  interval: Flag.Finite("interval").pipe(
-    Flag.withSchema(Schema.Finite.check(Schema.isGreaterThan(0))),
-    Flag.withDefault(2),
-    Flag.withDescription("Seconds between refreshes with --watch")
-  )
+  interval: intervalFlag(2, "Seconds between refreshes with --watch")
 }, ({ watch: watching, interval }) => watching ? watch(interval) : respond("stats", [], render)).pipe(
   Command.withDescription("Show counts of agents by state, workers, uptime, restarts and events"),
   Command.withExamples([

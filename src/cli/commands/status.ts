@@ -2,7 +2,7 @@ import { Clock, Console, DateTime, Duration, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { Reply } from "../../client/CommandClient.ts"
 import type { ResultOf } from "../../protocol/Commands.ts"
-import type { AgentCounts, AgentStatus, OrchestratorStatus } from "../../protocol/Model.ts"
+import { type AgentCounts, type AgentStatus, isFinished, type OrchestratorStatus, waitingDescriptions } from "../../protocol/Model.ts"
 import { WaitTimedOut } from "../exit.ts"
 import { colorState, details, formatDuration, style, table } from "../output.ts"
 import { addressOf, clientFor, respond, root } from "../root.ts"
@@ -15,14 +15,8 @@ const POLL_TIMEOUT_SECONDS = 5
 const ago = (instant: DateTime.Utc | null, now: number): string =>
   instant === null ? "-" : `${formatDuration(Math.max(0, now - DateTime.toEpochMillis(instant)) / 1000)} ago`
 
-const waiting: Record<NonNullable<AgentStatus["waitingFor"]>, string> = {
-  dependencies: "waiting for its dependencies",
-  worker: "waiting for a worker slot",
-  backoff: "waiting to restart"
-}
-
 const note = (agent: AgentStatus): string =>
-  agent.waitingFor !== null ? waiting[agent.waitingFor] : agent.lastError ?? ""
+  agent.waitingFor !== null ? waitingDescriptions[agent.waitingFor] : agent.lastError ?? ""
 
 const summarize = (counts: AgentCounts): string => {
   const states = (["running", "paused", "starting", "queued", "stopping", "completed", "failed", "stopped", "registered"] as const)
@@ -57,7 +51,7 @@ const renderAgent = (agent: AgentStatus, now: number): string =>
   details([
     ["agent", agent.agentName],
     ["kind", agent.kind],
-    ["state", `${colorState(agent.state)}${agent.waitingFor === null ? "" : ` (${waiting[agent.waitingFor]})`}`],
+    ["state", `${colorState(agent.state)}${agent.waitingFor === null ? "" : ` (${waitingDescriptions[agent.waitingFor]})`}`],
     ["pid", agent.pid === null ? "-" : String(agent.pid)],
     ["uptime", formatDuration(agent.uptimeSeconds)],
     ["started at", agent.startedAt === null ? "-" : DateTime.formatIso(agent.startedAt)],
@@ -70,10 +64,6 @@ const renderAgent = (agent: AgentStatus, now: number): string =>
 
 const render = (now: number) => (status: ResultOf<"status">): string =>
   "agentName" in status ? renderAgent(status, now) : renderOrchestrator(status, now)
-
-/** An agent that has ended will not become running by waiting. */
-const hasEnded = (agent: AgentStatus) =>
-  agent.state === "completed" || agent.state === "failed" || agent.state === "stopped"
 
 /** Polls until the orchestrator answers and, with an agent, until that agent is running. */
 const waitUntilReady = (agent: Option.Option<string>) =>
@@ -97,7 +87,8 @@ const waitUntilReady = (agent: Option.Option<string>) =>
       if (polled !== undefined) {
         const status = polled.data
         if (!("agentName" in status) || status.state === "running") return polled
-        if (hasEnded(status)) {
+        // An agent that has ended will not become running by waiting.
+        if (isFinished(status.state)) {
           return yield* new WaitTimedOut({
             detail: `agent '${status.agentName}' is ${status.state}${status.lastError === null ? "" : `: ${status.lastError}`}; it will not become running by waiting`
           })
