@@ -5,6 +5,7 @@ import { Clock, Context, DateTime, Effect, Layer, type LogLevel, Schema } from "
 import { formatData } from "./describe.ts"
 import type { HistoryEvent, Severity } from "../protocol/Model.ts"
 import { type EventRecord, type LogInfo, type LogQuery, makeEventLog } from "./EventLog.ts"
+import { withDefault } from "../settings.ts"
 import { defaultPayloadLimits, truncatePayload } from "./truncate.ts"
 
 /** The categories the orchestrator and the command interface record under. */
@@ -17,7 +18,7 @@ export const EventCategory = {
 export const RetentionPolicy = Schema.Struct({
   eventName: Schema.String.check(Schema.isNonEmpty()),
   keepLast: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-  per: Schema.Literals(["agent", "all"]).pipe(Schema.withDecodingDefaultKey(Effect.succeed("agent" as const)))
+  per: withDefault(Schema.Literals(["agent", "all"]), "agent")
 })
 export type RetentionPolicy = typeof RetentionPolicy.Type
 
@@ -27,15 +28,11 @@ export const defaultRetention: ReadonlyArray<RetentionPolicy> = [
 
 export const EventStoreConfig = Schema.Struct({
   /** Most events held; the oldest are dropped first. */
-  capacity: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000_000 })).pipe(
-    Schema.withDecodingDefaultKey(Effect.succeed(5000))
-  ),
+  capacity: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000_000 })), 5000),
   /** Longest string value kept in an event's data, in UTF-8 bytes. */
-  maxValueBytes: Schema.Int.check(Schema.isBetween({ minimum: 16, maximum: 1_048_576 })).pipe(
-    Schema.withDecodingDefaultKey(Effect.succeed(defaultPayloadLimits.maxValueBytes))
-  ),
+  maxValueBytes: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 16, maximum: 1_048_576 })), defaultPayloadLimits.maxValueBytes),
   /** Replaces the default policy (the last 3 `AGENT_HEARTBEAT`s per agent) when given. */
-  retention: Schema.Array(RetentionPolicy).pipe(Schema.withDecodingDefaultKey(Effect.succeed(defaultRetention)))
+  retention: withDefault(Schema.Array(RetentionPolicy), defaultRetention)
 })
 export type EventStoreConfig = typeof EventStoreConfig.Type
 

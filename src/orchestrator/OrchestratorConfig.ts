@@ -3,15 +3,13 @@
  * problem with its path (`agents[2].restart: Expected "never" | "on-failure" | "always", got "sometimes"`);
  * unknown keys are errors, so a misspelt setting is never silently ignored.
  */
-import { Duration, Effect, Result, Schema } from "effect"
+import { Duration, Result, Schema } from "effect"
 import { EventStoreConfig } from "../events/EventStore.ts"
 import { issueLines } from "../protocol/issues.ts"
 import { RestartPolicy, RunMode } from "../protocol/Model.ts"
-import { CommandInterfaceSettings, DurationSetting } from "../server/CommandInterfaceConfig.ts"
+import { CommandInterfaceSettings } from "../server/CommandInterfaceConfig.ts"
+import { DurationSetting, withDefault } from "../settings.ts"
 import { describeGraphProblem, type GraphProblem, startOrder } from "./graph.ts"
-
-const withDefault = <S extends Schema.Codec<unknown, unknown>>(schema: S, value: S["Encoded"]) =>
-  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 

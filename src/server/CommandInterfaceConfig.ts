@@ -3,21 +3,11 @@
  * (`enableCommandInterface`, `commandAddress`, ...); in a JSON config file they sit under `commandInterface` as
  * `enabled`, `address`, .... One schema describes both.
  */
-import { Context, Duration, Effect, Layer, LogLevel, Schema } from "effect"
+import { Context, Duration, Layer, LogLevel, Schema } from "effect"
 import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
+import { DurationSetting, withDefault } from "../settings.ts"
 import { CurveSettings } from "./Principals.ts"
 import { AllowedCommands } from "./Whitelist.ts"
-
-/** A finite, non-negative duration given as milliseconds (`2000`) or as text (`"2 seconds"`, `"500 millis"`). */
-export const DurationSetting = Schema.Union([Schema.DurationFromMillis, Schema.DurationFromString]).check(
-  Schema.makeFilter((duration: Duration.Duration) =>
-    (Duration.isFinite(duration) && Duration.toMillis(duration) >= 0) ||
-    `expected a finite, non-negative duration, got ${Duration.format(duration)}`
-  )
-)
-
-const withDefault = <S extends Schema.Codec<unknown, unknown>>(schema: S, value: S["Encoded"]) =>
-  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
 const bounded = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
 
