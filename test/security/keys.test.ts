@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Zmq from "zeromq"
@@ -15,9 +15,6 @@ import {
   z85Encode
 } from "../../src/security/keys.ts"
 import { tempDir } from "../support/files.ts"
-
-const failure = <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.map(Effect.exit(effect), (exit) => Exit.isFailure(exit) ? String(exit.cause) : "succeeded")
 
 describe("CURVE keys", () => {
   it("encodes Z85 as ZeroMQ's RFC 32 specifies", () => {
@@ -68,7 +65,7 @@ describe("CURVE keys", () => {
       expect(yield* readPublicKey(file)).toBe(pair.publicKey)
       expect(yield* readPublicKey(pair.publicKey)).toBe(pair.publicKey)
 
-      expect(yield* failure(writeKeyPair(file, generateKeyPair(), { force: false }))).toContain("already exists (use --force to replace it)")
+      expect((yield* Effect.flip(writeKeyPair(file, generateKeyPair(), { force: false }))).message).toContain("already exists (use --force to replace it)")
       expect(yield* readKeyPair(file)).toEqual(pair)
 
       // Replacing a file others could read leaves the new secret owner-only all the same.
@@ -86,16 +83,16 @@ describe("CURVE keys", () => {
       const file = Path.join(dir, "k")
       yield* writeKeyPair(file, generateKeyPair(), { force: false })
       Fs.chmodSync(file, 0o640)
-      expect(yield* failure(readKeyPair(file))).toContain("readable by others (mode 640); chmod 600 it")
+      expect((yield* Effect.flip(readKeyPair(file))).message).toContain("readable by others (mode 640); chmod 600 it")
 
       const mismatched = { publicKey: generateKeyPair().publicKey, secretKey: generateKeyPair().secretKey }
       Fs.writeFileSync(file, JSON.stringify(mismatched), { mode: 0o600 })
       Fs.chmodSync(file, 0o600)
-      expect(yield* failure(readKeyPair(file))).toContain("its public key does not belong to its secret key")
+      expect((yield* Effect.flip(readKeyPair(file))).message).toContain("its public key does not belong to its secret key")
 
       Fs.writeFileSync(file, "{\"publicKey\": \"short\"}")
-      expect(yield* failure(readKeyPair(file))).toContain("not a key pair file")
-      expect(yield* failure(readKeyPair(Path.join(dir, "missing")))).toContain("no such file")
-      expect(yield* failure(readPublicKey(Path.join(dir, "missing")))).toContain("no such file")
+      expect((yield* Effect.flip(readKeyPair(file))).message).toContain("not a key pair file")
+      expect((yield* Effect.flip(readKeyPair(Path.join(dir, "missing")))).message).toContain("no such file")
+      expect((yield* Effect.flip(readPublicKey(Path.join(dir, "missing")))).message).toContain("no such file")
     }))
 })
