@@ -1,5 +1,5 @@
 /**
- * Bundles the CLI into dist/orchestrate.mjs (and a chunk for `up`): one tree-shaken file loads several times faster than the sources
+ * Bundles the CLI into dist/orchestrate.mjs (and a chunk for `up`), and the guardian into dist/guardian.mjs: one tree-shaken file loads several times faster than the sources
  * with the whole `effect` barrel (measured in bench/README.md). zeromq stays external: it is a native addon.
  */
 import { build } from "esbuild"
@@ -30,8 +30,23 @@ export const buildCli = async (options: { readonly verbose?: boolean } = {}): Pr
     metafile: true,
     logLevel: "warning"
   })
+  // The guardian (src/orchestrator/guardianMain.ts) is a program of its own, started next to every orchestrator:
+  // one standalone file that loads nothing else.
+  const guardian = await build({
+    absWorkingDir: root,
+    entryPoints: { guardian: "src/orchestrator/guardianMain.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    minifySyntax: true,
+    metafile: true,
+    logLevel: "warning"
+  })
   if (options.verbose === true) {
-    for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    for (const [file, output] of Object.entries({ ...result.metafile.outputs, ...guardian.metafile.outputs })) {
       if (!file.endsWith(".map")) console.log(`${file}: ${(output.bytes / 1024).toFixed(0)} KiB`)
     }
   }

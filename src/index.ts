@@ -9,6 +9,7 @@ export { OrchestratorControl } from "./orchestrator/OrchestratorControl.ts"
 export { OrchestratorQuery } from "./orchestrator/OrchestratorQuery.ts"
 export { InMemoryOrchestrator } from "./orchestrator/InMemoryOrchestrator.ts"
 export * from "./orchestrator/errors.ts"
+export { GuardianError } from "./orchestrator/Guardian.ts"
 
 export { EventCategory, EventStore, EventStoreConfig } from "./events/EventStore.ts"
 

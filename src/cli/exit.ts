@@ -49,6 +49,7 @@ const codeOf = (error: unknown): number => {
     case "BindError":
     case "KeyFileError":
     case "AuditFileError":
+    case "GuardianError":
       return ExitCode.usage
     case "Unreachable":
     case "WaitTimedOut":

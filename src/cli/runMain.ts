@@ -1,13 +1,27 @@
 /**
- * Runs the CLI's main effect. The first SIGINT or SIGTERM interrupts it, which shuts an orchestrator down
- * gracefully; a second one stops waiting: it kills every agent's process group and exits at once.
+ * Runs the CLI's main effect. The first SIGINT, SIGTERM or SIGHUP interrupts it, which shuts an orchestrator down
+ * gracefully; a second one stops waiting and exits at once, and the orchestrator's guardian process then kills
+ * every agent (see orchestrator/Guardian.ts): the same path as any other sudden end of this process.
  */
 import { Effect, Runtime } from "effect"
-import * as LiveProcesses from "../orchestrator/liveProcesses.ts"
 import { conclude, ExitCode } from "./exit.ts"
 
 /** How long a finished CLI may take to drain its output before it exits regardless. */
 const EXIT_GRACE_MILLIS = 2000
+
+/**
+ * The signals that ask for a graceful stop. SIGHUP is one of them: a closed terminal or SSH session must stop
+ * `up` the same way `kill` or Ctrl-C do, not end it with Node's default (exit 129, no cleanup).
+ */
+export const SHUTDOWN_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+
+/**
+ * Output that can no longer be written (a closed terminal gives EIO, a closed pipe EPIPE) is dropped: losing a
+ * log line must not crash a process that is stopping services.
+ */
+const ignoreOutputErrors = () => {
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
+}
 
 export const runMain: <A, E>(effect: Effect.Effect<A, E>) => void = (effect) =>
   Runtime.makeRunMain(({ fiber }) => {
@@ -19,14 +33,12 @@ export const runMain: <A, E>(effect: Effect.Effect<A, E>) => void = (effect) =>
         return
       }
       process.stderr.write("error: interrupted again; killing every agent and exiting now\n")
-      LiveProcesses.killAllNow()
       process.exit(ExitCode.interrupted)
     }
-    process.on("SIGINT", onSignal)
-    process.on("SIGTERM", onSignal)
+    ignoreOutputErrors()
+    for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal)
     fiber.addObserver((exit) => {
-      process.removeListener("SIGINT", onSignal)
-      process.removeListener("SIGTERM", onSignal)
+      for (const signal of SHUTDOWN_SIGNALS) process.removeListener(signal, onSignal)
       // Let Node exit on its own so piped output is flushed, but never hang on a stray handle.
       process.exitCode = conclude(exit, signals > 0)
       setTimeout(() => process.exit(), EXIT_GRACE_MILLIS).unref()

@@ -1,24 +1,30 @@
 /**
  * A typed client for the command interface, sharing the protocol's Schemas with the server.
  *
- * Every attempt uses a fresh REQ socket that is closed with linger 0 afterwards (the "Lazy Pirate" pattern): a
- * REQ socket that missed its reply cannot send again, and a socket holding an unsent message would keep the
- * process from exiting. A refused connection fails at once rather than waiting out the timeout. A request that
- * got no answer is sent once more on a fresh socket within the same time budget, with the same id: for a mutating
- * command the server recognises the resend and answers it with the first reply instead of running it twice.
- * A `final` command (`shutdown`) is the exception, sent once: a resend would find the server already stopping.
+ * `timeout` is a request's whole budget, its resend included: when it runs out, the request fails with `no answer
+ * within <timeout>`. Every attempt uses a fresh REQ socket, closed with linger 0 however the attempt ends (the
+ * "Lazy Pirate" pattern): a REQ socket that missed its reply cannot send again, and a socket holding an unsent
+ * message would keep the process from exiting. A request that got no answer within the first 60% of the budget
+ * is sent once more on a fresh socket, with the same id, and has the rest: for a mutating command the server
+ * recognises the resend and answers it with the first reply instead of running it twice. A `final` command
+ * (`shutdown`) is the exception, sent once: a resend would find the server already stopping.
+ *
+ * A refused connection or a failed handshake fails at once, saying why, where libzmq would retry it quietly
+ * until the time is up.
  *
  * Given CURVE credentials, it encrypts the connection and signs every attempt anew
  * (`security/RequestSignature.ts`): a retry carries a fresh nonce, so the server does not take it for a replay.
  */
-import { Context, Duration, Effect, Layer, Result, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, type Option, Queue, Ref, Result, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import * as Zmq from "zeromq"
+import { usesIpv6 } from "../protocol/Address.ts"
 import { type ArgsOf, type CommandName, Commands, type ResultOf } from "../protocol/Commands.ts"
 import { type ErrorResponse, Response } from "../protocol/Envelope.ts"
 import { formatIssues } from "../protocol/issues.ts"
 import { fingerprint } from "../security/keys.ts"
 import { type ClientCredentials, makeSigner } from "../security/RequestSignature.ts"
+import { serverMechanism } from "./ZmtpGreeting.ts"
 
 /** No answer: nothing listens at the address, or the orchestrator did not reply in time. */
 export class Unreachable extends Schema.TaggedError<Unreachable>()("Unreachable", {
@@ -83,13 +89,18 @@ export interface RequestOptions {
   readonly reason?: string
 }
 
-/** Share of the time budget a first attempt gets; the retry has the rest. */
-const FIRST_ATTEMPT_SHARE = 0.6
+/** The first attempt got no answer within its share of the budget: worth sending again. */
+class NoAnswerYet extends Schema.TaggedError<NoAnswerYet>()("NoAnswerYet", {}) {}
+
+/** Share of the budget after which a request that got no answer is resent; the resend has the rest. */
+const RESEND_AFTER_SHARE = 0.6
 
 const decodeResponse = Schema.decodeUnknownResult(Schema.fromJsonString(Response))
 
 const timedOut = (cause: unknown): boolean =>
   typeof cause === "object" && cause !== null && "code" in cause && cause.code === "EAGAIN"
+
+const describe = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
 
 /**
  * How long one receive waits before looking again. ZeroMQ signals readiness on an edge-triggered descriptor that
@@ -99,111 +110,134 @@ const timedOut = (cause: unknown): boolean =>
  */
 const RECEIVE_RECHECK_MILLIS = 250
 
-/** Receives the reply, looking again every RECEIVE_RECHECK_MILLIS until `deadline`. */
-const receiveBy = async (socket: Zmq.Request, deadline: number): Promise<Array<Buffer>> => {
-  for (;;) {
-    try {
-      return await socket.receive()
-    } catch (error) {
-      if (!timedOut(error) || socket.closed || Date.now() >= deadline) throw error
-    }
-  }
-}
-
-/** Why a handshake failed, from the monitor event libzmq reports it with. */
-const handshakeFailure = (
-  event: Zmq.EventOfType<"handshake:error:auth" | "handshake:error:protocol" | "handshake:error:other">,
-  credentials: ClientCredentials | undefined
-): string => {
-  if (event.type === "handshake:error:auth") {
-    return `the orchestrator refused this client's key (${credentials === undefined ? "none" : fingerprint(credentials.publicKey)}): it is not one of its principals`
-  }
-  if (event.error.code === "ERR_ZMTP_MECHANISM_MISMATCH") {
-    return credentials === undefined
-      ? "the orchestrator requires CURVE: give --server-key and --client-key (or ORCHESTRATE_SERVER_KEY and ORCHESTRATE_CLIENT_KEY)"
-      : "the orchestrator does not use CURVE: leave out --server-key and --client-key"
-  }
-  return credentials === undefined
-    ? `the handshake failed (${event.error.code}): does the orchestrator require CURVE (--server-key and --client-key)?`
-    : `the CURVE handshake failed (${event.error.code}): is --server-key the orchestrator's public key, and does it use CURVE?`
-}
-
 /** Handshakes failing without a reason this many times in a row are reported as they are. */
 const UNEXPLAINED_HANDSHAKE_FAILURES = 3
 
-/** A fresh REQ socket, with CURVE when given credentials. */
-const requestSocket = (timeoutMillis: number, credentials: ClientCredentials | undefined) =>
-  new Zmq.Request({
-    linger: 0,
-    receiveTimeout: Math.min(timeoutMillis, RECEIVE_RECHECK_MILLIS),
-    sendTimeout: timeoutMillis,
-    ...(credentials === undefined ? {} : {
-      curveServerKey: credentials.serverPublicKey,
-      curvePublicKey: credentials.publicKey,
-      curveSecretKey: credentials.secretKey
-    })
+const CURVE_FLAGS = "--server-key and --client-key (or ORCHESTRATE_SERVER_KEY and ORCHESTRATE_CLIENT_KEY)"
+
+/** What each way a handshake can fail means for this client. */
+const why = {
+  refusedKey: (credentials: ClientCredentials | undefined) =>
+    `the orchestrator refused this client's key (${credentials === undefined ? "none" : fingerprint(credentials.publicKey)}): it is not one of its principals`,
+  mechanismMismatch: (credentials: ClientCredentials | undefined) =>
+    credentials === undefined
+      ? `the orchestrator requires CURVE: give ${CURVE_FLAGS}`
+      : "the orchestrator does not use CURVE: leave out --server-key and --client-key",
+  wrongServerKey: (code: string) => `the CURVE handshake failed (${code}): is --server-key the orchestrator's public key?`,
+  unexplained: (code: string, credentials: ClientCredentials | undefined) =>
+    credentials === undefined
+      ? `the handshake failed (${code}): does the orchestrator require CURVE (--server-key and --client-key)?`
+      : `the CURVE handshake failed (${code}): is --server-key the orchestrator's public key, and does it use CURVE?`
+}
+
+/**
+ * Why a server hung up during the handshake, given the mechanism its greeting offers: a plain client at a CURVE
+ * server, a CURVE client at a plain one, or (CURVE on both sides, where a client key no principal has would have
+ * been refused as such) a server key that is not the server's.
+ */
+const explainHangUp = (code: string, offered: Option.Option<string>, credentials: ClientCredentials | undefined) => {
+  if (offered._tag === "None") return undefined
+  if (offered.value === "CURVE") return credentials === undefined ? why.mechanismMismatch(credentials) : why.wrongServerKey(code)
+  return credentials === undefined ? undefined : why.mechanismMismatch(credentials)
+}
+
+const requestSocket = (address: string, credentials: ClientCredentials | undefined) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      new Zmq.Request({
+        linger: 0,
+        receiveTimeout: RECEIVE_RECHECK_MILLIS,
+        ipv6: usesIpv6(address),
+        ...(credentials === undefined ? {} : {
+          curveServerKey: credentials.serverPublicKey,
+          curvePublicKey: credentials.publicKey,
+          curveSecretKey: credentials.secretKey
+        })
+      })
+    ),
+    (socket) => Effect.sync(() => socket.close())
+  )
+
+const WATCHED = ["connect", "connect:retry", "handshake:error:auth", "handshake:error:protocol", "handshake:error:other"] as const
+type ConnectionEvent = Zmq.EventOfType<typeof WATCHED[number]>
+
+/** The socket's connection events as they come: subscribed to before it connects, so that none is missed. */
+const connectionEvents = (socket: Zmq.Request) =>
+  Effect.flatMap(Queue.unbounded<ConnectionEvent>(), (queue) =>
+    Effect.sync(() => {
+      for (const type of WATCHED) socket.events.on(type, (event) => Queue.offerUnsafe(queue, event))
+      return queue
+    }))
+
+/**
+ * Fails as soon as the events show that no answer can come: the connection was refused, or the handshake
+ * failed. Never succeeds. A handshake failure it cannot explain is noted in `lastProblem` (it is the likelier
+ * story than silence if the time runs out) and reported once it has repeated.
+ */
+const diagnose = (
+  events: Queue.Dequeue<ConnectionEvent>,
+  address: string,
+  credentials: ClientCredentials | undefined,
+  lastProblem: Ref.Ref<string | undefined>
+): Effect.Effect<never, Unreachable> =>
+  Effect.gen(function*() {
+    const unreachable = (detail: string) => new Unreachable({ address, detail, noAnswer: false })
+    let connected = false
+    let unexplained = 0
+    let offered: Option.Option<string> | undefined
+    for (;;) {
+      const event = yield* Queue.take(events)
+      if (event.type === "connect") {
+        connected = true
+      } else if (event.type === "connect:retry") {
+        // libzmq retries a refused connection quietly; its monitor says so within a couple of milliseconds. Once
+        // connected, a retry means the peer hung up (as a CURVE server does on a failed handshake), not a refusal.
+        if (!connected) return yield* unreachable("connection refused: is the orchestrator running with its command interface enabled?")
+      } else if (event.type === "handshake:error:auth") {
+        return yield* unreachable(why.refusedKey(credentials))
+      } else if (event.error.code === "ERR_ZMTP_MECHANISM_MISMATCH") {
+        return yield* unreachable(why.mechanismMismatch(credentials))
+      } else if (event.type === "handshake:error:protocol") {
+        return yield* unreachable(why.unexplained(event.error.code, credentials))
+      } else {
+        // The peer hung up (EPIPE, ECONNRESET), often before its reason arrived: ask its greeting, once.
+        offered ??= yield* serverMechanism(address)
+        const explained = explainHangUp(event.error.code, offered, credentials)
+        if (explained !== undefined) return yield* unreachable(explained)
+        const problem = why.unexplained(event.error.code, credentials)
+        yield* Ref.set(lastProblem, problem)
+        if (++unexplained >= UNEXPLAINED_HANDSHAKE_FAILURES) return yield* unreachable(problem)
+      }
+    }
   })
 
-/** One request on a fresh REQ socket; the socket is closed whatever happens. */
+/** Receives the reply, looking again every RECEIVE_RECHECK_MILLIS; bounded by the caller's deadline. */
+const receiveReply = (socket: Zmq.Request): Effect.Effect<Array<Buffer>, unknown> =>
+  Effect.tryPromise({ try: () => socket.receive(), catch: (cause): unknown => cause }).pipe(
+    Effect.catch((cause) => timedOut(cause) && !socket.closed ? Effect.suspend(() => receiveReply(socket)) : Effect.fail(cause))
+  )
+
+/** One request on a fresh REQ socket, closed when the attempt ends, however it ends. */
 const attempt = (
   address: string,
   frames: ReadonlyArray<string>,
-  timeoutMillis: number,
-  credentials: ClientCredentials | undefined
-) =>
-  Effect.callback<string, Unreachable>((resume) => {
-    const socket = requestSocket(timeoutMillis, credentials)
-    const deadline = Date.now() + timeoutMillis
-    let settled = false
-    const settle = (outcome: Effect.Effect<string, Unreachable>) => {
-      if (settled) return
-      settled = true
-      socket.close()
-      resume(outcome)
-    }
-    const unreachable = (detail: string, noAnswer = false) => Effect.fail(new Unreachable({ address, detail, noAnswer }))
-    // libzmq retries a refused connection quietly; its monitor says so within a couple of milliseconds. Once
-    // connected, a retry means the peer hung up (as a CURVE server does on a failed handshake), not a refusal.
-    let connected = false
-    socket.events.on("connect", () => {
-      connected = true
+  credentials: ClientCredentials | undefined,
+  lastProblem: Ref.Ref<string | undefined>
+): Effect.Effect<string, Unreachable> =>
+  Effect.scoped(Effect.gen(function*() {
+    const socket = yield* requestSocket(address, credentials)
+    const events = yield* connectionEvents(socket)
+    yield* Effect.try({
+      try: () => socket.connect(address),
+      catch: (cause) => new Unreachable({ address, detail: `cannot connect: ${describe(cause)}`, noAnswer: false })
     })
-    socket.events.on("connect:retry", () => {
-      if (!connected) settle(unreachable("connection refused: is the orchestrator running with its command interface enabled?"))
-    })
-    // A refused or failed handshake is retried quietly too, until the timeout; say why at once instead. A peer
-    // that drops the connection mid-handshake (EPIPE, ECONNRESET) often does so before its reason arrives, so
-    // such an error is only reported if it repeats, or when the time is up.
-    let handshakeProblem: string | undefined
-    let unexplained = 0
-    for (const type of ["handshake:error:auth", "handshake:error:protocol"] as const) {
-      socket.events.on(type, (event) => settle(unreachable(handshakeFailure(event, credentials))))
-    }
-    socket.events.on("handshake:error:other", (event) => {
-      handshakeProblem = handshakeFailure(event, credentials)
-      if (event.error.code === "ERR_ZMTP_MECHANISM_MISMATCH" || ++unexplained >= UNEXPLAINED_HANDSHAKE_FAILURES) {
-        settle(unreachable(handshakeProblem))
-      }
-    })
-    try {
-      socket.connect(address)
-    } catch (error) {
-      settle(unreachable(`cannot connect: ${error instanceof Error ? error.message : String(error)}`))
-      return
-    }
-    socket.send([...frames])
-      .then(() => receiveBy(socket, deadline))
-      .then(
-        ([reply]) => settle(Effect.succeed(reply === undefined ? "" : reply.toString("utf8"))),
-        (error: unknown) => {
-          if (!timedOut(error)) return settle(unreachable(`request failed: ${error instanceof Error ? error.message : String(error)}`))
-          settle(handshakeProblem === undefined
-            ? unreachable(`no answer within ${Duration.format(Duration.millis(timeoutMillis))}`, true)
-            : unreachable(handshakeProblem))
-        }
-      )
-    return Effect.sync(() => settle(Effect.never))
-  })
+    const exchange = Effect.tryPromise({ try: () => socket.send([...frames]), catch: (cause): unknown => cause }).pipe(
+      Effect.andThen(receiveReply(socket)),
+      Effect.map(([reply]) => reply === undefined ? "" : reply.toString("utf8")),
+      Effect.mapError((cause) => new Unreachable({ address, detail: `request failed: ${describe(cause)}`, noAnswer: false }))
+    )
+    return yield* Effect.raceFirst(exchange, diagnose(events, address, credentials, lastProblem))
+  }))
 
 export class CommandClient extends Context.Service<CommandClient, {
   readonly address: string
@@ -223,7 +257,8 @@ export class CommandClient extends Context.Service<CommandClient, {
     const { address, credentials } = options
     const sign = credentials === undefined ? undefined : makeSigner(credentials)
     // Signed at each attempt, so that a retry has its own timestamp and nonce.
-    const framesOf = (body: string) => Effect.sync(() => sign === undefined ? [body] : [body, sign(body, Date.now())])
+    const framesOf = (body: string) =>
+      sign === undefined ? Effect.succeed([body]) : Effect.map(Clock.currentTimeMillis, (now) => [body, sign(body, now)])
 
     const send = (
       request: { readonly command: string; readonly args: ReadonlyArray<unknown>; readonly reason?: string },
@@ -233,15 +268,25 @@ export class CommandClient extends Context.Service<CommandClient, {
         // Every request carries an id: it is echoed back, recorded in the audit trail, and is what makes a
         // resend of a mutating request recognisable as the same request.
         const body = JSON.stringify({ ...request, id: randomUUID() })
-        const budget = Duration.toMillis(sendOptions.timeout ?? options.timeout)
-        const first = sendOptions.retry ? Math.max(1, Math.round(budget * FIRST_ATTEMPT_SHARE)) : budget
-        const once = (timeoutMillis: number) =>
-          Effect.flatMap(framesOf(body), (frames) => attempt(address, frames, timeoutMillis, credentials))
-        const raw = yield* once(first).pipe(
-          Effect.catchIf(
-            (error) => sendOptions.retry && error.noAnswer,
-            () => once(Math.max(1, budget - first))
+        const budget = sendOptions.timeout ?? options.timeout
+        const lastProblem = yield* Ref.make<string | undefined>(undefined)
+        const once = Effect.flatMap(framesOf(body), (frames) => attempt(address, frames, credentials, lastProblem))
+        const outOfTime = Effect.flatMap(Ref.get(lastProblem), (problem) =>
+          Effect.fail(
+            problem === undefined
+              ? new Unreachable({ address, detail: `no answer within ${Duration.format(budget)}`, noAnswer: true })
+              : new Unreachable({ address, detail: problem, noAnswer: false })
+          ))
+        const attempts = sendOptions.retry
+          ? once.pipe(
+            Effect.timeoutOrElse({ duration: Duration.times(budget, RESEND_AFTER_SHARE), orElse: () => Effect.fail(new NoAnswerYet()) }),
+            Effect.retry({ times: 1, while: (error) => error._tag === "NoAnswerYet" })
           )
+          : once
+        const raw = yield* attempts.pipe(
+          Effect.timeoutOrElse({ duration: budget, orElse: () => outOfTime }),
+          // The resend's own share would end after the budget does, so this is the budget running out too.
+          Effect.catchTag("NoAnswerYet", () => outOfTime)
         )
         const decoded = decodeResponse(raw)
         if (Result.isFailure(decoded)) {

@@ -5,7 +5,7 @@ import { Clock, Context, DateTime, Effect, Layer, type LogLevel, Schema } from "
 import { formatData } from "./describe.ts"
 import type { HistoryEvent, Severity } from "../protocol/Model.ts"
 import { type EventRecord, type LogInfo, type LogQuery, makeEventLog } from "./EventLog.ts"
-import { withDefault } from "../settings.ts"
+import { intBetween, withDefault } from "../settings.ts"
 import { defaultPayloadLimits, truncatePayload } from "./truncate.ts"
 
 /** The categories the orchestrator and the command interface record under. */
@@ -15,9 +15,15 @@ export const EventCategory = {
   orchestrator: "orchestrator"
 } as const
 
+/**
+ * Most events a history may hold. An event takes about 300 bytes, and up to a few kilobytes with long values, so
+ * a million is a few hundred megabytes to a gigabyte or two; the ten million allowed before could exhaust Node's heap.
+ */
+const MAX_CAPACITY = 1_000_000
+
 export const RetentionPolicy = Schema.Struct({
   eventName: Schema.String.check(Schema.isNonEmpty()),
-  keepLast: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  keepLast: intBetween(1, MAX_CAPACITY),
   per: withDefault(Schema.Literals(["agent", "all"]), "agent")
 })
 export type RetentionPolicy = typeof RetentionPolicy.Type
@@ -28,9 +34,9 @@ export const defaultRetention: ReadonlyArray<RetentionPolicy> = [
 
 export const EventStoreConfig = Schema.Struct({
   /** Most events held; the oldest are dropped first. */
-  capacity: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000_000 })), 5000),
+  capacity: withDefault(intBetween(1, MAX_CAPACITY), 5000),
   /** Longest string value kept in an event's data, in UTF-8 bytes. */
-  maxValueBytes: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 16, maximum: 1_048_576 })), defaultPayloadLimits.maxValueBytes),
+  maxValueBytes: withDefault(intBetween(16, 1024 * 1024), defaultPayloadLimits.maxValueBytes),
   /** Replaces the default policy (the last 3 `AGENT_HEARTBEAT`s per agent) when given. */
   retention: withDefault(Schema.Array(RetentionPolicy), defaultRetention)
 })

@@ -22,6 +22,8 @@ export interface AgentRecord {
   readonly exitCode: number | null
   readonly lastError: string | null
   readonly waitingFor: WaitingFor | null
+  /** Whether the last stop had to kill the agent after its grace period. */
+  readonly stopForced: boolean
 }
 
 export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependencies" | "restartPolicy"> & Partial<AgentRecord>): AgentRecord => ({
@@ -33,6 +35,7 @@ export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependen
   exitCode: null,
   lastError: null,
   waitingFor: null,
+  stopForced: false,
   ...fields
 })
 

@@ -2,16 +2,18 @@
  * The orchestrator: runs agents with their dependencies, a worker pool and restart policies, records every
  * transition, and implements the ports the command interface talks to.
  *
- * Its layer provides `Orchestrator`, `OrchestratorQuery` and `OrchestratorControl`. Closing the layer shuts the
- * agents down; to keep a command interface answering while that happens, run `Orchestrator.run` inside the
- * layers, as `orchestrate up` does: it shuts down before any layer closes.
+ * Its layer provides `Orchestrator`, `OrchestratorQuery` and `OrchestratorControl`, and starts no agent:
+ * `Orchestrator.run` starts them, so that everything else the application builds (a command interface binding its
+ * socket, key files, an audit file) has had its chance to refuse start-up before any agent runs. Closing the layer
+ * shuts the agents down; to keep a command interface answering while that happens, run `Orchestrator.run` inside
+ * the layers, as `orchestrate up` does: it shuts down before any layer closes.
  */
 import {
   Clock,
   Context,
   DateTime,
   Deferred,
-  type Duration,
+  Duration,
   Effect,
   Fiber,
   FiberMap,
@@ -21,7 +23,6 @@ import {
   Ref,
   Semaphore
 } from "effect"
-import type { ChildProcessSpawner } from "effect/process"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
 import type { AgentActionResult } from "../protocol/Commands.ts"
 import { isFinished, type OrchestratorState, type RunMode, waitingDescriptions } from "../protocol/Model.ts"
@@ -30,12 +31,21 @@ import type { AgentDefinition } from "./AgentDefinition.ts"
 import { type AgentRecord, makeRecord, toStatus } from "./AgentRecord.ts"
 import type { AgentRun } from "./AgentRun.ts"
 import { makeAgentTable } from "./AgentTable.ts"
-import { AgentNotFound, type AgentControlError, InvalidTransition, OrchestratorStopping, StartFailed } from "./errors.ts"
+import {
+  AgentNotFound,
+  type AgentControlError,
+  DependencyUnavailable,
+  InvalidTransition,
+  OrchestratorStopping,
+  StartFailed
+} from "./errors.ts"
 import { dependentsOf, startOrder } from "./graph.ts"
 import { type AgentAction, OrchestratorControl } from "./OrchestratorControl.ts"
 import { checkAgentGraph, ConfigError } from "./OrchestratorConfig.ts"
+import * as Guardian from "./Guardian.ts"
 import { OrchestratorQuery } from "./OrchestratorQuery.ts"
-import { supervise, type SupervisorEnv } from "./Supervisor.ts"
+import { makeProcessTable } from "./ProcessTable.ts"
+import { graceOf, supervise, type SupervisorEnv, unavailableDependency } from "./Supervisor.ts"
 
 export interface OrchestratorOptions<R> {
   readonly maxWorkers: number
@@ -60,6 +70,8 @@ export interface ShutdownReport {
 export class Orchestrator extends Context.Service<Orchestrator, {
   readonly query: OrchestratorQuery["Service"]
   readonly control: OrchestratorControl["Service"]
+  /** Starts the agents, in dependency order. Runs once; `run` calls it. */
+  readonly start: Effect.Effect<void, Guardian.GuardianError>
   /** Completes when a shutdown is requested or, in `until-done` mode, when every agent has finished. */
   readonly awaitCompletion: Effect.Effect<Completion>
   /** Stops every agent, each after the agents that depend on it. Runs once; later calls wait for that run. */
@@ -70,7 +82,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     if (problems.length > 0) return yield* new ConfigError({ source: "agents", problems })
 
     const events = yield* EventStore
-    const context = yield* Effect.context<Exclude<R, AgentContext> | ChildProcessSpawner.ChildProcessSpawner>()
+    const context = yield* Effect.context<Exclude<R, AgentContext>>()
     const nodes = options.agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn }))
     const order = startOrder(nodes)
     const byName = new Map(options.agents.map((agent) => [agent.name, agent]))
@@ -97,7 +109,9 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       runs: yield* Ref.make(HashMap.empty<string, AgentRun>()),
       forced: yield* Ref.make<ReadonlyArray<string>>([]),
       heartbeatInterval: options.heartbeatInterval,
-      agentStopTimeout: options.agentStopTimeout
+      agentStopTimeout: options.agentStopTimeout,
+      guardian: options.agents.some((agent) => agent._tag === "ProcessAgent") ? yield* Guardian.make : Guardian.none,
+      processes: makeProcessTable()
     }
 
     const recordOrchestrator = (eventName: string, data: Record<string, unknown>) =>
@@ -144,6 +158,18 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       Effect.flatMap(Ref.get(state), (current) =>
         current === "stopping" || current === "stopped" ? Effect.fail(new OrchestratorStopping({ action })) : Effect.void)
 
+    /** Refuses before anything is stopped: a start that cannot succeed must leave the agent as it was. */
+    const ensureStartable = (agent: AgentDefinition<R>, action: "start" | "restart") =>
+      Effect.flatMap(table.waitFor((records) => ({ unavailable: unavailableDependency(agent.dependsOn, records) })), ({ unavailable }) =>
+        unavailable === undefined
+          ? Effect.void
+          : Effect.fail(new DependencyUnavailable({ agent: agent.name, action, dependency: unavailable.name, state: unavailable.state })))
+
+    const describeStop = (agent: AgentDefinition<R>, record: AgentRecord) =>
+      record.stopForced
+        ? `Agent '${agent.name}' stopped: killed after its grace period of ${Duration.format(graceOf(agent, env))}`
+        : `Agent '${agent.name}' stopped`
+
     const signalRun = (name: string, from: "running" | "paused", to: "paused" | "running", action: "pause" | "resume") =>
       Effect.gen(function*() {
         const record = yield* table.get(name)
@@ -171,16 +197,18 @@ export class Orchestrator extends Context.Service<Orchestrator, {
               return yield* result(`Agent '${name}' is already ${record.state}`, record)
             }
             yield* ensureRunning(`start agent '${name}'`)
+            yield* ensureStartable(agent, "start")
             yield* launch(agent, () => ({}))
             return yield* describeStart(name, "started", yield* settled(name))
           }
           case "stop": {
             const stopped = yield* stopSupervisor(name)
             const record = yield* table.get(name)
-            return yield* result(stopped ? `Agent '${name}' stopped` : `Agent '${name}' is already ${record.state}`, record)
+            return yield* result(stopped ? describeStop(agent, record) : `Agent '${name}' is already ${record.state}`, record)
           }
           case "restart": {
             yield* ensureRunning(`restart agent '${name}'`)
+            yield* ensureStartable(agent, "restart")
             yield* stopSupervisor(name)
             yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [
               { eventName: "AGENT_RESTARTED", data: { reason: "requested" } }
@@ -254,23 +282,28 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     // runs before the FiberMap interrupts whatever is left).
     yield* Effect.addFinalizer(() => shutdown)
 
-    yield* recordOrchestrator("ORCHESTRATOR_STARTED", {
-      agents: options.agents.length,
-      max_workers: options.maxWorkers,
-      run_mode: options.runMode
-    })
-    for (const agent of options.agents) {
-      yield* events.record({ eventName: "AGENT_REGISTERED", category: EventCategory.agent, agentName: agent.name })
-    }
-    if (order._tag === "Success") {
-      for (const name of order.success) {
-        const agent = byName.get(name)
-        if (agent !== undefined) yield* launch(agent, () => ({}))
+    const start = yield* Effect.cached(Effect.uninterruptible(Effect.gen(function*() {
+      if ((yield* Ref.get(state)) !== "starting") return
+      yield* env.guardian.ensure
+      yield* recordOrchestrator("ORCHESTRATOR_STARTED", {
+        agents: options.agents.length,
+        max_workers: options.maxWorkers,
+        run_mode: options.runMode
+      })
+      for (const agent of options.agents) {
+        yield* events.record({ eventName: "AGENT_REGISTERED", category: EventCategory.agent, agentName: agent.name })
       }
-    }
-    yield* Ref.set(state, "running")
+      if (order._tag === "Success") {
+        for (const name of order.success) {
+          const agent = byName.get(name)
+          // An operator's `start` may have come first, through an interface that was listening already.
+          if (agent !== undefined && !(yield* FiberMap.has(supervisors, name))) yield* launch(agent, () => ({}))
+        }
+      }
+      yield* Ref.set(state, "running")
+    })))
 
-    return Orchestrator.of({ query, control, awaitCompletion, shutdown })
+    return Orchestrator.of({ query, control, start, awaitCompletion, shutdown })
   })
 
   static readonly layer = <R = never>(
@@ -279,7 +312,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     Orchestrator | OrchestratorQuery | OrchestratorControl,
     ConfigError,
     // The orchestrator provides AgentContext itself; an agent's other requirements come from the layer's.
-    EventStore | ChildProcessSpawner.ChildProcessSpawner | Exclude<R, AgentContext>
+    EventStore | Exclude<R, AgentContext>
   > =>
     Layer.effectContext(Effect.map(Orchestrator.make(options), (orchestrator) =>
       Context.make(Orchestrator, orchestrator).pipe(
@@ -288,11 +321,12 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       )))
 
   /**
-   * Runs until completion, then shuts down; an interruption (Ctrl-C) shuts down too. Inside the application's
-   * layers, so the command interface keeps answering while agents stop.
+   * Starts the agents and runs until completion, then shuts down; an interruption (Ctrl-C) shuts down too. Inside
+   * the application's layers, so the command interface keeps answering while agents stop.
    */
-  static readonly run: Effect.Effect<Completion & ShutdownReport, never, Orchestrator> = Effect.gen(function*() {
+  static readonly run: Effect.Effect<Completion & ShutdownReport, Guardian.GuardianError, Orchestrator> = Effect.gen(function*() {
     const orchestrator = yield* Orchestrator
+    yield* orchestrator.start
     const completion = yield* orchestrator.awaitCompletion.pipe(Effect.onInterrupt(() => orchestrator.shutdown))
     return { ...completion, ...(yield* orchestrator.shutdown) }
   })

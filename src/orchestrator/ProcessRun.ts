@@ -1,19 +1,34 @@
 /**
- * Runs a process agent: an OS command in its own process group (so that stopping it also stops whatever it
- * started), with its output captured line by line.
+ * Runs a process agent: an OS command in its own process group, with its output captured line by line. Every
+ * process the run starts is found again when it stops (ProcessTable: its group, its descendants and its invocation
+ * marker), so a stop leaves none behind, even one that called `setsid`; and the run's group is registered with the
+ * guardian, so none outlives the orchestrator either.
+ *
+ * It spawns with Node's child_process, not the platform's process service. That service's cleanup counts the
+ * zombie members of a process group as alive, and where nothing reaps orphans (a container without an init, these
+ * sandboxes) it held every stop's reply back by the grace period plus a second. Here a stop ends as soon as the last
+ * of the run's processes has exited.
  */
-import { type Duration, Effect, Fiber, Option, type PlatformError, Schedule, Schema, Stream } from "effect"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import { Clock, Deferred, Duration, Effect, Exit, Fiber, Schedule, Schema, Stream } from "effect"
+import * as NodeChildProcess from "node:child_process"
 import * as Fs from "node:fs"
-import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import type { ProcessAgent } from "./AgentDefinition.ts"
 import type { AgentRun, RunHooks, RunOutcome } from "./AgentRun.ts"
-import * as LiveProcesses from "./liveProcesses.ts"
+import type { Guardian } from "./Guardian.ts"
+import { INVOCATION_VARIABLE, isGone, type ProcessTable, signal } from "./ProcessTable.ts"
 
 /** Longest output line kept whole; longer ones are split, so a line without an end cannot exhaust memory. */
 export const MAX_LINE_LENGTH = 8192
 
 /** How long captured output may keep arriving after the process has exited (e.g. from a lingering child). */
 const OUTPUT_DRAIN_TIMEOUT = "1 second"
+
+/** How often a stop looks whether the run's processes are gone: the most its reply can lag their exit. */
+const STOP_POLL_MILLIS = 10
+
+/** SIGKILL cannot be refused, but a process in uninterruptible sleep (a hung network read) takes its time. */
+const KILL_WAIT_MILLIS = 5000
 
 export class LaunchFailed extends Schema.TaggedError<LaunchFailed>()("LaunchFailed", {
   detail: Schema.String
@@ -50,44 +65,126 @@ const forEachLine = <E>(
     )
   })
 
-const SIGNAL = /signal: '(\w+)'/
+const describeSpawnFailure = (error: NodeJS.ErrnoException): string =>
+  error.code === "ENOENT" ? `command not found (${error.message})` : error.message
 
-/** A PlatformError's own message names only the operation; the underlying Node error says what happened. */
-const underlying = (error: PlatformError.PlatformError): string =>
-  error.reason.cause instanceof Error ? error.reason.cause.message : error.message
-
-const describeSpawnFailure = (error: PlatformError.PlatformError): string =>
-  error.reason._tag === "NotFound" ? `command not found (${underlying(error)})` : underlying(error)
-
-/** A process ended by a signal makes `exitCode` fail; say which signal. */
-const describeExitFailure = (error: PlatformError.PlatformError): string => {
-  const signal = SIGNAL.exec(underlying(error))?.[1]
-  return signal === undefined ? underlying(error) : `killed by ${signal}`
+interface Spawned {
+  readonly pid: number
+  readonly stdout: NodeJS.ReadableStream
+  readonly stderr: NodeJS.ReadableStream
 }
+
+/** Spawns the agent's command as the leader of a new process group; `exited` completes with how it ended. */
+const spawnLeader = (agent: ProcessAgent, invocation: string, exited: Deferred.Deferred<RunOutcome>) =>
+  Effect.callback<Spawned, LaunchFailed>((resume) => {
+    const fail = (detail: string) => resume(Effect.fail(new LaunchFailed({ detail: `cannot start '${agent.command}': ${detail}` })))
+    const child = NodeChildProcess.spawn(agent.command, agent.args, {
+      cwd: agent.cwd,
+      env: { ...process.env, ...agent.env, [INVOCATION_VARIABLE]: invocation },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true
+    })
+    // Listening before the fiber resumes: a command that exits at once must not end unobserved.
+    child.once("exit", (code, signalName) =>
+      Deferred.doneUnsafe(
+        exited,
+        Exit.succeed<RunOutcome>(code === null ? { _tag: "Crashed", error: `killed by ${signalName ?? "a signal"}` } : { _tag: "Exited", code })
+      ))
+    child.once("error", (error) => fail(describeSpawnFailure(error)))
+    child.once("spawn", () => {
+      // Later errors (a signal that cannot be delivered) are not the run's end; its exit is.
+      child.on("error", () => {})
+      const { pid, stdout, stderr } = child
+      if (pid === undefined || stdout === null || stderr === null) fail("the system gave it no process id or no pipes")
+      else resume(Effect.succeed({ pid, stdout, stderr }))
+    })
+  })
 
 export const launchProcess = Effect.fnUntraced(function*(
   agent: ProcessAgent,
   hooks: RunHooks,
-  options: { readonly heartbeatInterval: Duration.Duration; readonly grace: Duration.Duration }
+  options: {
+    readonly heartbeatInterval: Duration.Duration
+    readonly grace: Duration.Duration
+    readonly guardian: Guardian
+    readonly processes: ProcessTable
+  }
 ) {
   if (!Fs.existsSync(agent.cwd)) {
     return yield* new LaunchFailed({ detail: `working directory does not exist: ${agent.cwd}` })
   }
-  const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-  const handle = yield* spawner.spawn(ChildProcess.make(agent.command, agent.args, {
-    cwd: agent.cwd,
-    env: agent.env ?? {},
-    extendEnv: true,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    // Used if the run's scope closes before `stop` had its say (e.g. interrupted while starting).
-    killSignal: "SIGTERM",
-    forceKillAfter: options.grace
-  })).pipe(Effect.mapError((error) => new LaunchFailed({ detail: `cannot start '${agent.command}': ${describeSpawnFailure(error)}` })))
-  const pid = handle.pid
-  LiveProcesses.register(pid)
-  yield* Effect.addFinalizer(() => Effect.sync(() => LiveProcesses.unregister(pid)))
+  const { guardian, processes } = options
+  // Nothing runs before the guardian does: an agent that cannot be guarded does not start.
+  yield* guardian.ensure.pipe(Effect.mapError((error) => new LaunchFailed({ detail: error.message })))
+  const invocation = guardian.invocation(agent.name)
+  const exited = yield* Deferred.make<RunOutcome>()
+  const isRunning = Effect.map(Deferred.isDone(exited), (done) => !done)
+
+  /** Signals every process of the run: the group as a whole, and each member found outside it. */
+  const signalAll = (members: ReadonlyArray<number>, name: NodeJS.Signals, leader: number) => {
+    signal(-leader, name)
+    for (const pid of members) signal(pid, name)
+  }
+
+  /** Waits until the leader has exited and every one of `members` is gone; false if `deadline` came first. */
+  const allGone = (members: ReadonlyArray<number>, deadline: number): Effect.Effect<boolean> =>
+    Effect.gen(function*() {
+      for (;;) {
+        if (!(yield* isRunning) && members.every(isGone)) return true
+        if ((yield* Clock.currentTimeMillis) >= deadline) return false
+        yield* Effect.sleep(STOP_POLL_MILLIS)
+      }
+    })
+
+  /**
+   * Stops every process of the run: SIGTERM (and SIGCONT, for a paused one) to each as it is found, then SIGKILL
+   * to whatever is left after `grace`. Says whether it had to kill.
+   */
+  // Set once a stop has found nothing left, so that the scope's release need not look again.
+  let settled = false
+  const terminate = (leader: number, grace: Duration.Duration) =>
+    Effect.gen(function*() {
+      if (settled) return { forced: false }
+      const run = { leader, invocation }
+      const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(grace)
+      const asked = new Set<number>()
+      while ((yield* Clock.currentTimeMillis) < deadline) {
+        const members = processes.membersOf(run)
+        if (members.length === 0 && !(yield* isRunning)) {
+          settled = true
+          return { forced: false }
+        }
+        const fresh = members.filter((pid) => !asked.has(pid))
+        if (fresh.length > 0) {
+          for (const pid of fresh) asked.add(pid)
+          signalAll(fresh, "SIGTERM", leader)
+          signalAll(fresh, "SIGCONT", leader)
+        }
+        // Gone in time: look once more, for anything they started while stopping.
+        if (!(yield* allGone(members, deadline))) break
+      }
+      const killDeadline = (yield* Clock.currentTimeMillis) + KILL_WAIT_MILLIS
+      let forced = false
+      while ((yield* Clock.currentTimeMillis) < killDeadline) {
+        const members = processes.membersOf(run)
+        if (members.length === 0 && !(yield* isRunning)) {
+          settled = true
+          break
+        }
+        forced = true
+        signalAll(members, "SIGKILL", leader)
+        if (!(yield* allGone(members, killDeadline))) break
+      }
+      return { forced }
+    })
+
+  const { pid, stdout, stderr } = yield* Effect.acquireRelease(
+    spawnLeader(agent, invocation, exited),
+    // Whatever the run leaves when it ends (processes its leader left behind, or everything, if the scope closes
+    // before a stop had its say) is stopped too.
+    ({ pid }) => Effect.andThen(terminate(pid, options.grace), guardian.release(pid))
+  )
+  yield* guardian.watch(pid)
   yield* hooks.started(pid)
 
   const onLine = (stream: "stdout" | "stderr") => (line: string) =>
@@ -95,48 +192,33 @@ export const launchProcess = Effect.fnUntraced(function*(
       ? Effect.andThen(hooks.output(stream, line), hooks.ready)
       : hooks.output(stream, line)
   const pumps = yield* Effect.forEach(
-    [["stdout", handle.stdout], ["stderr", handle.stderr]] as const,
-    ([stream, bytes]) => Effect.forkScoped(Effect.ignore(forEachLine(bytes.pipe(Stream.decodeText()), onLine(stream))))
+    [["stdout", stdout], ["stderr", stderr]] as const,
+    ([stream, readable]) =>
+      Effect.forkScoped(Effect.ignore(forEachLine(
+        NodeStream.fromReadable<Uint8Array, unknown>({ evaluate: () => readable, onError: (error) => error }).pipe(Stream.decodeText()),
+        onLine(stream)
+      )))
   )
   if (agent.readyLine === undefined) yield* hooks.ready
 
   yield* Effect.forkScoped(
-    handle.isRunning.pipe(
+    isRunning.pipe(
       Effect.flatMap((alive) => alive ? hooks.heartbeat : Effect.void),
-      Effect.ignore,
       Effect.repeat(Schedule.spaced(options.heartbeatInterval))
     )
   )
 
-  const outcome: Effect.Effect<RunOutcome> = handle.exitCode.pipe(
-    Effect.map((code): RunOutcome => ({ _tag: "Exited", code })),
-    Effect.catch((error) => Effect.succeed<RunOutcome>({ _tag: "Crashed", error: describeExitFailure(error) })),
+  const outcome: Effect.Effect<RunOutcome> = Deferred.await(exited).pipe(
     Effect.tap(() => Effect.forEach(pumps, (pump) => Effect.timeoutOption(Fiber.join(pump), OUTPUT_DRAIN_TIMEOUT)))
   )
 
-  const signalGroup = (signal: NodeJS.Signals) =>
-    Effect.sync(() => {
-      try {
-        process.kill(-pid, signal)
-      } catch {
-        // The group is gone: nothing left to signal.
-      }
-    })
+  const signalRun = (name: NodeJS.Signals) => Effect.sync(() => signalAll(processes.membersOf({ leader: pid, invocation }), name, pid))
 
   const run: AgentRun = {
     outcome,
-    stop: (grace) =>
-      Effect.gen(function*() {
-        yield* signalGroup("SIGTERM")
-        // A paused (SIGSTOPped) process only acts on SIGTERM once it runs again.
-        yield* signalGroup("SIGCONT")
-        if (Option.isSome(yield* Effect.timeoutOption(outcome, grace))) return { forced: false }
-        yield* signalGroup("SIGKILL")
-        yield* outcome
-        return { forced: true }
-      }),
-    pause: signalGroup("SIGSTOP"),
-    resume: signalGroup("SIGCONT")
+    stop: (grace) => Effect.tap(terminate(pid, grace), () => outcome),
+    pause: signalRun("SIGSTOP"),
+    resume: signalRun("SIGCONT")
   }
   return run
 })

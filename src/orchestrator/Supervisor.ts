@@ -4,7 +4,6 @@
  * grace period, and the agent ends `stopped`.
  */
 import { Clock, DateTime, Duration, Effect, HashMap, Option, Ref, type Scope, type Semaphore } from "effect"
-import type { ChildProcessSpawner } from "effect/process"
 import { EventCategory, type EventStore } from "../events/EventStore.ts"
 import { isFinished } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
@@ -13,6 +12,8 @@ import type { AgentRecord } from "./AgentRecord.ts"
 import { type AgentRun, describeOutcome, isSuccess, type RunHooks, type RunOutcome } from "./AgentRun.ts"
 import type { AgentTable, Change, Records } from "./AgentTable.ts"
 import { launchEffect } from "./EffectRun.ts"
+import type { Guardian } from "./Guardian.ts"
+import type { ProcessTable } from "./ProcessTable.ts"
 import { launchProcess } from "./ProcessRun.ts"
 import { backoffDelay, wantsRestart } from "./restart.ts"
 
@@ -26,9 +27,11 @@ export interface SupervisorEnv {
   readonly forced: Ref.Ref<ReadonlyArray<string>>
   readonly heartbeatInterval: Duration.Duration
   readonly agentStopTimeout: Duration.Duration
+  readonly guardian: Guardian
+  readonly processes: ProcessTable
 }
 
-const graceOf = (agent: AgentDefinition<unknown>, env: SupervisorEnv) => agent.stopTimeout ?? env.agentStopTimeout
+export const graceOf = (agent: AgentDefinition<unknown>, env: SupervisorEnv) => agent.stopTimeout ?? env.agentStopTimeout
 
 /** Updates a record the supervisor knows exists. */
 const update = (env: SupervisorEnv, name: string, change: (record: AgentRecord, now: number) => Change | undefined) =>
@@ -63,21 +66,32 @@ const launch = <R>(
 ): Effect.Effect<
   AgentRun,
   { readonly message: string },
-  Exclude<R, AgentContext> | ChildProcessSpawner.ChildProcessSpawner | Scope.Scope
+  Exclude<R, AgentContext> | Scope.Scope
 > =>
   agent._tag === "ProcessAgent"
-    ? launchProcess(agent, hooks, { heartbeatInterval: env.heartbeatInterval, grace: graceOf(agent, env) })
+    ? launchProcess(agent, hooks, { heartbeatInterval: env.heartbeatInterval, grace: graceOf(agent, env), guardian: env.guardian, processes: env.processes })
     : launchEffect(agent, hooks, { grace: graceOf(agent, env) })
+
+/** The first dependency that failed or was stopped, so that the agent can never start while it stays so. */
+export const unavailableDependency = (
+  dependencies: ReadonlyArray<string>,
+  records: Records
+): { readonly name: string; readonly state: "failed" | "stopped" } | undefined => {
+  for (const name of dependencies) {
+    const state = Option.getOrUndefined(HashMap.get(records, name))?.state
+    if (state === "failed" || state === "stopped") return { name, state }
+  }
+  return undefined
+}
 
 /** Why an agent can never start: a dependency that failed or was stopped. Undefined while it may still start. */
 const blockedBy = (dependencies: ReadonlyArray<string>, records: Records): { readonly blocked?: string } | undefined => {
-  let waiting = false
-  for (const name of dependencies) {
+  const unavailable = unavailableDependency(dependencies, records)
+  if (unavailable !== undefined) return { blocked: `dependency '${unavailable.name}' ${unavailable.state}` }
+  const waiting = dependencies.some((name) => {
     const state = Option.getOrUndefined(HashMap.get(records, name))?.state
-    if (state === "running" || state === "paused" || state === "completed") continue
-    if (state === "failed" || state === "stopped") return { blocked: `dependency '${name}' ${state}` }
-    waiting = true
-  }
+    return state !== "running" && state !== "paused" && state !== "completed"
+  })
   return waiting ? undefined : {}
 }
 
@@ -110,7 +124,7 @@ const stopRun = (agent: AgentDefinition<unknown>, run: AgentRun, env: Supervisor
     const { forced } = yield* run.stop(grace)
     if (forced) yield* Ref.update(env.forced, (names) => [...names, agent.name])
     yield* update(env, agent.name, () => ({
-      patch: { state: "stopped", pid: null, waitingFor: null },
+      patch: { state: "stopped", pid: null, waitingFor: null, stopForced: forced },
       events: [{
         eventName: "AGENT_STOPPED",
         severity: forced ? "warning" : "info",
@@ -203,7 +217,7 @@ export const supervise = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
     Effect.onInterrupt(() =>
       update(env, agent.name, (record) =>
         isFinished(record.state) ? undefined : {
-          patch: { state: "stopped", pid: null, waitingFor: null },
+          patch: { state: "stopped", pid: null, waitingFor: null, stopForced: false },
           events: [{ eventName: "AGENT_STOPPED", data: { forced: false } }]
         })
     )

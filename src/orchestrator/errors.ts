@@ -42,4 +42,16 @@ export class StartFailed extends Schema.TaggedError<StartFailed>()("StartFailed"
   }
 }
 
-export type AgentControlError = AgentNotFound | InvalidTransition | OrchestratorStopping | StartFailed
+/** An agent cannot be started (or restarted) because a dependency of it is stopped or failed. */
+export class DependencyUnavailable extends Schema.TaggedError<DependencyUnavailable>()("DependencyUnavailable", {
+  agent: Schema.String,
+  action: Schema.Literals(["start", "restart"]),
+  dependency: Schema.String,
+  state: Schema.String
+}) {
+  override get message(): string {
+    return `cannot ${this.action} agent '${this.agent}': its dependency '${this.dependency}' is ${this.state}`
+  }
+}
+
+export type AgentControlError = AgentNotFound | InvalidTransition | OrchestratorStopping | StartFailed | DependencyUnavailable

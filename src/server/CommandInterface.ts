@@ -15,6 +15,7 @@ import { CommandHandlers } from "./CommandHandlers.ts"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 import { CommandServer } from "./CommandServer.ts"
 import { checkExposure, resolveGroup } from "./exposure.ts"
+import { RejectionLog } from "./RejectionLog.ts"
 import { RequestHandler } from "./RequestHandler.ts"
 import type { BindError, Socket } from "./Socket.ts"
 import { Whitelist } from "./Whitelist.ts"
@@ -28,24 +29,19 @@ export type StartupError = BindError | KeyFileError | AuditFileError
 
 const whitelist = Layer.effect(Whitelist, CommandInterfaceConfig.useSync((config) => Whitelist.make(config.allowedCommands)))
 
-/** Admits a connecting client whose key belongs to a principal; refuses and records any other. */
-const admitter = (curve: CurveServer) =>
-  Effect.fnUntraced(function*(request: ZapRequest, address: string) {
-    const audit = yield* AuditTrail
-    const key = request.publicKey?.length === 32 ? z85Encode(request.publicKey) : undefined
-    const principal = key === undefined ? undefined : curve.principalOf(key)
-    if (principal !== undefined) return { admit: true, userId: principal.name } satisfies ZapDecision
-    const keyFingerprint = key === undefined ? null : fingerprint(key)
-    yield* audit.record({
-      eventName: "AUTH_REJECTED",
-      severity: "warning",
-      data: { key_fingerprint: keyFingerprint, peer_address: request.address === "" ? null : request.address, mechanism: request.mechanism, address }
-    })
-    yield* Effect.logWarning(
-      `refused a ${request.mechanism} connection from ${request.address || "an unknown peer"}: key ${keyFingerprint ?? "(none)"} is not a configured principal's`
-    )
-    return { admit: false, reason: "unknown key" } satisfies ZapDecision
-  })
+/** Admits a connecting client whose key belongs to a principal; refuses any other, and has it recorded. */
+const admitter = (curve: CurveServer, rejections: RejectionLog["Service"]) =>
+(request: ZapRequest, address: string): Effect.Effect<ZapDecision> => {
+  const key = request.publicKey?.length === 32 ? z85Encode(request.publicKey) : undefined
+  const principal = key === undefined ? undefined : curve.principalOf(key)
+  if (principal !== undefined) return Effect.succeed({ admit: true, userId: principal.name })
+  return rejections.refused({
+    keyFingerprint: key === undefined ? null : fingerprint(key),
+    peerAddress: request.address === "" ? null : request.address,
+    mechanism: request.mechanism,
+    address
+  }).pipe(Effect.as({ admit: false, reason: "unknown key" }))
+}
 
 const socket: Layer.Layer<Socket, BindError, CommandInterfaceConfig | Authenticator | AuditTrail> = Layer.unwrap(
   Effect.gen(function*() {
@@ -59,9 +55,12 @@ const socket: Layer.Layer<Socket, BindError, CommandInterfaceConfig | Authentica
     if (curve === undefined) {
       return layerZmq({ address, maxFrameBytes: CommandInterfaceConfig.frameLimit(config), ...(ipcGroupId === undefined ? {} : { ipcGroupId }) })
     }
+    // Made in this layer's scope, which outlives the socket's: the pending counts are flushed after the socket
+    // has closed, when no handshake can add to them.
+    const rejections = yield* RejectionLog.make()
     // The ZAP handler runs checks outside any fiber of ours: give them this layer's services and log annotations.
-    const context = yield* Effect.context<AuditTrail>()
-    const admit = admitter(curve)
+    const context = yield* Effect.context<never>()
+    const admit = admitter(curve, rejections)
     yield* Effect.logInfo(
       `CURVE on: server key ${fingerprint(curve.keyPair.publicKey)} (${curve.keyPair.publicKey}); principals: ` +
         config.curve?.principals.map((principal) => principal.name).join(", ")

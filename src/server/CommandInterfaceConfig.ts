@@ -5,27 +5,27 @@
  */
 import { Context, Duration, Layer, LogLevel, Schema } from "effect"
 import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
-import { DurationSetting, withDefault } from "../settings.ts"
+import { durationBetween, intBetween, withDefault } from "../settings.ts"
 import { CurveSettings } from "./Principals.ts"
 import { AllowedCommands } from "./Whitelist.ts"
 
-const bounded = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
-
-const PositiveDuration = DurationSetting.check(
-  Schema.makeFilter((duration: Duration.Duration) => Duration.toMillis(duration) > 0 || "expected a positive duration")
-)
+/** The largest group id: 2^32 - 1 is `(gid_t) -1`, which chown takes to mean "leave the group alone". */
+const MAX_GID = 4_294_967_294
 
 export const CommandInterfaceSettings = Schema.Struct({
   /** Off unless asked for: the interface can stop the orchestrator. */
   enableCommandInterface: withDefault(Schema.Boolean, false),
   commandAddress: withDefault(ZmqAddress, DEFAULT_ADDRESS),
   allowedCommands: withDefault(AllowedCommands, "basic"),
-  /** How long in-flight requests may take to finish once the interface is stopping. */
-  shutdownTimeout: withDefault(DurationSetting, 2000),
+  /**
+   * How long in-flight requests may take to finish once the interface is stopping. It is closed last, after
+   * every agent has stopped, so a long wait here only holds up the orchestrator's exit.
+   */
+  shutdownTimeout: withDefault(durationBetween(0, "10 minutes"), 2000),
   /** Larger requests get 400 `Request too large` without being parsed. */
-  maxRequestBytes: withDefault(bounded(256, 16 * 1024 * 1024), 64 * 1024),
+  maxRequestBytes: withDefault(intBetween(256, 16 * 1024 * 1024), 64 * 1024),
   /** Requests executing at once; beyond it the server stops reading and ZeroMQ queues push back. */
-  maxInFlight: withDefault(bounded(1, 65_536), 256),
+  maxInFlight: withDefault(intBetween(1, 65_536), 256),
   /** CURVE encryption and authentication: the server's key file and the principals allowed in. */
   curve: Schema.optionalKey(CurveSettings),
   /** Binding a non-loopback TCP address without CURVE is refused unless this says the risk is accepted. */
@@ -34,11 +34,18 @@ export const CommandInterfaceSettings = Schema.Struct({
    * For an `ipc://` address: the group (name or id) whose members may connect too. The socket file is created
    * with mode 0600, or 0660 owned by this group.
    */
-  ipcGroup: Schema.optionalKey(Schema.Union([Schema.String.check(Schema.isNonEmpty()), Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))])),
-  /** How far a signed request's timestamp may be from the server's clock (CURVE only). */
-  authWindow: withDefault(PositiveDuration, 60_000),
-  /** How long a mutating request's id is remembered, so that a resent request gets the first reply. */
-  idempotencyTtl: withDefault(DurationSetting, 300_000),
+  ipcGroup: Schema.optionalKey(Schema.Union([Schema.String.check(Schema.isNonEmpty()), intBetween(0, MAX_GID)])),
+  /**
+   * How far a signed request's timestamp may be from the server's clock (CURVE only). Nonces are remembered for
+   * twice the window, at most 250,000 of them, so a wider window lowers the signed request rate the server can
+   * take: about 2,000 a second at the default minute, 200 at ten minutes. Clocks kept by NTP agree within a second.
+   */
+  authWindow: withDefault(durationBetween("1 second", "10 minutes"), 60_000),
+  /**
+   * How long a mutating request's id is remembered, so that a resent request gets the first reply. At least a
+   * second, because a client resends within its own timeout; the cache holds at most 10,000 replies either way.
+   */
+  idempotencyTtl: withDefault(durationBetween("1 second", "1 day"), 300_000),
   /** A file to append the audit trail to, hash-chained (see `orchestrate audit verify`). */
   auditFile: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
   /** Sets the minimum log level of the interface alone, e.g. `Debug` to log every request. */

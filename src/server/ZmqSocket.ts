@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Zmq from "zeromq"
+import { usesIpv6 } from "../protocol/Address.ts"
 import { BindError, type IncomingRequest, Socket, SocketError } from "./Socket.ts"
 import { registerZapCheck, type ZapDecision, type ZapRequest } from "./ZapHandler.ts"
 
@@ -50,7 +51,7 @@ const describeBindFailure = (cause: unknown): string => {
       return "permission denied"
     case "EADDRNOTAVAIL":
     case "ENODEV":
-      return "no such local address (for IPv6 addresses such as [::1], the interface must be enabled)"
+      return "no such local address (for an IPv6 address such as [::1], IPv6 must be enabled on this machine)"
     case "EPROTONOSUPPORT":
       return "unsupported transport"
     case "ENAMETOOLONG":
@@ -111,6 +112,7 @@ const acquireRouter = (options: ZmqSocketOptions, zapDomain: string | undefined)
         // Replies are never worth blocking the server for: a client that stopped reading loses its reply.
         sendTimeout: 1000,
         receiveTimeout: RECEIVE_RECHECK_MILLIS,
+        ipv6: usesIpv6(options.address),
         ...curve
       })
     ),

@@ -120,6 +120,7 @@ export const toErrorReply: (error: RequestError) => ErrorReply = Match.type<Requ
     InvalidTransition: (e) => failedToExecute("ExecutionFailed", e.message),
     OrchestratorStopping: (e) => failedToExecute("ShuttingDown", e.message),
     StartFailed: (e) => failedToExecute("ExecutionFailed", e.message),
+    DependencyUnavailable: (e) => failedToExecute("ExecutionFailed", e.message),
     ExecutionFailed: (e) => failedToExecute("ExecutionFailed", e.message),
     ShuttingDown: (e): ErrorReply => ({ code: 500, reason: "ShuttingDown", error: e.message })
   })

@@ -5,16 +5,28 @@
  */
 import { Effect } from "effect"
 import * as Fs from "node:fs"
+import * as Net from "node:net"
+import { parseAddress } from "../protocol/Address.ts"
 import type { CommandInterfaceSettings } from "./CommandInterfaceConfig.ts"
 import { BindError } from "./Socket.ts"
 import { describeAllowed } from "./Whitelist.ts"
 
-/** Whether the address can be reached from this machine alone. */
+/**
+ * 127.0.0.0/8 and ::1. A BlockList compares addresses rather than spellings, so `0:0:0:0:0:0:0:1` and
+ * `::ffff:127.0.0.1` are loopback too, and a host name is not an address at all.
+ */
+const LOOPBACK = new Net.BlockList()
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4")
+LOOPBACK.addAddress("::1", "ipv6")
+
+/** Whether the address can be reached from this machine alone: loopback (IPv4 or IPv6), ipc or inproc. */
 export const isLocalAddress = (address: string): boolean => {
-  if (!address.startsWith("tcp://")) return true
-  const host = address.slice("tcp://".length, address.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1").toLowerCase()
-  return host === "localhost" || host === "lo" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
-    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  const endpoint = parseAddress(address)
+  if (endpoint === undefined) return false
+  if (endpoint.transport !== "tcp") return true
+  const host = endpoint.host.toLowerCase()
+  if (host === "localhost" || host === "lo") return true
+  return LOOPBACK.check(host, endpoint.ipv6 ? "ipv6" : "ipv4")
 }
 
 /**

@@ -37,7 +37,7 @@ describe("orchestrate against faulty or restrictive servers", () => {
       const started = Date.now()
       const result = yield* cli(["ps", "--timeout", "1", "--address", server.address])
       expect(result.code).toBe(3)
-      expect(result.stderr).toMatch(/^error: no answer within \d+ms \(tcp:\/\/127\.0\.0\.1:\d+\)\n$/)
+      expect(result.stderr).toMatch(/^error: no answer within 1s \(tcp:\/\/127\.0\.0\.1:\d+\)\n$/)
       expect(Date.now() - started).toBeLessThan(5000)
       const ids = idsOf(yield* server.received)
       expect(ids).toHaveLength(2)
@@ -49,7 +49,7 @@ describe("orchestrate against faulty or restrictive servers", () => {
       const server = yield* silentServer
       const result = yield* cli(["stop", "web", "--timeout", "1", "--address", server.address])
       expect(result.code).toBe(3)
-      expect(result.stderr).toMatch(/^error: no answer within \d+ms/)
+      expect(result.stderr).toMatch(/^error: no answer within 1s \(/)
       const ids = idsOf(yield* server.received)
       expect(ids).toHaveLength(2)
       expect(ids[0]).toBe(ids[1])

@@ -4,6 +4,7 @@ import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { cli, isAlive, startUp } from "../support/cli.ts"
+import { pollUntil } from "../support/processes.ts"
 import { tempDir } from "../support/files.ts"
 import { ask, reqClient } from "../support/zmq.ts"
 
@@ -68,7 +69,8 @@ describe("orchestrate up", () => {
       const exit = yield* up.exit("5 seconds")
       expect(exit.code).toBe(130)
       expect(exit.stderr).toContain("error: interrupted again; killing every agent and exiting now")
-      expect(isAlive(pid)).toBe(false)
+      // The guardian kills the agents as `up` exits: within milliseconds, and never later than 2 s.
+      expect(yield* pollUntil(() => isAlive(pid), (alive) => !alive, 2000)).toBe(false)
     }).pipe(Effect.provide(NodeServices.layer)))
 
   it.live("rejects an invalid config with exit 2, naming each problem's path", () =>

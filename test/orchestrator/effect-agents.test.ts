@@ -221,6 +221,31 @@ describe("orchestrator with Effect agents", () => {
       expect(yield* eventNames("svc", { event: "AGENT_STOPPED" })).toHaveLength(2)
     }).pipe(Effect.provide(orchestratorLayer([effectAgent({ name: "svc", run: Effect.never })]))))
 
+  it.effect("refuses to restart or start an agent whose dependency is stopped, before stopping anything", () =>
+    Effect.gen(function*() {
+      for (const name of ["db", "api", "worker"]) yield* awaitState(name, "running")
+      yield* control("stop", "db")
+      const apiBefore = yield* statusOf("api")
+      const refused = yield* Effect.flip(control("restart", "api"))
+      expect(refused).toMatchObject({ _tag: "DependencyUnavailable", agent: "api", dependency: "db", state: "stopped" })
+      expect(refused.message).toBe("cannot restart agent 'api': its dependency 'db' is stopped")
+      // Nothing was stopped: api runs as it did, with the restart count it had, and so does worker, which needs it.
+      expect(yield* statusOf("api")).toMatchObject({ state: "running", restarts: apiBefore.restarts, startedAt: apiBefore.startedAt })
+      expect((yield* statusOf("worker")).state).toBe("running")
+      expect(yield* eventNames("api", { event: "AGENT_STOPPED" })).toEqual([])
+
+      yield* control("stop", "worker")
+      yield* control("stop", "api")
+      expect((yield* Effect.flip(control("start", "api"))).message).toBe("cannot start agent 'api': its dependency 'db' is stopped")
+      expect((yield* statusOf("api")).state).toBe("stopped")
+      yield* control("start", "db")
+      expect(yield* control("start", "api")).toMatchObject({ message: "Agent 'api' started", agent: { state: "running" } })
+    }).pipe(Effect.provide(orchestratorLayer([
+      effectAgent({ name: "db", run: Effect.never }),
+      effectAgent({ name: "api", run: Effect.never, dependsOn: ["db"] }),
+      effectAgent({ name: "worker", run: Effect.never, dependsOn: ["api"] })
+    ]))))
+
   it.effect("refuses what an agent's state or the orchestrator's does not allow", () =>
     Effect.gen(function*() {
       yield* awaitState("done", "completed")

@@ -3,6 +3,7 @@ import { Duration, Effect } from "effect"
 import * as Fs from "node:fs"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
 import { MAX_LINE_LENGTH } from "../../src/orchestrator/ProcessRun.ts"
+import { isAlive } from "../support/cli.ts"
 import {
   awaitState,
   awaitStatus,
@@ -41,7 +42,7 @@ const pidOf = (name: string) =>
   Effect.flatMap(awaitStatus(name, (status) => status.pid !== null, every), (status) =>
     status.pid === null ? Effect.die(new Error("no pid")) : Effect.succeed(status.pid))
 
-const eventually = <A>(check: Effect.Effect<A>, until: (a: A) => boolean) =>
+const eventually = <A, R>(check: Effect.Effect<A, never, R>, until: (a: A) => boolean) =>
   check.pipe(Effect.tap(() => Effect.sleep("10 millis")), Effect.repeat({ until, times: 300 }))
 
 describe("orchestrator with process agents", () => {
@@ -105,6 +106,43 @@ describe("orchestrator with process agents", () => {
       expect((yield* statusOf("parent")).state).toBe("running")
     }).pipe(Effect.provide(orchestratorLayer([
       nodeAgent("parent", "require('child_process').spawn('sleep', ['30'], { stdio: 'ignore' }); setInterval(() => {}, 1000)")
+    ]))))
+
+  it.live("a stop answers as soon as the last process is killed at the end of the grace period, and says so", () =>
+    Effect.gen(function*() {
+      yield* awaitState("stubborn", "running", every)
+      const pid = yield* pidOf("stubborn")
+      yield* eventually(Effect.sync(() => groupMembers(pid)), (pids) => pids.length === 2)
+      const started = Date.now()
+      expect(yield* control("stop", "stubborn")).toMatchObject({
+        message: "Agent 'stubborn' stopped: killed after its grace period of 300ms",
+        agent: { state: "stopped", pid: null }
+      })
+      // The grace period, plus a little: not the second or more the platform's cleanup used to add.
+      expect(Date.now() - started).toBeLessThan(1000)
+      expect(groupMembers(pid)).toEqual([])
+    }).pipe(Effect.provide(orchestratorLayer([
+      // The shell's child inherits the ignored SIGTERM, and is left a zombie once both are killed.
+      processFrom({ name: "stubborn", command: "sh", args: ["-c", "trap '' TERM; sleep 1000 & wait"], stopTimeout: 300 })
+    ]))))
+
+  it.live("a stop also stops what the agent started outside its process group (setsid), gracefully", () =>
+    Effect.gen(function*() {
+      yield* awaitState("escaper", "running", every)
+      const [line] = yield* eventually(
+        Effect.map(eventsOf("escaper", "AGENT_OUTPUT"), (events) => events.map((event) => String(event.data["line"]))),
+        (lines) => lines.length > 0
+      )
+      const grandchild = Number(line)
+      expect(isAlive(grandchild)).toBe(true)
+      expect(yield* control("stop", "escaper")).toMatchObject({ message: "Agent 'escaper' stopped" })
+      expect(isAlive(grandchild)).toBe(false)
+    }).pipe(Effect.provide(orchestratorLayer([
+      nodeAgent(
+        "escaper",
+        "const c = require('child_process').spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000)",
+        { stopTimeout: 5000 }
+      )
     ]))))
 
   it.live("stops a process that ignores SIGTERM with SIGKILL after the grace period", () =>

@@ -1,9 +1,10 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Zmq from "zeromq"
+import { CommandClient } from "../../src/client/CommandClient.ts"
 import { packageRoot } from "../../src/packageRoot.ts"
 import { startUp } from "../support/cli.ts"
 import { ask, reqClient } from "../support/zmq.ts"
@@ -68,4 +69,51 @@ describe("misbehaving clients", () => {
       // Twice the abuse again (2,600 more clients) may not grow memory by more than a few MiB.
       expect(rssMiB(up.pid) - rssAfterFirst).toBeLessThan(24)
     }).pipe(Effect.provide(NodeServices.layer)), 120_000)
+})
+
+/** A Router that drops the first `drop` requests it gets and answers the next ones with an empty `ps`. */
+const forgetfulServer = (drop: number) =>
+  Effect.gen(function*() {
+    const ids: Array<unknown> = []
+    const router = yield* Effect.acquireRelease(Effect.sync(() => new Zmq.Router({ linger: 0 })), (socket) => Effect.sync(() => socket.close()))
+    yield* Effect.promise(() => router.bind("tcp://127.0.0.1:*"))
+    yield* Effect.forkScoped(Effect.forever(Effect.promise(async () => {
+      const [identity = "", , body] = await router.receive()
+      const request: unknown = JSON.parse(String(body))
+      const id = typeof request === "object" && request !== null && "id" in request ? request.id : undefined
+      ids.push(id)
+      if (ids.length > drop) await router.send([identity, "", JSON.stringify({ status: "success", data: { agents: [] }, id })])
+    })))
+    return { address: router.lastEndpoint ?? "", ids: Effect.sync((): ReadonlyArray<unknown> => [...ids]) }
+  })
+
+describe("the client against lost requests and silent servers", () => {
+  it.live("a request whose first attempt got no answer is answered on the resend, with the same id, within the budget", () =>
+    Effect.gen(function*() {
+      const server = yield* forgetfulServer(1)
+      const client = CommandClient.make({ address: server.address, timeout: Duration.seconds(1) })
+      const started = yield* Clock.currentTimeMillis
+      const reply = yield* client.call("ps", [])
+      const millis = (yield* Clock.currentTimeMillis) - started
+      expect(reply.data).toEqual({ agents: [] })
+      // The resend goes out once 60% of the budget has passed, and its answer ends the call.
+      expect(millis).toBeGreaterThanOrEqual(600)
+      expect(millis).toBeLessThan(1000)
+      const [first, resend, ...more] = yield* server.ids
+      expect(more).toEqual([])
+      expect(resend).toBe(first)
+    }))
+
+  it.live("requests that time out leave no socket behind: the process's descriptors return to their baseline", () =>
+    Effect.gen(function*() {
+      const server = yield* forgetfulServer(Number.POSITIVE_INFINITY)
+      const client = CommandClient.make({ address: server.address, timeout: Duration.millis(100) })
+      // One request first, so that what ZeroMQ opens once per process (its I/O thread, the context) is counted.
+      yield* Effect.flip(client.call("ps", []))
+      const filesBefore = openFiles(process.pid)
+      const failures = yield* Effect.forEach(Array.from({ length: 30 }, (_, n) => n), () => Effect.flip(client.call("ps", [])))
+      expect(new Set(failures.map((failure) => failure.message))).toEqual(new Set([`no answer within 100ms (${server.address})`]))
+      expect(yield* server.ids).toHaveLength(62)
+      expect(yield* settle(() => openFiles(process.pid), filesBefore)).toBeLessThanOrEqual(filesBefore)
+    }))
 })

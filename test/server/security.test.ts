@@ -165,6 +165,33 @@ describe("callers and their permissions (in memory)", () => {
       })))
 })
 
+describe("the authentication frame (in memory)", () => {
+  it.effect("refuses a frame with a member the format does not define, as the request envelope does", () =>
+    withPrincipals({ ops: { role: "all" } }, (credentials) =>
+      Effect.gen(function*() {
+        const [body, auth] = signedFrames(credentials("ops"), { command: "ps" }, yield* Clock.currentTimeMillis)
+        // Validly signed: the signature covers key, ts, nonce and the body, so an added member would pass unseen.
+        const padded = JSON.stringify({ ...JSON.parse(auth), role: "all" })
+        expect(yield* sendFrames([body, padded])).toEqual({
+          status: "error",
+          code: 403,
+          reason: "AuthenticationFailed",
+          error: "Authentication failed: invalid authentication frame: role: unexpected key"
+        })
+        expect(yield* sendFrames([body, JSON.stringify({ ...JSON.parse(auth), extra: 1, more: null })])).toMatchObject({
+          error: "Authentication failed: invalid authentication frame: extra: unexpected key; more: unexpected key"
+        })
+        // The same frame without it is accepted: the unknown member was the only problem.
+        expect(yield* sendFrames([body, auth])).toMatchObject({ status: "success" })
+        const events = yield* commandEvents
+        expect(events.map((event) => [event.eventName, event.data["error_reason"]])).toEqual([
+          ["COMMAND_REJECTED", "AuthenticationFailed"],
+          ["COMMAND_REJECTED", "AuthenticationFailed"],
+          ["COMMAND_EXECUTED", undefined]
+        ])
+      })))
+})
+
 describe("retry safety and the audit record (in memory)", () => {
   it.effect("a resent mutating request gets the first reply instead of running twice", () =>
     Effect.gen(function*() {

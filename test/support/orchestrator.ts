@@ -2,13 +2,14 @@
  * A real orchestrator over a real EventStore and Node's process spawner.
  */
 import { NodeServices } from "@effect/platform-node"
-import { Duration, Effect, Layer, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { EventStore, type EventStoreConfig } from "../../src/events/EventStore.ts"
 import { type AgentDefinition, processAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator, type OrchestratorOptions } from "../../src/orchestrator/Orchestrator.ts"
 import { ProcessAgentConfig } from "../../src/orchestrator/OrchestratorConfig.ts"
 import type { AgentState, AgentStatus } from "../../src/protocol/Model.ts"
 
+/** An orchestrator whose agents have been started (as `Orchestrator.run` would), so tests can watch them. */
 export const orchestratorLayer = <R = never>(
   agents: ReadonlyArray<AgentDefinition<R>>,
   options: Partial<Omit<OrchestratorOptions<R>, "agents">> & { readonly events?: EventStoreConfig } = {}
@@ -20,7 +21,11 @@ export const orchestratorLayer = <R = never>(
     heartbeatInterval: Duration.seconds(5),
     ...options,
     agents
-  }).pipe(Layer.provideMerge(EventStore.layer(options.events)), Layer.provideMerge(NodeServices.layer))
+  }).pipe(
+    Layer.tap((services) => Context.get(services, Orchestrator).start),
+    Layer.provideMerge(EventStore.layer(options.events)),
+    Layer.provideMerge(NodeServices.layer)
+  )
 
 /** A process agent from config-file fields, relative to the working directory. */
 export const processFrom = (config: unknown) =>

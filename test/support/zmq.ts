@@ -1,7 +1,7 @@
 /**
  * Real ZeroMQ clients for integration tests, and the real server on a random loopback port.
  */
-import { Context, Effect, Layer, Scope } from "effect"
+import { Clock, Context, Effect, Layer, Scope } from "effect"
 import * as Zmq from "zeromq"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { type AgentSeed, InMemoryOrchestrator } from "../../src/orchestrator/InMemoryOrchestrator.ts"
@@ -90,3 +90,28 @@ export const receiveFrames = (socket: Zmq.Dealer, timeoutMillis = 5000) =>
   Effect.promise(async () => (await receiveWithin(socket, timeoutMillis)).map((frame) => frame.toString()))
 
 export const send = (socket: Zmq.Dealer, frames: Array<string | Uint8Array>) => Effect.promise(() => socket.send(frames))
+
+/** What a silent server received: each request's id (the last frame's JSON `id`) and when it came (ms). */
+export interface Received {
+  readonly id: unknown
+  readonly at: number
+}
+
+/**
+ * A Router on a random loopback port that reads requests and never answers them, as an orchestrator that hangs
+ * would. `received` lists what came, in order.
+ */
+export const silentServer = Effect.gen(function*() {
+  const received: Array<Received> = []
+  const router = yield* closing(() => new Zmq.Router({ linger: 0 }))
+  yield* Effect.promise(() => router.bind(ANY_PORT))
+  yield* Effect.forkScoped(Effect.forever(Effect.flatMap(
+    Effect.promise(() => router.receive()),
+    (frames) =>
+      Effect.map(Clock.currentTimeMillis, (at) => {
+        const body: unknown = JSON.parse(String(frames.at(-1)))
+        received.push({ id: typeof body === "object" && body !== null && "id" in body ? body.id : undefined, at })
+      })
+  )))
+  return { address: router.lastEndpoint ?? "", received: Effect.sync((): ReadonlyArray<Received> => [...received]) }
+})

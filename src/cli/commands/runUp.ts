@@ -2,12 +2,12 @@
  * What `orchestrate up` does. Loaded only when `up` runs, so that the other commands never load the
  * orchestrator, the server or the process machinery.
  */
-import { Effect, FileSystem, Layer, Option, Path, Schema } from "effect"
+import { Effect, FileSystem, Layer, Option, Path, type PlatformError, Schema } from "effect"
 import * as NodePath from "node:path"
 import { EventStore } from "../../events/EventStore.ts"
 import { processAgent } from "../../orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../orchestrator/Orchestrator.ts"
-import { ConfigError, type OrchestratorSettings, parseSettings } from "../../orchestrator/OrchestratorConfig.ts"
+import { checkConfigSize, type OrchestratorSettings, parseConfigText } from "../../orchestrator/OrchestratorConfig.ts"
 import { commandNames, isCommandName } from "../../protocol/Commands.ts"
 import { layer as commandInterface } from "../../server/CommandInterface.ts"
 import { CommandInterfaceConfig } from "../../server/CommandInterfaceConfig.ts"
@@ -15,6 +15,7 @@ import { type AllowedCommands, PresetName } from "../../server/Whitelist.ts"
 import { packageRoot } from "../../packageRoot.ts"
 import { AgentsFailed, UsageError } from "../exit.ts"
 import { describeReadFailure } from "../readFailure.ts"
+import { SHUTDOWN_SIGNALS } from "../runMain.ts"
 
 /** The demo `up` runs when given no config: examples/demo.json in this package. */
 export const demoConfig = (): string => NodePath.join(packageRoot(), "examples", "demo.json")
@@ -36,15 +37,14 @@ const parseAllow = (value: string): Effect.Effect<AllowedCommands, UsageError> =
 
 const readSettings = Effect.fnUntraced(function*(path: string) {
   const fs = yield* FileSystem.FileSystem
-  const text = yield* fs.readFileString(path).pipe(
-    Effect.mapError((error) => new UsageError({ detail: `cannot read config file ${path}: ${describeReadFailure(error)}` }))
-  )
-  const json = yield* Effect.try({
-    try: (): unknown => JSON.parse(text),
-    catch: (error) =>
-      new ConfigError({ source: path, problems: [`not valid JSON: ${error instanceof Error ? error.message : String(error)}`] })
-  })
-  return yield* Effect.fromResult(parseSettings(json, path))
+  const cannotRead = (error: PlatformError.PlatformError) =>
+    new UsageError({ detail: `cannot read config file ${path}: ${describeReadFailure(error)}` })
+  // Sized before it is read, so that a huge file is refused at once instead of filling memory. A pipe has no
+  // size: what comes from one is refused after it is read, if it is too large.
+  const info = yield* fs.stat(path).pipe(Effect.mapError(cannotRead))
+  yield* Effect.fromResult(checkConfigSize(Number(info.size), path))
+  const text = yield* fs.readFileString(path).pipe(Effect.mapError(cannotRead))
+  return yield* Effect.fromResult(parseConfigText(text, path))
 })
 
 const withOverrides = Effect.fnUntraced(function*(
@@ -79,6 +79,21 @@ const resolveFiles = (settings: OrchestratorSettings, directory: string): Orches
   }
 }
 
+/** Says which signal began a graceful shutdown (runMain turns it into the interruption that does the work). */
+const logShutdownSignal = Effect.gen(function*() {
+  const services = yield* Effect.context<never>()
+  let logged = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (logged) return
+    logged = true
+    Effect.runForkWith(services)(Effect.logWarning(`received ${signal}: shutting down gracefully (a second signal kills every agent at once)`))
+  }
+  yield* Effect.acquireRelease(
+    Effect.sync(() => SHUTDOWN_SIGNALS.forEach((signal) => process.on(signal, onSignal))),
+    () => Effect.sync(() => SHUTDOWN_SIGNALS.forEach((signal) => process.off(signal, onSignal)))
+  )
+})
+
 export const runUp = Effect.fnUntraced(function*(options: {
   readonly config: Option.Option<string>
   readonly address: Option.Option<string>
@@ -103,6 +118,7 @@ export const runUp = Effect.fnUntraced(function*(options: {
     yield* Effect.logInfo("command interface disabled (enable it with commandInterface.enabled in the config, or --address)")
   }
 
+  yield* logShutdownSignal
   const orchestrator = Orchestrator.layer({ ...settings, agents })
   const app = commandInterface.pipe(
     Layer.provide(Layer.succeed(CommandInterfaceConfig, settings.commandInterface)),
@@ -115,4 +131,4 @@ export const runUp = Effect.fnUntraced(function*(options: {
       (result.forcedKills.length === 0 ? "" : `; killed after their grace period: ${result.forcedKills.join(", ")}`)
   )
   if (result.reason === "finished" && result.failed.length > 0) return yield* new AgentsFailed({ agents: result.failed })
-})
+}, Effect.scoped)

@@ -1,8 +1,9 @@
 /**
  * `orchestrate up [config]`: runs an orchestrator from a JSON config file, with its command interface.
  */
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { MaxWorkers } from "../../orchestrator/OrchestratorConfig.ts"
 import { root } from "../root.ts"
 
 export const up = Command.make("up", {
@@ -15,7 +16,7 @@ export const up = Command.make("up", {
     Flag.withDescription("Commands the interface allows: basic, monitoring, all, or a comma-separated list")
   ),
   maxWorkers: Flag.Int("max-workers").pipe(
-    Flag.withSchema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+    Flag.withSchema(MaxWorkers),
     Flag.optional,
     Flag.withDescription("Most agents running at once")
   )
@@ -26,8 +27,10 @@ export const up = Command.make("up", {
     return yield* runUp({ config, address: flags.address, allow, maxWorkers })
   })).pipe(
   Command.withDescription(
-    "Run an orchestrator from a JSON config file, with its command interface. Ctrl-C or SIGTERM shut it down " +
-      "gracefully (exit 0); a second Ctrl-C kills every agent at once. A config error exits 2."
+    "Run an orchestrator from a JSON config file, with its command interface. Ctrl-C, SIGTERM or SIGHUP (a closed " +
+      "terminal) shut it down gracefully (exit 0); a second one kills every agent at once (exit 130). If up itself " +
+      "is killed, its guardian process kills every agent. A config error, or an address in use, exits 2 before any " +
+      "agent starts."
   ),
   Command.withExamples([
     { command: "orchestrate up", description: "Run the demo, its command interface on tcp://127.0.0.1:5570" },

@@ -1,0 +1,399 @@
+/**
+ * The config file's bounds and how its text is read: every number and duration refused outside its range with a
+ * message by path, the settings that must agree, and text that is not JSON, too deep, too large or not an object.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Result, Schema } from "effect"
+import {
+  checkConfigSize,
+  MAX_CONFIG_BYTES,
+  MAX_CONFIG_VALUES,
+  OrchestratorSettings,
+  parseConfigText,
+  parseSettings
+} from "../../src/orchestrator/OrchestratorConfig.ts"
+import { generateKeyPair } from "../../src/security/keys.ts"
+
+/** A config that decodes, with every optional key that holds a number set, so each row only changes its own. */
+const base = () => ({
+  history: { retention: [{ eventName: "AGENT_HEARTBEAT", keepLast: 3 }] },
+  commandInterface: { ipcGroup: 0 },
+  // Backoff at both ends of its range, so that initial and max can each reach either end without crossing.
+  agents: [{ name: "a", command: "node", stopTimeout: 1000, backoff: { initial: 0, max: "1 hour" } }]
+})
+
+const asRecord = (node: unknown): Record<string, unknown> =>
+  typeof node === "object" && node !== null && !Array.isArray(node) ? Object.fromEntries(Object.entries(node)) : {}
+
+const setAt = (node: unknown, [head, ...rest]: ReadonlyArray<string | number>, value: unknown): unknown => {
+  if (head === undefined) return value
+  if (typeof head === "number") {
+    const list: Array<unknown> = Array.isArray(node) ? [...node] : []
+    list[head] = setAt(list[head], rest, value)
+    return list
+  }
+  const record = asRecord(node)
+  return { ...record, [head]: setAt(record[head], rest, value) }
+}
+
+/** `base()` with the value at `path` (`agents[0].backoff.initial`) replaced. */
+const withValue = (path: string, value: unknown): unknown =>
+  setAt(
+    base(),
+    [...path.matchAll(/([A-Za-z]+)|\[(\d+)\]/g)].map(([, key, index]) => key ?? Number(index)),
+    value
+  )
+
+/** The problem lines a config gets; empty when it decodes. */
+const problems = (config: unknown): ReadonlyArray<string> => {
+  const result = parseSettings(config, "test.json")
+  return Result.isFailure(result) ? result.failure.problems : []
+}
+
+interface Bound {
+  readonly path: string
+  /** The smallest and the largest value accepted. */
+  readonly accepts: readonly [unknown, unknown]
+  /** A value just below and one just above, each with the exact line it gets. */
+  readonly rejects: readonly [readonly [unknown, string], readonly [unknown, string]]
+}
+
+const bounds: ReadonlyArray<Bound> = [
+  {
+    path: "maxWorkers",
+    accepts: [1, 100_000],
+    rejects: [
+      [0, "maxWorkers: expected an integer from 1 to 100000, got 0"],
+      [100_001, "maxWorkers: expected an integer from 1 to 100000, got 100001"]
+    ]
+  },
+  {
+    path: "agentStopTimeout",
+    accepts: [0, "1 hour"],
+    rejects: [
+      [-1, "agentStopTimeout: expected a duration from 0 millis to 1 hour, got -1 millis"],
+      ["61 minutes", "agentStopTimeout: expected a duration from 0 millis to 1 hour, got 61 minutes"]
+    ]
+  },
+  {
+    path: "heartbeatInterval",
+    accepts: ["100 millis", 3_600_000],
+    rejects: [
+      [0, "heartbeatInterval: expected a duration from 100 millis to 1 hour, got 0 millis"],
+      ["2 hours", "heartbeatInterval: expected a duration from 100 millis to 1 hour, got 2 hours"]
+    ]
+  },
+  {
+    path: "history.capacity",
+    accepts: [1, 1_000_000],
+    rejects: [
+      [0, "history.capacity: expected an integer from 1 to 1000000, got 0"],
+      [1_000_001, "history.capacity: expected an integer from 1 to 1000000, got 1000001"]
+    ]
+  },
+  {
+    path: "history.maxValueBytes",
+    accepts: [16, 1_048_576],
+    rejects: [
+      [15, "history.maxValueBytes: expected an integer from 16 to 1048576, got 15"],
+      [1_048_577, "history.maxValueBytes: expected an integer from 16 to 1048576, got 1048577"]
+    ]
+  },
+  {
+    path: "history.retention[0].keepLast",
+    accepts: [1, 1_000_000],
+    rejects: [
+      [0, "history.retention[0].keepLast: expected an integer from 1 to 1000000, got 0"],
+      [1_000_001, "history.retention[0].keepLast: expected an integer from 1 to 1000000, got 1000001"]
+    ]
+  },
+  {
+    path: "commandInterface.shutdownTimeout",
+    accepts: [0, "10 minutes"],
+    rejects: [
+      [-1, "commandInterface.shutdownTimeout: expected a duration from 0 millis to 10 minutes, got -1 millis"],
+      ["1 hour", "commandInterface.shutdownTimeout: expected a duration from 0 millis to 10 minutes, got 1 hour"]
+    ]
+  },
+  {
+    path: "commandInterface.maxRequestBytes",
+    accepts: [256, 16_777_216],
+    rejects: [
+      [255, "commandInterface.maxRequestBytes: expected an integer from 256 to 16777216, got 255"],
+      [16_777_217, "commandInterface.maxRequestBytes: expected an integer from 256 to 16777216, got 16777217"]
+    ]
+  },
+  {
+    path: "commandInterface.maxInFlight",
+    accepts: [1, 65_536],
+    rejects: [
+      [0, "commandInterface.maxInFlight: expected an integer from 1 to 65536, got 0"],
+      [65_537, "commandInterface.maxInFlight: expected an integer from 1 to 65536, got 65537"]
+    ]
+  },
+  {
+    path: "commandInterface.ipcGroup",
+    accepts: [0, 4_294_967_294],
+    rejects: [
+      [-1, "commandInterface.ipcGroup: expected an integer from 0 to 4294967294, got -1"],
+      [4_294_967_295, "commandInterface.ipcGroup: expected an integer from 0 to 4294967294, got 4294967295"]
+    ]
+  },
+  {
+    path: "commandInterface.authWindow",
+    accepts: ["1 second", "10 minutes"],
+    rejects: [
+      [999, "commandInterface.authWindow: expected a duration from 1 second to 10 minutes, got 999 millis"],
+      ["11 minutes", "commandInterface.authWindow: expected a duration from 1 second to 10 minutes, got 11 minutes"]
+    ]
+  },
+  {
+    path: "commandInterface.idempotencyTtl",
+    accepts: [1000, "24 hours"],
+    rejects: [
+      [999, "commandInterface.idempotencyTtl: expected a duration from 1 second to 1 day, got 999 millis"],
+      ["25 hours", "commandInterface.idempotencyTtl: expected a duration from 1 second to 1 day, got 25 hours"]
+    ]
+  },
+  {
+    path: "agents[0].maxRestarts",
+    accepts: [0, 1_000_000],
+    rejects: [
+      [-1, "agents[0].maxRestarts: expected an integer from 0 to 1000000, got -1"],
+      [1_000_001, "agents[0].maxRestarts: expected an integer from 0 to 1000000, got 1000001"]
+    ]
+  },
+  {
+    path: "agents[0].backoff.initial",
+    accepts: [0, "1 hour"],
+    rejects: [
+      [-1, "agents[0].backoff.initial: expected a duration from 0 millis to 1 hour, got -1 millis"],
+      ["61 minutes", "agents[0].backoff.initial: expected a duration from 0 millis to 1 hour, got 61 minutes"]
+    ]
+  },
+  {
+    path: "agents[0].backoff.max",
+    accepts: [0, "1 hour"],
+    rejects: [
+      [-1, "agents[0].backoff.max: expected a duration from 0 millis to 1 hour, got -1 millis"],
+      ["61 minutes", "agents[0].backoff.max: expected a duration from 0 millis to 1 hour, got 61 minutes"]
+    ]
+  },
+  {
+    path: "agents[0].backoff.factor",
+    accepts: [1, 10],
+    rejects: [
+      [0.99, "agents[0].backoff.factor: expected a number from 1 to 10, got 0.99"],
+      [10.5, "agents[0].backoff.factor: expected a number from 1 to 10, got 10.5"]
+    ]
+  },
+  {
+    path: "agents[0].backoff.resetAfter",
+    accepts: ["1 second", "1 day"],
+    rejects: [
+      [999, "agents[0].backoff.resetAfter: expected a duration from 1 second to 1 day, got 999 millis"],
+      ["25 hours", "agents[0].backoff.resetAfter: expected a duration from 1 second to 1 day, got 25 hours"]
+    ]
+  },
+  {
+    path: "agents[0].stopTimeout",
+    accepts: [0, "1 hour"],
+    rejects: [
+      [-1, "agents[0].stopTimeout: expected a duration from 0 millis to 1 hour, got -1 millis"],
+      ["2 hours", "agents[0].stopTimeout: expected a duration from 0 millis to 1 hour, got 2 hours"]
+    ]
+  }
+]
+
+/** The path of every number and duration in decoded settings, in JSON names, with indexes kept. */
+const numericPaths = (value: unknown, path = ""): ReadonlyArray<string> => {
+  if (typeof value === "number" || Duration.isDuration(value)) return [path]
+  if (Array.isArray(value)) return value.flatMap((item, index) => numericPaths(item, `${path}[${index}]`))
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).flatMap(([key, item]) => numericPaths(item, path === "" ? key : `${path}.${key}`))
+  }
+  return []
+}
+
+describe("config bounds", () => {
+  it("the base config decodes, so a row's problem is its own", () => {
+    expect(problems(base())).toEqual([])
+  })
+
+  it("every number and duration the settings hold has a row", () => {
+    const decoded = Schema.decodeUnknownSync(OrchestratorSettings)(base())
+    expect([...numericPaths(decoded)].sort()).toEqual(bounds.map((bound) => bound.path).sort())
+  })
+
+  for (const { path, accepts, rejects } of bounds) {
+    it(`${path}: accepts ${JSON.stringify(accepts)}, rejects just outside with a message by path`, () => {
+      for (const value of accepts) expect(problems(withValue(path, value))).toEqual([])
+      for (const [value, line] of rejects) expect(problems(withValue(path, value))).toEqual([line])
+    })
+  }
+
+  it("a duration that is not one says how to write one", () => {
+    expect(problems({ heartbeatInterval: "5 parsecs" })).toEqual([
+      `heartbeatInterval: expected a duration such as 2000 or "2 seconds", got "5 parsecs"`
+    ])
+    expect(problems({ heartbeatInterval: true })).toEqual(["heartbeatInterval: Expected number | string, got true"])
+    expect(problems({ maxWorkers: 2.5 })).toEqual(["maxWorkers: expected an integer from 1 to 100000, got 2.5"])
+  })
+
+  it("reports every problem at once, bounds beside other problems in the same agent list and struct", () => {
+    expect(problems({
+      heartbeatInterval: 0,
+      history: { capacity: 0, retention: [{ eventName: "", keepLast: 0 }] },
+      commandInterface: { address: "nope", authWindow: "1 day" },
+      agents: [{ name: "-a", command: "node" }, { name: "b", command: "node", stopTimeout: "1 day", maxRestarts: -1 }]
+    })).toEqual([
+      "heartbeatInterval: expected a duration from 100 millis to 1 hour, got 0 millis",
+      "history.capacity: expected an integer from 1 to 1000000, got 0",
+      `history.retention[0].eventName: Expected a value with a length of at least 1, got ""`,
+      "history.retention[0].keepLast: expected an integer from 1 to 1000000, got 0",
+      "commandInterface.address: expected a ZeroMQ address such as tcp://127.0.0.1:5570, ipc:///run/orchestrate.sock or inproc://name, got 'nope'",
+      "commandInterface.authWindow: expected a duration from 1 second to 10 minutes, got 1 day",
+      `agents[0].name: expected an agent name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got "-a"`,
+      "agents[1].maxRestarts: expected an integer from 0 to 1000000, got -1",
+      "agents[1].stopTimeout: expected a duration from 0 millis to 1 hour, got 1 day"
+    ])
+  })
+})
+
+describe("settings that must agree", () => {
+  const agent = (backoff: Record<string, unknown>) => ({ agents: [{ name: "a", command: "node", backoff }] })
+
+  it("backoff.max below backoff.initial is refused at backoff.max", () => {
+    expect(problems(agent({ initial: "2 seconds", max: "1 second" }))).toEqual([
+      "agents[0].backoff.max: expected at least initial (2 seconds), got 1 second"
+    ])
+  })
+
+  it("an initial above the default max says that max defaulted", () => {
+    expect(problems(agent({ initial: "1 minute" }))).toEqual([
+      "agents[0].backoff.max: expected at least initial (1 minute), got 30 seconds (max defaults to 30 seconds)"
+    ])
+  })
+
+  it("max equal to initial, and no delay at all, are fine", () => {
+    expect(problems(agent({ initial: "5 seconds", max: 5000 }))).toEqual([])
+    expect(problems(agent({ initial: 0, max: 0 }))).toEqual([])
+  })
+})
+
+describe("CURVE principals bounds", () => {
+  const principal = (extra: Record<string, unknown> = {}) => ({
+    name: "ops",
+    publicKey: generateKeyPair().publicKey,
+    role: "all",
+    ...extra
+  })
+  const curve = (principals: ReadonlyArray<unknown>) => ({ commandInterface: { curve: { keyFile: "server.key", principals } } })
+
+  it("1 to 1000 principals", () => {
+    expect(problems(curve([]))).toEqual(["commandInterface.curve.principals: expected 1 to 1000 principals, got 0"])
+    const many = Array.from({ length: 1001 }, (_, index) => principal({ name: `p${index}` }))
+    expect(problems(curve(many))).toEqual(["commandInterface.curve.principals: expected 1 to 1000 principals, got 1001"])
+    expect(problems(curve(many.slice(0, 1000)))).toEqual([])
+  })
+
+  it("1 to 64 agent patterns, each of 1 to 128 characters with at most 3 '*'", () => {
+    const at = "commandInterface.curve.principals[0].agents"
+    expect(problems(curve([principal({ agents: [] })]))).toEqual([`${at}: expected 1 to 64 patterns, got 0`])
+    expect(problems(curve([principal({ agents: Array.from({ length: 65 }, (_, index) => `web-${index}`) })])))
+      .toEqual([`${at}: expected 1 to 64 patterns, got 65`])
+    expect(problems(curve([principal({ agents: ["a*b*c*d*"] })]))).toEqual([
+      `${at}[0]: expected a pattern of 1 to 128 characters with at most 3 '*', got "a*b*c*d*"`
+    ])
+    expect(problems(curve([principal({ agents: [""] })]))).toEqual([
+      `${at}[0]: expected a pattern of 1 to 128 characters with at most 3 '*', got ""`
+    ])
+    expect(problems(curve([principal({ agents: ["x".repeat(129)] })]))).toEqual([
+      `${at}[0]: expected a pattern of 1 to 128 characters with at most 3 '*', got "${"x".repeat(129)}"`
+    ])
+    expect(problems(curve([principal({ agents: ["*-web-*-*", "x".repeat(128), "?"] })]))).toEqual([])
+  })
+})
+
+describe("config text", () => {
+  const textProblems = (text: string): ReadonlyArray<string> => {
+    const result = parseConfigText(text, "test.json")
+    return Result.isFailure(result) ? result.failure.problems : []
+  }
+
+  it("decodes a valid config", () => {
+    const result = parseConfigText(JSON.stringify({ maxWorkers: 3 }), "test.json")
+    expect(Result.isSuccess(result) && result.success.maxWorkers).toBe(3)
+  })
+
+  it("text that is not JSON is a config error that says so", () => {
+    const [line, ...rest] = textProblems(`{"maxWorkers": 3,}`)
+    expect(rest).toEqual([])
+    expect(line).toMatch(/^not valid JSON: .*position 17/)
+    expect(textProblems("")).toEqual(["not valid JSON: Unexpected end of JSON input"])
+  })
+
+  it("the error names its source", () => {
+    const result = parseConfigText("[]", "/etc/orchestrate.json")
+    expect(Result.isFailure(result) && result.failure.message).toBe(
+      "invalid config /etc/orchestrate.json:\n  (root): expected an object of settings, got an array"
+    )
+  })
+
+  it("a top level that is not an object", () => {
+    expect(textProblems("null")).toEqual(["(root): expected an object of settings, got null"])
+    expect(textProblems("[1, 2]")).toEqual(["(root): expected an object of settings, got an array"])
+    expect(textProblems(`"x"`)).toEqual(["(root): expected an object of settings, got a string"])
+    expect(textProblems("3")).toEqual(["(root): expected an object of settings, got a number"])
+  })
+
+  it("100,000 levels of nesting are refused before decoding, with where it starts", () => {
+    // Built as text: JSON.stringify itself recurses once per level.
+    const deep = (levels: number) => `${`{"a":`.repeat(levels)}1${"}".repeat(levels)}`
+    expect(textProblems(deep(100_000))).toEqual(["a.a.a.a…: nested deeper than 32 levels"])
+    expect(textProblems(`${"[".repeat(100_000)}${"]".repeat(100_000)}`)).toEqual([
+      "[0][0][0][0]…: nested deeper than 32 levels"
+    ])
+    expect(textProblems(`{"agents":[{"name":"a","command":"node","env":{"x":${deep(100_000)}}}]}`)).toEqual([
+      "agents[0].env.x…: nested deeper than 32 levels"
+    ])
+  })
+
+  it("32 levels are decoded; 33 are not", () => {
+    const deep = (levels: number) => `${`{"a":`.repeat(levels)}1${"}".repeat(levels)}`
+    expect(textProblems(deep(32))).toEqual(["a: unexpected key"])
+    expect(textProblems(deep(33))).toEqual(["a.a.a.a…: nested deeper than 32 levels"])
+  })
+
+  it("more than 250,000 values are refused before decoding, which would make an issue for each", () => {
+    // The top-level object, the agents array, and its items: exactly the limit, then one more.
+    const agents = (count: number) => `{"agents":[${Array.from({ length: count }, () => "1").join(",")}]}`
+    expect(textProblems(agents(MAX_CONFIG_VALUES - 2))).toEqual([
+      "agents[0]: Expected object, got 1",
+      "agents[1]: Expected object, got 1",
+      "agents[2]: Expected object, got 1",
+      "agents[3]: Expected object, got 1",
+      "agents[4]: Expected object, got 1",
+      "agents[5]: Expected object, got 1",
+      "agents[6]: Expected object, got 1",
+      "agents[7]: Expected object, got 1",
+      "agents[8]: Expected object, got 1",
+      "agents[9]: Expected object, got 1",
+      "and 249988 more problems"
+    ])
+    expect(textProblems(agents(MAX_CONFIG_VALUES - 1))).toEqual([
+      "(root): more than 250000 JSON values (objects, arrays, strings, numbers, …); a config may hold at most 250000"
+    ])
+  })
+
+  it("more than 16 MiB is refused, unparsed", () => {
+    expect(textProblems(" ".repeat(MAX_CONFIG_BYTES + 1))).toEqual([
+      "the text is 16777217 characters; a config may be at most 16 MiB (16777216 bytes)"
+    ])
+    const tooLarge = checkConfigSize(2 ** 30, "big.json")
+    expect(Result.isFailure(tooLarge) && tooLarge.failure.problems).toEqual([
+      "the file is 1073741824 bytes; a config may be at most 16 MiB (16777216 bytes)"
+    ])
+    expect(Result.isSuccess(checkConfigSize(MAX_CONFIG_BYTES, "big.json"))).toBe(true)
+  })
+})
