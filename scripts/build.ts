@@ -1,52 +1,45 @@
 /**
- * Bundles the CLI into dist/orchestrate.mjs (and a chunk for `up`), and the guardian into dist/guardian.mjs: one tree-shaken file loads several times faster than the sources
- * with the whole `effect` barrel (measured in bench/README.md). zeromq stays external: it is a native addon.
+ * Bundles the CLI into dist/orchestrate.mjs (and a chunk for `up`), and the guardian into dist/guardian.mjs. One
+ * tree-shaken file loads several times faster than the sources with the whole `effect` barrel (measured in
+ * bench/README.md). zeromq stays external: it is a native addon.
  */
-import { build } from "esbuild"
+import { build, type BuildOptions } from "esbuild"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = Path.dirname(Path.dirname(fileURLToPath(import.meta.url)))
 
+const common = {
+  absWorkingDir: root,
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node22",
+  minifySyntax: true,
+  metafile: true,
+  logLevel: "warning"
+} satisfies BuildOptions
+
 export const buildCli = async (options: { readonly verbose?: boolean } = {}): Promise<void> => {
-  const result = await build({
-    absWorkingDir: root,
+  const cli = await build({
+    ...common,
     entryPoints: { orchestrate: "src/cli/main.ts" },
-    outdir: "dist",
-    outExtension: { ".js": ".mjs" },
     // `up` is loaded on demand, so the other commands never load the orchestrator or the server.
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
     external: ["zeromq"],
     // Bundled CommonJS dependencies may call require(); give them one.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    minifySyntax: true,
     minifyWhitespace: true,
-    sourcemap: "linked",
-    metafile: true,
-    logLevel: "warning"
+    sourcemap: "linked"
   })
   // The guardian (src/orchestrator/guardianMain.ts) is a program of its own, started next to every orchestrator:
   // one standalone file that loads nothing else.
-  const guardian = await build({
-    absWorkingDir: root,
-    entryPoints: { guardian: "src/orchestrator/guardianMain.ts" },
-    outdir: "dist",
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    minifySyntax: true,
-    metafile: true,
-    logLevel: "warning"
-  })
+  const guardian = await build({ ...common, entryPoints: { guardian: "src/orchestrator/guardianMain.ts" } })
   if (options.verbose === true) {
-    for (const [file, output] of Object.entries({ ...result.metafile.outputs, ...guardian.metafile.outputs })) {
+    for (const [file, output] of Object.entries({ ...cli.metafile.outputs, ...guardian.metafile.outputs })) {
       if (!file.endsWith(".map")) console.log(`${file}: ${(output.bytes / 1024).toFixed(0)} KiB`)
     }
   }

@@ -35,7 +35,11 @@ const spec = <
 >(command: CommandSpec<Name, Args, Result>): CommandSpec<Name, Args, Result> => command
 
 const NoArgs = Schema.Tuple([])
-const AgentName = Schema.String.check(Schema.isNonEmpty())
+/**
+ * Bounded because a principal's agent patterns are matched against it before the agent is looked up: a
+ * 60,000-character name against `web-*-*x` held the server for 3.3 s.
+ */
+const AgentName = Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(128))
 const AgentArg = Schema.Tuple([AgentName])
 
 /** The most events one `history` page returns; a larger `limit` is capped to it. */

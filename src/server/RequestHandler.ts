@@ -11,6 +11,7 @@ import { type CommandName, Commands, commandNames, isCommandName, type ResultOf 
 import { Request, RequestId } from "../protocol/Envelope.ts"
 import { fastEncoders } from "../protocol/fastEncode.ts"
 import { formatIssues } from "../protocol/issues.ts"
+import { checkJsonLimits } from "../protocol/jsonLimits.ts"
 import type { Severity } from "../protocol/Model.ts"
 import { redactSecrets, redactSecretsInText } from "../security/redact.ts"
 import { AuditTrail } from "./AuditTrail.ts"
@@ -42,17 +43,6 @@ const decodeRequest = Schema.decodeUnknownResult(Request)
 const isRequestId = Schema.is(RequestId)
 // Every problem at once, unknown keys refused (a typo must not be silently ignored), the offending value quoted.
 const strict = { errors: "all", onExcessProperty: "error", reportInput: true } as const
-
-const nestedDeeperThan = (value: unknown, max: number): boolean => {
-  const pending: Array<readonly [unknown, number]> = [[value, 1]]
-  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
-    const [node, depth] = item
-    if (typeof node !== "object" || node === null) continue
-    if (depth > max) return true
-    for (const child of Array.isArray(node) ? node : Object.values(node)) pending.push([child, depth + 1])
-  }
-  return false
-}
 
 /** Mutating replies remembered for retries; beyond this many the oldest are forgotten before their TTL. */
 const REPLY_CACHE_CAPACITY = 10_000
@@ -113,7 +103,7 @@ const readEnvelope = (frames: ReadonlyArray<Uint8Array>, maxBytes: number): Resu
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return Result.fail(malformed("expected a JSON object", { received: received() }))
   }
-  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+  if (checkJsonLimits(value, { maxDepth: MAX_JSON_DEPTH }) !== undefined) {
     return Result.fail(malformed(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, { id, received: received() }))
   }
   const decoded = decodeRequest(value, strict)

@@ -112,9 +112,15 @@ describe("callers and their permissions (in memory)", () => {
         })
         expect(yield* signed(apiops, { command: "status", args: ["db"] })).toMatchObject({ status: "success" })
         expect(yield* signed(apiops, { command: "whoami" })).toMatchObject({ data: { agents: ["ap?", "work*"] } })
+        // A name long enough to make pattern matching expensive is refused before any pattern sees it.
+        expect(yield* signed(apiops, { command: "stop", args: ["w".repeat(60_000)] })).toMatchObject({
+          code: 400,
+          reason: "InvalidArguments",
+          error: expect.stringContaining("Invalid arguments for 'stop': args[0]: Expected a value with a length of at most 128")
+        })
         const refused = (yield* commandEvents).filter((event) => event.data["code"] === 403)
         expect(refused.map((event) => [event.data["command"], event.data["principal"]])).toEqual([["stop", "apiops"], ["shutdown", "apiops"]])
-      })))
+      })), 10_000)
 
   it.effect("refuses unsigned, unknown, altered, stale and replayed requests with AuthenticationFailed", () =>
     withPrincipals({ ops: { role: "all" }, gone: { role: "all" } }, (credentials) =>
