@@ -13,7 +13,7 @@ import * as Path from "node:path"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { type AgentDefinition, effectAgent, processAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
-import { OrchestratorQuery } from "../../src/orchestrator/OrchestratorQuery.ts"
+import { OrchestratorQuery } from "../../src/ports/OrchestratorQuery.ts"
 import { layerServer } from "../../src/server/CommandInterface.ts"
 import { CommandInterfaceConfig } from "../../src/server/CommandInterfaceConfig.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
@@ -52,6 +52,7 @@ const slowAgentQueries = Layer.effect(
   Orchestrator.useSync((orchestrator) =>
     OrchestratorQuery.of({
       snapshot: orchestrator.query.snapshot,
+      dependencies: orchestrator.query.dependencies,
       agent: (name) => Effect.andThen(Effect.sleep(Duration.millis(slowMillis)), orchestrator.query.agent(name))
     }))
 )

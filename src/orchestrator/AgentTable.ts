@@ -7,7 +7,7 @@ import { Clock, Effect, HashMap, Option, Predicate, Semaphore, Stream, Subscript
 import { EventCategory, type EventStore } from "../events/EventStore.ts"
 import type { Severity } from "../protocol/Model.ts"
 import type { AgentRecord } from "./AgentRecord.ts"
-import { AgentNotFound } from "./errors.ts"
+import { AgentNotFound } from "../ports/errors.ts"
 
 export interface AgentEvent {
   readonly eventName: string

@@ -3,13 +3,14 @@
  * same state rules as the real one, but runs nothing. Tests (and applications testing their own use of the
  * command interface) put it behind the command interface in place of a real orchestrator.
  */
-import { Clock, Context, DateTime, Deferred, Effect, Layer, Ref } from "effect"
+import { Clock, Context, DateTime, Deferred, Effect, Layer, Ref, Result } from "effect"
 import type { AgentActionResult } from "../protocol/Commands.ts"
 import type { AgentKind, AgentState, RestartPolicy, RunMode } from "../protocol/Model.ts"
 import { type AgentRecord, isActive, makeRecord, toStatus } from "./AgentRecord.ts"
-import { AgentNotFound, InvalidTransition } from "./errors.ts"
-import { type AgentAction, OrchestratorControl } from "./OrchestratorControl.ts"
-import { OrchestratorQuery } from "./OrchestratorQuery.ts"
+import { describeGraph, describeGraphProblem, startOrder } from "./graph.ts"
+import { AgentNotFound, InvalidTransition } from "../ports/errors.ts"
+import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
+import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 
 export interface AgentSeed {
   readonly name: string
@@ -62,6 +63,9 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
   ): Layer.Layer<InMemoryOrchestrator | OrchestratorQuery | OrchestratorControl> =>
     Layer.effectContext(Effect.gen(function*() {
       const startedAt = yield* Clock.currentTimeMillis
+      const graph = startOrder(options.agents.map((seed) => ({ name: seed.name, dependencies: seed.dependencies ?? [] })))
+      if (Result.isFailure(graph)) return yield* Effect.die(new Error(`agent seeds: ${describeGraphProblem(graph.failure)}`))
+      const order = graph.success
       let pid = 1000
       const agents = yield* Ref.make(
         new Map(options.agents.map((seed): [string, AgentRecord] => {
@@ -99,7 +103,8 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
             agents: Array.from(map.values(), (record) => toStatus(record, now))
           }
         }),
-        agent: (name) => Effect.flatMap(find(name), (record) => Effect.map(Clock.currentTimeMillis, (now) => toStatus(record, now)))
+        agent: (name) => Effect.flatMap(find(name), (record) => Effect.map(Clock.currentTimeMillis, (now) => toStatus(record, now))),
+        dependencies: Effect.map(Ref.get(agents), (map) => describeGraph([...map.values()], order))
       })
 
       const control = OrchestratorControl.of({

@@ -38,12 +38,12 @@ import {
   InvalidTransition,
   OrchestratorStopping,
   StartFailed
-} from "./errors.ts"
-import { dependentsOf, startOrder } from "./graph.ts"
-import { type AgentAction, OrchestratorControl } from "./OrchestratorControl.ts"
+} from "../ports/errors.ts"
+import { dependentsOf, describeGraph, startOrder } from "./graph.ts"
+import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
 import { checkAgentGraph, ConfigError } from "./OrchestratorConfig.ts"
 import * as Guardian from "./Guardian.ts"
-import { OrchestratorQuery } from "./OrchestratorQuery.ts"
+import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 import { makeProcessTable } from "./ProcessTable.ts"
 import { graceOf, supervise, type SupervisorEnv, unavailableDependency } from "./Supervisor.ts"
 
@@ -85,6 +85,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const context = yield* Effect.context<Exclude<R, AgentContext>>()
     const nodes = options.agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn }))
     const order = startOrder(nodes)
+    const startNames = order._tag === "Success" ? order.success : []
     const byName = new Map(options.agents.map((agent) => [agent.name, agent]))
     const startedAt = yield* Clock.currentTimeMillis
     const startedAtInstant = DateTime.makeUnsafe(startedAt)
@@ -242,7 +243,9 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           agents: records.map((record) => toStatus(record, millis))
         }
       }),
-      agent: (name) => Effect.flatMap(table.get(name), statusOf)
+      agent: (name) => Effect.flatMap(table.get(name), statusOf),
+      dependencies: Effect.map(table.records, (records) =>
+        describeGraph(records.map((record) => ({ name: record.name, state: record.state, dependencies: record.dependencies })), startNames))
     })
 
     const failedAgents = Effect.map(table.records, (records) =>

@@ -1,16 +1,9 @@
 /**
- * The orchestrator's settings and its process agents, as a JSON config file holds them. Decoding reports every
- * problem with its path (`agents[2].restart: Expected "never" | "on-failure" | "always", got "sometimes"`);
- * unknown keys are errors, so a misspelt setting is never silently ignored. Every number has bounds, and the text
- * of a config file is parsed here too, so that no config, however large, deep or malformed, gets further than a
- * `ConfigError`.
+ * The orchestrator's settings and its process agents, as a JSON config file holds them (the file as a whole,
+ * with the other parts' settings, is app/ConfigFile.ts). Every number has bounds, with a message by path.
  */
 import { Duration, Result, Schema } from "effect"
-import { EventStoreConfig } from "../events/EventStore.ts"
-import { formatPath, issueLines } from "../protocol/issues.ts"
-import { checkJsonLimits } from "../protocol/jsonLimits.ts"
 import { RestartPolicy, RunMode } from "../protocol/Model.ts"
-import { CommandInterfaceSettings } from "../server/CommandInterfaceConfig.ts"
 import { describeDuration, durationBetween, intBetween, numberBetween, withDefault } from "../settings.ts"
 import { describeGraphProblem, type GraphProblem, startOrder } from "./graph.ts"
 
@@ -96,7 +89,8 @@ export type ProcessAgentConfig = typeof ProcessAgentConfig.Type
 /** Most agents running at once; exported so that `up --max-workers` can be held to the same bounds. */
 export const MaxWorkers = intBetween(1, 100_000)
 
-export const OrchestratorSettings = Schema.Struct({
+/** The orchestrator's own settings, as a config file's top level holds them beside the other parts' settings. */
+export const OrchestratorFields = {
   /** Most agents running at once; the rest wait queued. */
   maxWorkers: withDefault(MaxWorkers, 16),
   /** `daemon` runs until shut down; `until-done` ends when every agent has finished. */
@@ -108,11 +102,8 @@ export const OrchestratorSettings = Schema.Struct({
    * probe needs; past an hour, an agent's `last_heartbeat` tells an operator nothing.
    */
   heartbeatInterval: withDefault(durationBetween("100 millis", "1 hour"), 5000),
-  history: withDefault(EventStoreConfig, {}),
-  commandInterface: withDefault(CommandInterfaceSettings, {}),
   agents: withDefault(Schema.Array(ProcessAgentConfig), [])
-})
-export type OrchestratorSettings = typeof OrchestratorSettings.Type
+}
 
 /** A config that cannot be run, with every problem found, one per line. */
 export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
@@ -123,8 +114,6 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
     return `invalid config ${this.source}:\n${this.problems.map((problem) => `  ${problem}`).join("\n")}`
   }
 }
-
-const decodeSettings = Schema.decodeUnknownResult(OrchestratorSettings)
 
 /** Where a graph problem is, as a config path. */
 const graphProblemPath = (
@@ -151,75 +140,6 @@ export const checkAgentGraph = (
 ): ReadonlyArray<string> => {
   const order = startOrder(agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn })))
   return Result.isFailure(order) ? [graphProblemPath(order.failure, agents)] : []
-}
-
-/**
- * Deepest nesting a config may have. The deepest real one, `commandInterface.curve.principals[0].agents`, is 6
- * levels; past this a file is generated wrongly or hostile, and decoding would recurse once per level.
- */
-export const MAX_CONFIG_DEPTH = 32
-
-/**
- * Most JSON values a config may hold (objects, arrays and scalars). Decoding makes an issue per bad value and
- * reports them all: a quarter of a million bad ones take about a second and 400 MB; the 4 million an 8 MiB file
- * can hold took 12 s and 2.5 GB, and a 16 MiB one ran Node out of heap. A config of 10,000 agents fits.
- */
-export const MAX_CONFIG_VALUES = 250_000
-
-/** Larger config files are refused without being read: a real one is a few kilobytes. */
-export const MAX_CONFIG_BYTES = 16 * 1024 * 1024
-
-const fail = (source: string, problem: string) => Result.fail(new ConfigError({ source, problems: [problem] }))
-
-const sizeProblem = (size: string) => `${size}; a config may be at most 16 MiB (${MAX_CONFIG_BYTES} bytes)`
-
-/** Refuses a config file of `bytes` bytes, if it is over the limit, before anything reads it. */
-export const checkConfigSize = (bytes: number, source: string): Result.Result<void, ConfigError> =>
-  bytes > MAX_CONFIG_BYTES ? fail(source, sizeProblem(`the file is ${bytes} bytes`)) : Result.void
-
-const kindOf = (value: unknown): string =>
-  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "string" ? "a string" : `a ${typeof value}`
-
-/** A path of a few segments at most: the start of a too-deep path is enough to find it, and keys may be huge. */
-const shortPath = (path: ReadonlyArray<PropertyKey>): string => {
-  const shown = formatPath("", path.slice(0, 4))
-  return shown.length > 80 || path.length > 4 ? `${shown.slice(0, 80)}…` : shown
-}
-
-/** Decodes a parsed config file, reporting every problem with its path. */
-export const parseSettings = (input: unknown, source: string): Result.Result<OrchestratorSettings, ConfigError> => {
-  // Before decoding, which recurses once per level (100,000 levels overflowed the stack) and makes an issue per
-  // bad value.
-  const limit = checkJsonLimits(input, { maxDepth: MAX_CONFIG_DEPTH, maxValues: MAX_CONFIG_VALUES })
-  if (limit?._tag === "TooDeep") return fail(source, `${shortPath(limit.path)}: nested deeper than ${MAX_CONFIG_DEPTH} levels`)
-  if (limit?._tag === "TooManyValues") {
-    return fail(
-      source,
-      `(root): more than ${MAX_CONFIG_VALUES} JSON values (objects, arrays, strings, numbers, …); a config may hold at most ${MAX_CONFIG_VALUES}`
-    )
-  }
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    return fail(source, `(root): expected an object of settings, got ${kindOf(input)}`)
-  }
-  const decoded = decodeSettings(input, { errors: "all", onExcessProperty: "error", reportInput: true })
-  if (Result.isFailure(decoded)) {
-    return Result.fail(new ConfigError({ source, problems: issueLines(decoded.failure) }))
-  }
-  const problems = checkAgentGraph(decoded.success.agents)
-  return problems.length > 0 ? Result.fail(new ConfigError({ source, problems })) : Result.succeed(decoded.success)
-}
-
-/** Parses and decodes the text of a config file (`source` names it in errors): the one way a config is read. */
-export const parseConfigText = (text: string, source: string): Result.Result<OrchestratorSettings, ConfigError> => {
-  // A string has at most as many UTF-16 units as its UTF-8 bytes, so this refuses only what is over the limit.
-  if (text.length > MAX_CONFIG_BYTES) return fail(source, sizeProblem(`the text is ${text.length} characters`))
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    return fail(source, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`)
-  }
-  return parseSettings(json, source)
 }
 
 export const millis = Duration.toMillis

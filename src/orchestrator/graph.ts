@@ -1,8 +1,10 @@
 /**
- * Dependency graph checks and ordering, shared by the orchestrator (to validate its config and start agents in
- * order) and the `dependencies` command (to report the graph).
+ * Dependency graph checks and ordering: the orchestrators validate their agents with it, start them in order, and
+ * report the graph through the query port.
  */
 import { Result } from "effect"
+import type { DependencyGraph } from "../protocol/Commands.ts"
+import type { AgentState } from "../protocol/Model.ts"
 
 export interface GraphNode {
   readonly name: string
@@ -77,6 +79,23 @@ export const startOrder = (nodes: ReadonlyArray<GraphNode>): Result.Result<Reado
 }
 
 /** For each agent, the agents that depend on it. */
+/** The graph as the query port reports it, for agents in `order` (a valid start order of them). */
+export const describeGraph = (
+  agents: ReadonlyArray<GraphNode & { readonly state: AgentState }>,
+  order: ReadonlyArray<string>
+): DependencyGraph => {
+  const dependents = dependentsOf(agents)
+  return {
+    agents: agents.map((agent) => ({
+      name: agent.name,
+      state: agent.state,
+      dependencies: agent.dependencies,
+      dependents: dependents.get(agent.name) ?? []
+    })),
+    startOrder: order
+  }
+}
+
 export const dependentsOf = (nodes: ReadonlyArray<GraphNode>): ReadonlyMap<string, ReadonlyArray<string>> => {
   const dependents = new Map<string, Array<string>>(nodes.map((node) => [node.name, []]))
   for (const node of nodes) {

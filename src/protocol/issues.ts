@@ -3,7 +3,7 @@
  * `args[0].limit: Expected number, got "ten"` or `agents[2].restart: Expected "never" | "on-failure" | "always"`.
  */
 import { type Schema, SchemaIssue } from "effect"
-import { isSecretKey, REDACTED, redactSecrets } from "../security/redact.ts"
+import { isSecretKey, REDACTED, redactSecrets } from "./redact.ts"
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 /** Longest message kept per problem: a rejected value is quoted in it, and it may be huge. */

@@ -2,11 +2,10 @@
  * What each command does, against the orchestrator's ports and the event store. Arguments arrive decoded and
  * results leave as domain values; the request handler does the wire work around them.
  */
-import { Context, Effect, Layer, Result } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { EventStore } from "../events/EventStore.ts"
-import { dependentsOf, describeGraphProblem, startOrder } from "../orchestrator/graph.ts"
-import { type AgentAction, OrchestratorControl } from "../orchestrator/OrchestratorControl.ts"
-import { OrchestratorQuery } from "../orchestrator/OrchestratorQuery.ts"
+import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
+import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 import {
   type ArgsOf,
   type CommandName,
@@ -16,7 +15,7 @@ import {
   type ResultOf
 } from "../protocol/Commands.ts"
 import type { AgentCounts, AgentState, AgentStatus, AgentSummary } from "../protocol/Model.ts"
-import { type CommandFailure, ExecutionFailed } from "./errors.ts"
+import type { CommandFailure } from "./errors.ts"
 import type { Caller } from "./Principals.ts"
 
 /** A command's result, and what to do once it has been sent (only `shutdown` needs that). */
@@ -117,25 +116,7 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
             })
           }),
 
-        dependencies: () =>
-          Effect.gen(function*() {
-            const snapshot = yield* query.snapshot
-            const nodes = snapshot.agents.map((agent) => ({ name: agent.agentName, dependencies: agent.dependencies }))
-            const order = startOrder(nodes)
-            if (Result.isFailure(order)) {
-              return yield* new ExecutionFailed({ detail: describeGraphProblem(order.failure) })
-            }
-            const dependents = dependentsOf(nodes)
-            return reply({
-              agents: snapshot.agents.map((agent) => ({
-                name: agent.agentName,
-                state: agent.state,
-                dependencies: agent.dependencies,
-                dependents: dependents.get(agent.agentName) ?? []
-              })),
-              startOrder: order.success
-            })
-          }),
+        dependencies: () => Effect.map(query.dependencies, reply),
 
         commands: (_, caller) =>
           Effect.succeed(reply({

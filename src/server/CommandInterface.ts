@@ -6,8 +6,8 @@
  */
 import { Effect, Layer } from "effect"
 import type { EventStore } from "../events/EventStore.ts"
-import type { OrchestratorControl } from "../orchestrator/OrchestratorControl.ts"
-import type { OrchestratorQuery } from "../orchestrator/OrchestratorQuery.ts"
+import type { OrchestratorControl } from "../ports/OrchestratorControl.ts"
+import type { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 import { fingerprint, type KeyFileError, z85Encode } from "../security/keys.ts"
 import { type AuditFileError, AuditTrail } from "./AuditTrail.ts"
 import { Authenticator, type CurveServer } from "./Authenticator.ts"

@@ -3,7 +3,7 @@
  * reason tag and a message on the wire.
  */
 import { Match, Schema } from "effect"
-import type { AgentControlError } from "../orchestrator/errors.ts"
+import type { AgentControlError } from "../ports/errors.ts"
 import type { ErrorCode, ErrorReason } from "../protocol/Envelope.ts"
 
 /** Not one frame of UTF-8 JSON with a string `command`: the envelope itself is wrong. */

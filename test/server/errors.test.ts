@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Layer } from "effect"
-import { OrchestratorControl } from "../../src/orchestrator/OrchestratorControl.ts"
-import { OrchestratorQuery } from "../../src/orchestrator/OrchestratorQuery.ts"
+import { OrchestratorControl } from "../../src/ports/OrchestratorControl.ts"
+import { OrchestratorQuery } from "../../src/ports/OrchestratorQuery.ts"
 import { agentStatus } from "../support/fixtures.ts"
 import { harness, request, sendFrames } from "../support/harness.ts"
 
@@ -103,7 +103,8 @@ describe("error responses", () => {
     }).pipe(Effect.provide(harness({
       query: Layer.succeed(OrchestratorQuery, {
         snapshot: Effect.die(new Error("query exploded")),
-        agent: (name) => Effect.succeed(agentStatus({ agentName: name, startedAt: DateTime.makeUnsafe(0) }))
+        agent: (name) => Effect.succeed(agentStatus({ agentName: name, startedAt: DateTime.makeUnsafe(0) })),
+        dependencies: Effect.die(new Error("not asked"))
       })
     }))))
 

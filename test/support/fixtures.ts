@@ -2,7 +2,7 @@
  * Shared test doubles for the orchestrator's ports.
  */
 import { Deferred, Effect, Layer, Ref } from "effect"
-import { OrchestratorControl } from "../../src/orchestrator/OrchestratorControl.ts"
+import { OrchestratorControl } from "../../src/ports/OrchestratorControl.ts"
 import type { AgentStatus } from "../../src/protocol/Model.ts"
 
 export const agentStatus = (overrides: Partial<AgentStatus> & Pick<AgentStatus, "agentName">): AgentStatus => ({

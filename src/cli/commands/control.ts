@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type { AgentAction } from "../../orchestrator/OrchestratorControl.ts"
+import type { AgentAction } from "../../ports/OrchestratorControl.ts"
 import { MAX_REASON_LENGTH } from "../../protocol/Envelope.ts"
 import { respond } from "../root.ts"
 

@@ -1,7 +1,9 @@
 /**
- * The read port an orchestrator implements for the command interface.
+ * The read port an orchestrator implements for the command interface. With the control port and their errors it
+ * sits between the two: the orchestrator implements it, the server uses it, and neither imports the other.
  */
 import { Context, type Effect } from "effect"
+import type { DependencyGraph } from "../protocol/Commands.ts"
 import type { AgentStatus, OrchestratorSnapshot } from "../protocol/Model.ts"
 import type { AgentNotFound } from "./errors.ts"
 
@@ -10,4 +12,6 @@ export class OrchestratorQuery extends Context.Service<OrchestratorQuery, {
   readonly snapshot: Effect.Effect<OrchestratorSnapshot>
   /** One agent's status, without building the whole snapshot. */
   readonly agent: (name: string) => Effect.Effect<AgentStatus, AgentNotFound>
+  /** The agents with what each depends on and what depends on it, and the order they start in. */
+  readonly dependencies: Effect.Effect<DependencyGraph>
 }>()("effect-orchestrate/OrchestratorQuery") {}

@@ -11,7 +11,7 @@ import {
   OrchestratorSettings,
   parseConfigText,
   parseSettings
-} from "../../src/orchestrator/OrchestratorConfig.ts"
+} from "../../src/app/ConfigFile.ts"
 import { generateKeyPair } from "../../src/security/keys.ts"
 
 /** A config that decodes, with every optional key that holds a number set, so each row only changes its own. */

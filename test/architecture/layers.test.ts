@@ -1,0 +1,83 @@
+/**
+ * Imports point down the layers only, so that each folder can change without the ones below it noticing:
+ * protocol, events and security at the bottom; the ports between the orchestrator and the server, which never
+ * import each other; the client beside the server; the config file's composition root above both; the CLI on top.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { packageRoot } from "../../src/packageRoot.ts"
+
+/** What each part of src/ may import, besides itself and the files at src/'s top level (settings, packageRoot). */
+const allowed: Record<string, ReadonlyArray<string>> = {
+  "(top)": [],
+  protocol: [],
+  events: ["protocol"],
+  security: ["protocol"],
+  ports: ["protocol"],
+  orchestrator: ["protocol", "events", "security", "ports"],
+  server: ["protocol", "events", "security", "ports"],
+  client: ["protocol", "security"],
+  app: ["protocol", "events", "security", "ports", "orchestrator", "server"],
+  cli: ["protocol", "events", "security", "ports", "orchestrator", "server", "client", "app"]
+}
+
+/** index.ts is the public entry: it re-exports from everywhere. */
+const ENTRY = "index.ts"
+
+const IMPORT = /(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g
+
+/** The part of src/ a file belongs to: its first folder, or `(top)` for a file directly in src/. */
+const partOf = (relative: string): string => relative.includes("/") ? relative.slice(0, relative.indexOf("/")) : "(top)"
+
+export interface Violation {
+  readonly file: string
+  readonly imports: string
+}
+
+/** Every import of a file in `files` (paths relative to src/, with their text) that points up or sideways. */
+export const violations = (files: ReadonlyArray<{ readonly path: string; readonly text: string }>): ReadonlyArray<Violation> =>
+  files.flatMap(({ path, text }) => {
+    if (path === ENTRY) return []
+    const from = partOf(path)
+    return [...text.matchAll(IMPORT)].flatMap((match) => {
+      const target = Path.posix.normalize(Path.posix.join(Path.posix.dirname(path), match[1] ?? ""))
+      const to = partOf(target)
+      // Outside src/ (package.json) is no layer.
+      const outside = target.startsWith("../")
+      const ok = outside || to === from || (to === "(top)" && target !== ENTRY) || (allowed[from] ?? []).includes(to)
+      return ok ? [] : [{ file: path, imports: target }]
+    })
+  })
+
+const sources = (dir: string, prefix = ""): ReadonlyArray<{ readonly path: string; readonly text: string }> =>
+  Fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const relative = prefix === "" ? entry.name : `${prefix}/${entry.name}`
+    if (entry.isDirectory()) return sources(Path.join(dir, entry.name), relative)
+    return entry.name.endsWith(".ts") ? [{ path: relative, text: Fs.readFileSync(Path.join(dir, entry.name), "utf8") }] : []
+  })
+
+describe("layers", () => {
+  it("every import in src/ points down the layers", () => {
+    const files = sources(Path.join(packageRoot(), "src"))
+    expect(files.length).toBeGreaterThan(50)
+    expect(files.map((file) => partOf(file.path)).filter((part) => !(part in allowed))).toEqual([])
+    expect(violations(files)).toEqual([])
+  })
+
+  it("finds an import against the direction, static or dynamic", () => {
+    expect(violations([
+      { path: "orchestrator/Orchestrator.ts", text: `import { CommandServer } from "../server/CommandServer.ts"` },
+      { path: "protocol/issues.ts", text: `import { redact } from "../security/redact.ts"` },
+      { path: "server/CommandHandlers.ts", text: `const graph = await import("../orchestrator/graph.ts")` },
+      { path: "events/EventStore.ts", text: `import { withDefault } from "../settings.ts"` },
+      { path: "cli/main.ts", text: `import { up } from "./commands/up.ts"` },
+      { path: "settings.ts", text: `import { Model } from "./protocol/Model.ts"` }
+    ])).toEqual([
+      { file: "orchestrator/Orchestrator.ts", imports: "server/CommandServer.ts" },
+      { file: "protocol/issues.ts", imports: "security/redact.ts" },
+      { file: "server/CommandHandlers.ts", imports: "orchestrator/graph.ts" },
+      { file: "settings.ts", imports: "protocol/Model.ts" }
+    ])
+  })
+})
