@@ -1,7 +1,8 @@
 /**
  * Embedding the orchestrator in an Effect application: Effect agents that use the application's own service,
  * a process agent, and the command interface, composed as layers. Run it with `node examples/embedded.ts`; it
- * ends by itself (run mode `until-done`), or answers `orchestrate ps --address ipc:///tmp/embedded.sock`.
+ * ends by itself (run mode `until-done`), or answers `orchestrate ps --address ipc:///tmp/embedded.sock` (or the
+ * address in $EMBEDDED_ADDRESS) while it runs.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Context, Duration, Effect, Layer, Queue, Schema } from "effect"
@@ -62,7 +63,7 @@ const Orchestration = Orchestrator.layer({
 const App = CommandInterface.layer.pipe(
   Layer.provide(CommandInterfaceConfig.layer({
     enableCommandInterface: true,
-    commandAddress: "ipc:///tmp/embedded.sock",
+    commandAddress: process.env["EMBEDDED_ADDRESS"] ?? "ipc:///tmp/embedded.sock",
     allowedCommands: "monitoring"
   })),
   Layer.provideMerge(Orchestration),

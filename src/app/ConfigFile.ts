@@ -9,6 +9,7 @@
  */
 import { Result, Schema } from "effect"
 import { EventStoreConfig } from "../events/EventStore.ts"
+import { messageOf } from "../messageOf.ts"
 import { checkAgentGraph, ConfigError, OrchestratorFields } from "../orchestrator/OrchestratorConfig.ts"
 import { formatPath, issueLines } from "../protocol/issues.ts"
 import { checkJsonLimits } from "../protocol/jsonLimits.ts"
@@ -92,7 +93,7 @@ export const parseConfigText = (text: string, source: string): Result.Result<Orc
   try {
     json = JSON.parse(text)
   } catch (error) {
-    return fail(source, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`)
+    return fail(source, `not valid JSON: ${messageOf(error)}`)
   }
   return parseSettings(json, source)
 }

@@ -3,15 +3,24 @@
  */
 import type { Duration, Effect } from "effect"
 
-/** How a run ended by itself: an exit code (0 is success), or a crash with a reason. */
+/** How a run ended: an exit code (0 is success), a process killed by a signal, or a program that failed. */
 export type RunOutcome =
   | { readonly _tag: "Exited"; readonly code: number }
+  | { readonly _tag: "Killed"; readonly signal: string }
   | { readonly _tag: "Crashed"; readonly error: string }
 
 export const isSuccess = (outcome: RunOutcome): boolean => outcome._tag === "Exited" && outcome.code === 0
 
-export const describeOutcome = (outcome: RunOutcome): string =>
-  outcome._tag === "Crashed" ? outcome.error : `exited with code ${outcome.code}`
+export const describeOutcome = (outcome: RunOutcome): string => {
+  switch (outcome._tag) {
+    case "Exited":
+      return `exited with code ${outcome.code}`
+    case "Killed":
+      return `killed by ${outcome.signal}`
+    case "Crashed":
+      return outcome.error
+  }
+}
 
 /** What a run reports back as it goes. */
 export interface RunHooks {

@@ -3,7 +3,7 @@
  * atomic and O(log n); a snapshot is one read; and a fiber can wait for a condition (a dependency becoming ready,
  * every agent finishing) without polling. Every change records its events in the EventStore.
  */
-import { Clock, Effect, HashMap, Option, Predicate, Semaphore, Stream, SubscriptionRef } from "effect"
+import { Clock, Effect, HashMap, Option, Predicate, Stream, SubscriptionRef } from "effect"
 import { EventCategory, type EventStore } from "../events/EventStore.ts"
 import type { Severity } from "../protocol/Model.ts"
 import type { AgentRecord } from "./AgentRecord.ts"
@@ -45,7 +45,6 @@ export const makeAgentTable = Effect.fnUntraced(function*(
 ) {
   const names = initial.map((record) => record.name)
   const ref = yield* SubscriptionRef.make<Records>(HashMap.fromIterable(initial.map((record) => [record.name, record])))
-  const lock = yield* Semaphore.make(1)
 
   const get = (name: string) =>
     Effect.flatMap(SubscriptionRef.get(ref), (records) =>
@@ -64,23 +63,24 @@ export const makeAgentTable = Effect.fnUntraced(function*(
       return ordered
     }),
     get,
-    // One change at a time, uninterruptibly, with its events recorded before the new state is published: a fiber
-    // that reacts to a state (shutdown on completion, say) never writes its own events ahead of the cause's.
-    modify: (name, change) =>
-      lock.withPermit(Effect.uninterruptible(Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const records = yield* SubscriptionRef.get(ref)
-        const record = HashMap.get(records, name)
-        if (Option.isNone(record)) return yield* new AgentNotFound({ agent: name })
-        const applied = change(record.value, now)
-        if (applied === undefined) return record.value
-        const updated: AgentRecord = { ...record.value, ...applied.patch }
-        for (const event of applied.events ?? []) {
-          yield* events.record({ ...event, category: EventCategory.agent, agentName: name })
-        }
-        yield* SubscriptionRef.set(ref, HashMap.set(records, name, updated))
-        return updated
-      }))),
+    // One change at a time (modifyEffect holds the ref's own lock), uninterruptibly, with its events recorded
+    // before the new state is published: a fiber that reacts to a state (shutdown on completion, say) never writes
+    // its own events ahead of the cause's.
+    modify: Effect.fn("AgentTable.modify")(function*(name, change) {
+      return yield* Effect.uninterruptible(SubscriptionRef.modifyEffect(ref, (records) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const record = HashMap.get(records, name)
+          if (Option.isNone(record)) return yield* new AgentNotFound({ agent: name })
+          const applied = change(record.value, now)
+          if (applied === undefined) return [record.value, records] as const
+          const updated: AgentRecord = { ...record.value, ...applied.patch }
+          for (const event of applied.events ?? []) {
+            yield* events.record({ ...event, category: EventCategory.agent, agentName: name })
+          }
+          return [updated, HashMap.set(records, name, updated)] as const
+        })))
+    }),
     waitFor: <A>(check: (records: Records) => A | undefined) =>
       SubscriptionRef.changes(ref).pipe(
         Stream.map(check),

@@ -13,7 +13,7 @@ const describeCause = (cause: Cause.Cause<unknown>): string => {
   return String(error)
 }
 
-export const launchEffect = Effect.fnUntraced(function*<R>(
+export const launchEffect = Effect.fn("EffectRun.launch")(function*<R>(
   agent: EffectAgent<R>,
   hooks: RunHooks,
   options: { readonly grace: Duration.Duration }

@@ -15,15 +15,14 @@ import * as NodeChildProcess from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import { messageOf } from "../messageOf.ts"
 import { packageRoot } from "../packageRoot.ts"
 
 export class GuardianError extends Schema.TaggedError<GuardianError>()("GuardianError", {
   cause: Schema.Defect()
 }) {
   override get message(): string {
-    return `cannot start the guardian process that stops agents if the orchestrator dies: ${
-      this.cause instanceof Error ? this.cause.message : String(this.cause)
-    }`
+    return `cannot start the guardian process that stops agents if the orchestrator dies: ${messageOf(this.cause)}`
   }
 }
 

@@ -1,15 +1,16 @@
 /**
  * An orchestrator that only keeps agent records in memory: it implements the query and control ports with the
- * same state rules as the real one, but runs nothing. Tests (and applications testing their own use of the
+ * same state rules as the real one (AgentLifecycle.ts), but runs nothing. Tests (and applications testing their own use of the
  * command interface) put it behind the command interface in place of a real orchestrator.
  */
 import { Clock, Context, DateTime, Deferred, Effect, Layer, Ref, Result } from "effect"
 import type { AgentActionResult } from "../protocol/Commands.ts"
 import type { AgentKind, AgentState, RestartPolicy, RunMode } from "../protocol/Model.ts"
+import { decide, pastTense, settledState } from "./AgentLifecycle.ts"
 import { type AgentRecord, isActive, makeRecord, toStatus } from "./AgentRecord.ts"
 import { describeGraph, describeGraphProblem, startOrder } from "./graph.ts"
 import { AgentNotFound, InvalidTransition } from "../ports/errors.ts"
-import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
+import { OrchestratorControl } from "../ports/OrchestratorControl.ts"
 import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 
 export interface AgentSeed {
@@ -27,29 +28,6 @@ export interface InMemoryOptions {
   readonly runMode?: RunMode
 }
 
-/** The state an action leads to from a state, `"noop"` when the agent is already there, or `undefined` if barred. */
-const transition = (action: AgentAction, state: AgentState): AgentState | "noop" | undefined => {
-  switch (action) {
-    case "start":
-      return state === "running" || state === "starting" || state === "queued" ? "noop" : "running"
-    case "stop":
-      return state === "stopped" || state === "completed" || state === "failed" ? "noop" : "stopped"
-    case "restart":
-      return "running"
-    case "pause":
-      return state === "paused" ? "noop" : state === "running" ? "paused" : undefined
-    case "resume":
-      return state === "running" ? "noop" : state === "paused" ? "running" : undefined
-  }
-}
-
-const pastTense: Record<AgentAction, string> = {
-  start: "started",
-  stop: "stopped",
-  restart: "restarted",
-  pause: "paused",
-  resume: "resumed"
-}
 
 export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, {
   /** Completes when a shutdown has been requested through the control port. */
@@ -110,12 +88,13 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
       const control = OrchestratorControl.of({
         control: Effect.fnUntraced(function*(action, name): Effect.fn.Return<AgentActionResult, AgentNotFound | InvalidTransition> {
           const record = yield* find(name)
-          const next = transition(action, record.state)
-          if (next === undefined) return yield* new InvalidTransition({ agent: name, action, state: record.state })
+          const decision = decide(action, record.state)
+          if (decision === "refuse") return yield* new InvalidTransition({ agent: name, action, state: record.state })
           const now = yield* Clock.currentTimeMillis
-          if (next === "noop") {
+          if (decision === "already") {
             return { message: `Agent '${name}' is already ${record.state}`, agent: toStatus(record, now) }
           }
+          const next = settledState(action)
           const starts = next === "running" && action !== "resume"
           const updated: AgentRecord = {
             ...record,

@@ -28,6 +28,7 @@ import type { AgentActionResult } from "../protocol/Commands.ts"
 import { isFinished, type OrchestratorState, type RunMode, waitingDescriptions } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
 import type { AgentDefinition } from "./AgentDefinition.ts"
+import { decide, pastTense, settledState } from "./AgentLifecycle.ts"
 import { type AgentRecord, makeRecord, toStatus } from "./AgentRecord.ts"
 import type { AgentRun } from "./AgentRun.ts"
 import { makeAgentTable } from "./AgentTable.ts"
@@ -171,32 +172,35 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         ? `Agent '${agent.name}' stopped: killed after its grace period of ${Duration.format(graceOf(agent, env))}`
         : `Agent '${agent.name}' stopped`
 
-    const signalRun = (name: string, from: "running" | "paused", to: "paused" | "running", action: "pause" | "resume") =>
+    /** Pauses or resumes the program of a running (or paused) agent. */
+    const signalRun = (record: AgentRecord, action: "pause" | "resume") =>
       Effect.gen(function*() {
-        const record = yield* table.get(name)
-        if (record.state === to) return yield* result(`Agent '${name}' is already ${to}`, record)
-        const run = Option.getOrUndefined(HashMap.get(yield* Ref.get(env.runs), name))
-        if (record.state !== from || run === undefined) {
-          return yield* new InvalidTransition({ agent: name, action, state: record.state })
-        }
+        const run = Option.getOrUndefined(HashMap.get(yield* Ref.get(env.runs), record.name))
+        // Decided on a state that has changed since: its program ended.
+        if (run === undefined) return yield* new InvalidTransition({ agent: record.name, action, state: record.state })
         yield* action === "pause" ? run.pause : run.resume
-        const after = yield* table.modify(name, (current) =>
-          current.state === from
-            ? { patch: { state: to }, events: [{ eventName: action === "pause" ? "AGENT_PAUSED" : "AGENT_RESUMED" }] }
+        const after = yield* table.modify(record.name, (current) =>
+          current.state === record.state
+            ? { patch: { state: settledState(action) }, events: [{ eventName: action === "pause" ? "AGENT_PAUSED" : "AGENT_RESUMED" }] }
             : undefined)
-        return yield* result(`Agent '${name}' ${action === "pause" ? "paused" : "resumed"}`, after)
+        return yield* result(`Agent '${record.name}' ${pastTense[action]}`, after)
       })
 
     const control = OrchestratorControl.of({
-      control: Effect.fnUntraced(function*(action: AgentAction, name: string): Effect.fn.Return<AgentActionResult, AgentControlError> {
+      control: Effect.fn("Orchestrator.control")(function*(action: AgentAction, name: string): Effect.fn.Return<AgentActionResult, AgentControlError> {
         const agent = byName.get(name)
         if (agent === undefined) return yield* new AgentNotFound({ agent: name })
+        const record = yield* table.get(name)
+        switch (decide(action, record.state)) {
+          case "already":
+            return yield* result(`Agent '${name}' is already ${record.state}`, record)
+          case "refuse":
+            return yield* new InvalidTransition({ agent: name, action, state: record.state })
+          case "act":
+            break
+        }
         switch (action) {
           case "start": {
-            if (yield* FiberMap.has(supervisors, name)) {
-              const record = yield* table.get(name)
-              return yield* result(`Agent '${name}' is already ${record.state}`, record)
-            }
             yield* ensureRunning(`start agent '${name}'`)
             yield* ensureStartable(agent, "start")
             yield* launch(agent, () => ({}))
@@ -204,8 +208,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           }
           case "stop": {
             const stopped = yield* stopSupervisor(name)
-            const record = yield* table.get(name)
-            return yield* result(stopped ? describeStop(agent, record) : `Agent '${name}' is already ${record.state}`, record)
+            const after = yield* table.get(name)
+            return yield* result(stopped ? describeStop(agent, after) : `Agent '${name}' is already ${after.state}`, after)
           }
           case "restart": {
             yield* ensureRunning(`restart agent '${name}'`)
@@ -217,9 +221,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
             return yield* describeStart(name, "restarted", yield* settled(name))
           }
           case "pause":
-            return yield* signalRun(name, "running", "paused", "pause")
           case "resume":
-            return yield* signalRun(name, "paused", "running", "resume")
+            return yield* signalRun(record, action)
         }
       }),
       // Recorded before the request is signalled, so the history shows the request ahead of the shutdown it starts.
@@ -280,7 +283,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       })
       yield* Ref.set(state, "stopped")
       return report
-    }))
+    }).pipe(Effect.withSpan("Orchestrator.shutdown")))
     // Closing the layer without a shutdown still stops everything in order (registered after the FiberMap, so it
     // runs before the FiberMap interrupts whatever is left).
     yield* Effect.addFinalizer(() => shutdown)
@@ -304,7 +307,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         }
       }
       yield* Ref.set(state, "running")
-    })))
+    }).pipe(Effect.withSpan("Orchestrator.start"))))
 
     return Orchestrator.of({ query, control, start, awaitCompletion, shutdown })
   })

@@ -3,6 +3,7 @@
  * with the other parts' settings, is app/ConfigFile.ts). Every number has bounds, with a message by path.
  */
 import { Duration, Result, Schema } from "effect"
+import { messageOf } from "../messageOf.ts"
 import { RestartPolicy, RunMode } from "../protocol/Model.ts"
 import { describeDuration, durationBetween, intBetween, numberBetween, withDefault } from "../settings.ts"
 import { describeGraphProblem, type GraphProblem, startOrder } from "./graph.ts"
@@ -22,7 +23,7 @@ const RegexSource = Schema.String.check(
       new RegExp(source)
       return true
     } catch (error) {
-      return `expected a regular expression: ${error instanceof Error ? error.message : String(error)}`
+      return `expected a regular expression: ${messageOf(error)}`
     }
   })
 )

@@ -13,9 +13,10 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Clock, Deferred, Duration, Effect, Exit, Fiber, Schedule, Schema, Stream } from "effect"
 import * as NodeChildProcess from "node:child_process"
 import * as Fs from "node:fs"
+import { messageOf } from "../messageOf.ts"
 import type { ProcessAgent } from "./AgentDefinition.ts"
 import type { AgentRun, RunHooks, RunOutcome } from "./AgentRun.ts"
-import type { Guardian } from "./Guardian.ts"
+import { type Guardian, GuardianError } from "./Guardian.ts"
 import { INVOCATION_VARIABLE, isGone, type ProcessTable, signal } from "./ProcessTable.ts"
 
 /** Longest output line kept whole; longer ones are split, so a line without an end cannot exhaust memory. */
@@ -30,15 +31,64 @@ const STOP_POLL_MILLIS = 10
 /** SIGKILL cannot be refused, but a process in uninterruptible sleep (a hung network read) takes its time. */
 const KILL_WAIT_MILLIS = 5000
 
-export class LaunchFailed extends Schema.TaggedError<LaunchFailed>()("LaunchFailed", {
-  detail: Schema.String
+/** The agent's working directory does not exist. */
+export class WorkingDirectoryMissing extends Schema.Error<WorkingDirectoryMissing>("effect-orchestrate/LaunchFailed/WorkingDirectoryMissing")({
+  _tag: Schema.tag("WorkingDirectoryMissing"),
+  cwd: Schema.String
 }) {
   override get message(): string {
-    return this.detail
+    return `working directory does not exist: ${this.cwd}`
   }
 }
 
-/** Splits a stream of text chunks into lines, calling `onLine` for each; a final unterminated line counts too. */
+/** The system cannot find the command (ENOENT from spawn). */
+export class CommandNotFound extends Schema.Error<CommandNotFound>("effect-orchestrate/LaunchFailed/CommandNotFound")({
+  _tag: Schema.tag("CommandNotFound"),
+  command: Schema.String,
+  cause: Schema.Defect()
+}) {
+  override get message(): string {
+    return `cannot start '${this.command}': command not found (${messageOf(this.cause)})`
+  }
+}
+
+/** The system refused to start the command for another reason (permissions, limits). */
+export class SpawnRefused extends Schema.Error<SpawnRefused>("effect-orchestrate/LaunchFailed/SpawnRefused")({
+  _tag: Schema.tag("SpawnRefused"),
+  command: Schema.String,
+  cause: Schema.Defect()
+}) {
+  override get message(): string {
+    return `cannot start '${this.command}': ${messageOf(this.cause)}`
+  }
+}
+
+/** The guardian could not be started, and nothing runs unguarded. */
+export class Unguarded extends Schema.Error<Unguarded>("effect-orchestrate/LaunchFailed/Unguarded")({
+  _tag: Schema.tag("Unguarded"),
+  cause: GuardianError
+}) {
+  override get message(): string {
+    return this.cause.message
+  }
+}
+
+export const LaunchFailureReason = Schema.Union([WorkingDirectoryMissing, CommandNotFound, SpawnRefused, Unguarded])
+export type LaunchFailureReason = WorkingDirectoryMissing | CommandNotFound | SpawnRefused | Unguarded
+
+/** A process agent's run could not start; its reason says why. */
+export class LaunchFailed extends Schema.TaggedError<LaunchFailed>()("LaunchFailed", {
+  reason: LaunchFailureReason
+}) {
+  override get message(): string {
+    return this.reason.message
+  }
+}
+
+/**
+ * Splits a stream of text chunks into lines, calling `onLine` for each; a final unterminated line counts too.
+ * Not `Stream.splitLines`: it has no bound, and holds a line that never ends (a runaway progress bar) whole.
+ */
 const forEachLine = <E>(
   text: Stream.Stream<string, E>,
   onLine: (line: string) => Effect.Effect<void>
@@ -65,9 +115,6 @@ const forEachLine = <E>(
     )
   })
 
-const describeSpawnFailure = (error: NodeJS.ErrnoException): string =>
-  error.code === "ENOENT" ? `command not found (${error.message})` : error.message
-
 interface Spawned {
   readonly pid: number
   readonly stdout: NodeJS.ReadableStream
@@ -77,7 +124,7 @@ interface Spawned {
 /** Spawns the agent's command as the leader of a new process group; `exited` completes with how it ended. */
 const spawnLeader = (agent: ProcessAgent, invocation: string, exited: Deferred.Deferred<RunOutcome>) =>
   Effect.callback<Spawned, LaunchFailed>((resume) => {
-    const fail = (detail: string) => resume(Effect.fail(new LaunchFailed({ detail: `cannot start '${agent.command}': ${detail}` })))
+    const fail = (reason: LaunchFailureReason) => resume(Effect.fail(new LaunchFailed({ reason })))
     const child = NodeChildProcess.spawn(agent.command, agent.args, {
       cwd: agent.cwd,
       env: { ...process.env, ...agent.env, [INVOCATION_VARIABLE]: invocation },
@@ -88,19 +135,22 @@ const spawnLeader = (agent: ProcessAgent, invocation: string, exited: Deferred.D
     child.once("exit", (code, signalName) =>
       Deferred.doneUnsafe(
         exited,
-        Exit.succeed<RunOutcome>(code === null ? { _tag: "Crashed", error: `killed by ${signalName ?? "a signal"}` } : { _tag: "Exited", code })
+        Exit.succeed<RunOutcome>(code === null ? { _tag: "Killed", signal: signalName ?? "a signal" } : { _tag: "Exited", code })
       ))
-    child.once("error", (error) => fail(describeSpawnFailure(error)))
+    child.once("error", (cause: NodeJS.ErrnoException) =>
+      fail(cause.code === "ENOENT" ? new CommandNotFound({ command: agent.command, cause }) : new SpawnRefused({ command: agent.command, cause })))
     child.once("spawn", () => {
       // Later errors (a signal that cannot be delivered) are not the run's end; its exit is.
       child.on("error", () => {})
       const { pid, stdout, stderr } = child
-      if (pid === undefined || stdout === null || stderr === null) fail("the system gave it no process id or no pipes")
+      if (pid === undefined || stdout === null || stderr === null) {
+        fail(new SpawnRefused({ command: agent.command, cause: new Error("the system gave it no process id or no pipes") }))
+      }
       else resume(Effect.succeed({ pid, stdout, stderr }))
     })
   })
 
-export const launchProcess = Effect.fnUntraced(function*(
+export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
   agent: ProcessAgent,
   hooks: RunHooks,
   options: {
@@ -111,11 +161,11 @@ export const launchProcess = Effect.fnUntraced(function*(
   }
 ) {
   if (!Fs.existsSync(agent.cwd)) {
-    return yield* new LaunchFailed({ detail: `working directory does not exist: ${agent.cwd}` })
+    return yield* new LaunchFailed({ reason: new WorkingDirectoryMissing({ cwd: agent.cwd }) })
   }
   const { guardian, processes } = options
   // Nothing runs before the guardian does: an agent that cannot be guarded does not start.
-  yield* guardian.ensure.pipe(Effect.mapError((error) => new LaunchFailed({ detail: error.message })))
+  yield* guardian.ensure.pipe(Effect.mapError((cause) => new LaunchFailed({ reason: new Unguarded({ cause }) })))
   const invocation = guardian.invocation(agent.name)
   const exited = yield* Deferred.make<RunOutcome>()
   const isRunning = Effect.map(Deferred.isDone(exited), (done) => !done)
@@ -176,7 +226,7 @@ export const launchProcess = Effect.fnUntraced(function*(
         if (!(yield* allGone(members, killDeadline))) break
       }
       return { forced }
-    })
+    }).pipe(Effect.withSpan("ProcessRun.terminate", { attributes: { agent: agent.name } }))
 
   const { pid, stdout, stderr } = yield* Effect.acquireRelease(
     spawnLeader(agent, invocation, exited),

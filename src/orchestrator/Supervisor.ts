@@ -131,7 +131,8 @@ const stopRun = (agent: AgentDefinition<unknown>, run: AgentRun, env: Supervisor
         data: { forced, grace_ms: Duration.toMillis(grace) }
       }]
     }))
-  })
+  }).pipe(Effect.withSpan("Supervisor.stop", { attributes: { agent: agent.name } }))
+
 
 interface RunResult {
   readonly outcome: RunOutcome
