@@ -120,6 +120,8 @@ const laneOf = (lanes: Map<string, Lane>, key: string): Lane => {
 export const makeEventLog = (options: {
   readonly capacity: number
   readonly retention: ReadonlyArray<RetentionPolicy>
+  /** Most events of a category held, whatever the others hold: so a flood of one never evicts another's. */
+  readonly categoryCapacity?: Readonly<Record<string, number>> | undefined
 }): EventLog => {
   const all = makeLane()
   const byAgent = new Map<string, Lane>()
@@ -178,6 +180,8 @@ export const makeEventLog = (options: {
     const policy = policies.get(entry.eventName)
     const key = retentionKey(entry)
     if (policy !== undefined && key !== undefined) evictOldest(laneOf(retained, key), policy.keepLast)
+    const categoryCapacity = options.categoryCapacity?.[entry.category]
+    if (categoryCapacity !== undefined) evictOldest(laneOf(byCategory, entry.category), categoryCapacity)
     evictOldest(all, options.capacity)
     return entry
   }

@@ -32,15 +32,31 @@ export const defaultRetention: ReadonlyArray<RetentionPolicy> = [
   { eventName: "AGENT_HEARTBEAT", keepLast: 3, per: "agent" }
 ]
 
+/**
+ * Most events of each category held. Every read-only command adds an audit record, so without a bound of its own
+ * the `command` category evicted every agent's events within seconds of a script's polling. With the defaults and
+ * a capacity of 5000, agents' events always keep at least 2000 slots (5000 less the others' 3000).
+ */
+export const CategoryCapacity = Schema.Struct({
+  agent: withDefault(intBetween(1, MAX_CAPACITY), 5000),
+  orchestrator: withDefault(intBetween(1, MAX_CAPACITY), 1000),
+  command: withDefault(intBetween(1, MAX_CAPACITY), 2000)
+})
+
 export const EventStoreConfig = Schema.Struct({
   /** Most events held; the oldest are dropped first. */
   capacity: withDefault(intBetween(1, MAX_CAPACITY), 5000),
+  /** Most events held per category, within `capacity`. */
+  categories: withDefault(CategoryCapacity, {}),
   /** Longest string value kept in an event's data, in UTF-8 bytes. */
   maxValueBytes: withDefault(intBetween(16, 1024 * 1024), defaultPayloadLimits.maxValueBytes),
   /** Replaces the default policy (the last 3 `AGENT_HEARTBEAT`s per agent) when given. */
   retention: withDefault(Schema.Array(RetentionPolicy), defaultRetention)
 })
 export type EventStoreConfig = typeof EventStoreConfig.Type
+
+/** As a program gives them: without `categories`, no category has a bound of its own. */
+export type EventStoreOptions = Omit<EventStoreConfig, "categories"> & { readonly categories?: EventStoreConfig["categories"] }
 
 export const defaultEventStoreConfig: EventStoreConfig = Schema.decodeUnknownSync(EventStoreConfig)({})
 
@@ -91,8 +107,8 @@ export class EventStore extends Context.Service<EventStore, {
   readonly query: (query: EventQuery) => Effect.Effect<EventPage>
   readonly info: Effect.Effect<EventStoreInfo>
 }>()("effect-orchestrate/EventStore") {
-  static readonly make = Effect.fnUntraced(function*(config: EventStoreConfig) {
-    const log = makeEventLog({ capacity: config.capacity, retention: config.retention })
+  static readonly make = Effect.fnUntraced(function*(config: EventStoreOptions) {
+    const log = makeEventLog({ capacity: config.capacity, retention: config.retention, categoryCapacity: config.categories })
     const limits = { ...defaultPayloadLimits, maxValueBytes: config.maxValueBytes }
     return EventStore.of({
       record: (event) =>
@@ -115,7 +131,7 @@ export class EventStore extends Context.Service<EventStore, {
   })
 
   static readonly layer = (
-    config: EventStoreConfig = defaultEventStoreConfig,
+    config: EventStoreOptions = defaultEventStoreConfig,
     options: { readonly log?: boolean } = {}
   ): Layer.Layer<EventStore> =>
     Layer.effect(EventStore, Effect.map(EventStore.make(config), (store) => options.log === true ? logging(store) : store))

@@ -2,10 +2,21 @@
  * Runs an Effect agent: its program in a fiber of its own, with an AgentContext for readiness, heartbeats and
  * the pause gate.
  */
-import { Cause, type Duration, Effect, Exit, Fiber, Latch, Option, Ref } from "effect"
+import { Cause, type Duration, Effect, Exit, Fiber, Latch, Logger, Option, Ref } from "effect"
 import { AgentContext } from "./AgentContext.ts"
 import type { EffectAgent } from "./AgentDefinition.ts"
 import type { AgentRun, RunHooks, RunOutcome } from "./AgentRun.ts"
+
+/** A log call's arguments as one line of text: strings as they are, anything else as JSON. */
+const formatLogMessage = (message: unknown): string =>
+  (Array.isArray(message) ? message : [message]).map((part) => {
+    if (typeof part === "string") return part
+    try {
+      return JSON.stringify(part) ?? String(part)
+    } catch {
+      return String(part)
+    }
+  }).join(" ")
 
 const describeCause = (cause: Cause.Cause<unknown>): string => {
   const error = Cause.squash(cause)
@@ -22,7 +33,18 @@ export const launchEffect = Effect.fn("EffectRun.launch")(function*<R>(
   const context = AgentContext.of({ name: agent.name, ready: hooks.ready, heartbeat: hooks.heartbeat, checkpoint: gate.await })
   // Detached rather than scoped: an agent stuck in an uninterruptible region must not hold the orchestrator's
   // shutdown hostage. Its scope asks it to stop and waits at most the grace period.
-  const fiber = yield* Effect.forkDetach(Effect.provideService(agent.run, AgentContext, context))
+  // The program's own logs are its output lines: warnings and errors on stderr, the rest on stdout. A logger's
+  // callback cannot yield, so it runs the (synchronous) append with the services of this run.
+  const services = yield* Effect.context<never>()
+  const output = Logger.make(({ logLevel, message }) => {
+    const stream = logLevel === "Warn" || logLevel === "Error" || logLevel === "Fatal" ? "stderr" : "stdout"
+    Effect.runSyncWith(services)(hooks.output(stream, formatLogMessage(message)))
+  })
+  const program = agent.run.pipe(
+    Effect.provideService(AgentContext, context),
+    Effect.provideService(Logger.CurrentLoggers, new Set([output]))
+  )
+  const fiber = yield* Effect.forkDetach(program)
   // Once a stop has given up on the fiber, stopping it again would only wait out another grace period.
   const abandoned = yield* Ref.make(false)
   const interrupt = (grace: Duration.Duration) =>

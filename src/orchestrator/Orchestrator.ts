@@ -24,6 +24,7 @@ import {
   Semaphore
 } from "effect"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
+import { DEFAULT_KEEP_LINES, LogStore } from "../logs/LogStore.ts"
 import type { AgentActionResult } from "../protocol/Commands.ts"
 import { isFinished, type OrchestratorState, type RunMode, waitingDescriptions } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
@@ -83,6 +84,9 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     if (problems.length > 0) return yield* new ConfigError({ source: "agents", problems })
 
     const events = yield* EventStore
+    const provided = yield* Effect.serviceOption(LogStore)
+    // The application's LogStore when it provides one (with files, say); otherwise one of the orchestrator's own.
+    const logs = Option.isSome(provided) ? provided.value : yield* LogStore.make({ keepLines: DEFAULT_KEEP_LINES })
     const context = yield* Effect.context<Exclude<R, AgentContext>>()
     const nodes = options.agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn }))
     const order = startOrder(nodes)
@@ -113,7 +117,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       heartbeatInterval: options.heartbeatInterval,
       agentStopTimeout: options.agentStopTimeout,
       guardian: options.agents.some((agent) => agent._tag === "ProcessAgent") ? yield* Guardian.make : Guardian.none,
-      processes: makeProcessTable()
+      processes: makeProcessTable(),
+      logs
     }
 
     const recordOrchestrator = (eventName: string, data: Record<string, unknown>) =>
@@ -215,6 +220,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
             yield* ensureRunning(`restart agent '${name}'`)
             yield* ensureStartable(agent, "restart")
             yield* stopSupervisor(name)
+            yield* logs.append(name, "orchestrator", "restarted (requested)")
             yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [
               { eventName: "AGENT_RESTARTED", data: { reason: "requested" } }
             ])

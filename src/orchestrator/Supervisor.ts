@@ -4,7 +4,7 @@
  * grace period, and the agent ends `stopped`.
  */
 import { Clock, DateTime, Duration, Effect, HashMap, Option, Ref, type Scope, type Semaphore } from "effect"
-import { EventCategory, type EventStore } from "../events/EventStore.ts"
+import type { EventStore } from "../events/EventStore.ts"
 import { isFinished } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
 import type { AgentDefinition } from "./AgentDefinition.ts"
@@ -12,6 +12,7 @@ import type { AgentRecord } from "./AgentRecord.ts"
 import { type AgentRun, describeOutcome, isSuccess, type RunHooks, type RunOutcome } from "./AgentRun.ts"
 import type { AgentTable, Change, Records } from "./AgentTable.ts"
 import { launchEffect } from "./EffectRun.ts"
+import type { LogStore } from "../logs/LogStore.ts"
 import type { Guardian } from "./Guardian.ts"
 import type { ProcessTable } from "./ProcessTable.ts"
 import { launchProcess } from "./ProcessRun.ts"
@@ -29,6 +30,7 @@ export interface SupervisorEnv {
   readonly agentStopTimeout: Duration.Duration
   readonly guardian: Guardian
   readonly processes: ProcessTable
+  readonly logs: LogStore["Service"]
 }
 
 export const graceOf = (agent: AgentDefinition<unknown>, env: SupervisorEnv) => agent.stopTimeout ?? env.agentStopTimeout
@@ -49,14 +51,8 @@ const hooksFor = (env: SupervisorEnv, name: string): RunHooks => ({
     patch: { lastHeartbeat: DateTime.makeUnsafe(now) },
     events: [{ eventName: "AGENT_HEARTBEAT", severity: "debug" }]
   })),
-  output: (stream, line) =>
-    env.events.record({
-      eventName: "AGENT_OUTPUT",
-      category: EventCategory.agent,
-      agentName: name,
-      severity: "debug",
-      data: { stream, line }
-    }).pipe(Effect.andThen(Effect.logDebug(line).pipe(Effect.annotateLogs({ agent: name, stream }))))
+  // Kept apart from the event history, so that no other agent's events or a client's requests can evict them.
+  output: (stream, line) => Effect.asVoid(env.logs.append(name, stream, line))
 })
 
 const launch = <R>(
@@ -209,6 +205,8 @@ export const supervise = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
           data: { attempt: consecutive, delay_ms: Duration.toMillis(delay), reason: "policy" }
         }]
       }))
+      // Where one run's output ends and the next one's begins, for whoever follows the agent's lines.
+      yield* env.logs.append(name, "orchestrator", `restarted (attempt ${consecutive}, after ${Duration.toMillis(delay)} ms)`)
       yield* Effect.sleep(delay)
       yield* update(env, name, () => ({ patch: { waitingFor: null }, events: [{ eventName: "AGENT_QUEUED" }] }))
     }

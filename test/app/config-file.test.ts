@@ -92,6 +92,30 @@ const bounds: ReadonlyArray<Bound> = [
     ]
   },
   {
+    path: "history.categories.agent",
+    accepts: [1, 1_000_000],
+    rejects: [
+      [0, "history.categories.agent: expected an integer from 1 to 1000000, got 0"],
+      [1_000_001, "history.categories.agent: expected an integer from 1 to 1000000, got 1000001"]
+    ]
+  },
+  {
+    path: "history.categories.orchestrator",
+    accepts: [1, 1_000_000],
+    rejects: [
+      [0, "history.categories.orchestrator: expected an integer from 1 to 1000000, got 0"],
+      [1_000_001, "history.categories.orchestrator: expected an integer from 1 to 1000000, got 1000001"]
+    ]
+  },
+  {
+    path: "history.categories.command",
+    accepts: [1, 1_000_000],
+    rejects: [
+      [0, "history.categories.command: expected an integer from 1 to 1000000, got 0"],
+      [1_000_001, "history.categories.command: expected an integer from 1 to 1000000, got 1000001"]
+    ]
+  },
+  {
     path: "history.maxValueBytes",
     accepts: [16, 1_048_576],
     rejects: [

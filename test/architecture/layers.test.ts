@@ -13,13 +13,14 @@ const allowed: Record<string, ReadonlyArray<string>> = {
   "(top)": [],
   protocol: [],
   events: ["protocol"],
+  logs: [],
   security: ["protocol"],
-  ports: ["protocol"],
-  orchestrator: ["protocol", "events", "security", "ports"],
-  server: ["protocol", "events", "security", "ports"],
+  ports: ["protocol", "logs"],
+  orchestrator: ["protocol", "events", "logs", "security", "ports"],
+  server: ["protocol", "events", "logs", "security", "ports"],
   client: ["protocol", "security"],
-  app: ["protocol", "events", "security", "ports", "orchestrator", "server"],
-  cli: ["protocol", "events", "security", "ports", "orchestrator", "server", "client", "app"]
+  app: ["protocol", "events", "logs", "security", "ports", "orchestrator", "server"],
+  cli: ["protocol", "events", "logs", "security", "ports", "orchestrator", "server", "client", "app"]
 }
 
 /** index.ts is the public entry: it re-exports from everywhere. */

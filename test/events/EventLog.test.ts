@@ -109,6 +109,18 @@ describe("EventLog", () => {
     expect(log.query({ event: "START", limit: 10 }).events).toHaveLength(1)
   })
 
+  it("a flood in one category never evicts another's events beyond its own bound", () => {
+    const log = makeEventLog({ capacity: 100, retention: [], categoryCapacity: { command: 30, agent: 60 } })
+    for (let i = 0; i < 50; i++) log.append({ eventName: "AGENT_STARTED", category: "agent", agentName: "a", timestamp: i, severity: "info", data: {} })
+    // Every `ps` of a polling script is an audit record.
+    for (let i = 0; i < 10_000; i++) log.append({ eventName: "COMMAND_EXECUTED", category: "command", agentName: null, timestamp: i, severity: "info", data: {} })
+    expect(log.query({ category: "agent", limit: 1000 }).events).toHaveLength(50)
+    expect(log.query({ category: "command", limit: 1000 }).events).toHaveLength(30)
+    for (let i = 0; i < 100; i++) log.append({ eventName: "AGENT_READY", category: "agent", agentName: "a", timestamp: i, severity: "info", data: {} })
+    expect(log.query({ category: "agent", limit: 1000 }).events).toHaveLength(60)
+    expect(log.info().size).toBe(90)
+  })
+
   it("pages forward from after_seq without gaps or duplicates", () => {
     const log = makeEventLog({ capacity: 1000, retention: [] })
     for (let i = 0; i < 95; i++) log.append(event(i % 2 === 0 ? "EVEN" : "ODD"))

@@ -5,7 +5,7 @@ import { EventStore } from "../../src/events/EventStore.ts"
 import { AgentContext } from "../../src/orchestrator/AgentContext.ts"
 import { effectAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
-import { awaitState, awaitStatus, eventNames, eventsOf, orchestratorLayer, statusOf } from "../support/orchestrator.ts"
+import { awaitState, awaitStatus, eventNames, eventsOf, linesOf, orchestratorLayer, statusOf } from "../support/orchestrator.ts"
 
 const control = (action: "start" | "stop" | "restart" | "pause" | "resume", agent: string) =>
   Orchestrator.use((o) => o.control.control(action, agent))
@@ -220,6 +220,40 @@ describe("orchestrator with Effect agents", () => {
       expect(restarted?.data).toEqual({ reason: "requested" })
       expect(yield* eventNames("svc", { event: "AGENT_STOPPED" })).toHaveLength(2)
     }).pipe(Effect.provide(orchestratorLayer([effectAgent({ name: "svc", run: Effect.never })]))))
+
+  it.effect("an Effect agent's own logs are its output lines: warnings and errors on stderr", () =>
+    Effect.gen(function*() {
+      yield* awaitState("talker", "completed")
+      expect((yield* linesOf("talker")).map(({ stream, line }) => ({ stream, line }))).toEqual([
+        { stream: "stdout", line: "hello 42" },
+        { stream: "stderr", line: "careful {\"retries\":3}" },
+        { stream: "stderr", line: "broken" }
+      ])
+    }).pipe(Effect.provide(orchestratorLayer([effectAgent({
+      name: "talker",
+      run: Effect.gen(function*() {
+        yield* Effect.logInfo("hello", 42)
+        yield* Effect.logWarning("careful", { retries: 3 })
+        yield* Effect.logError("broken")
+      })
+    })]))))
+
+  it.effect("a restart is noted in the agent's lines, between one run's output and the next", () =>
+    Effect.gen(function*() {
+      yield* awaitStatus("flaky", (status) => status.restarts === 2)
+      const lines = (yield* linesOf("flaky")).map(({ stream, line }) => `${stream} ${line}`)
+      expect(lines.slice(0, 4)).toEqual([
+        "stdout run",
+        "orchestrator restarted (attempt 1, after 0 ms)",
+        "stdout run",
+        "orchestrator restarted (attempt 2, after 0 ms)"
+      ])
+    }).pipe(Effect.provide(orchestratorLayer([effectAgent({
+      name: "flaky",
+      restart: "always",
+      backoff: { initial: 0 },
+      run: Effect.logInfo("run")
+    })]))))
 
   it.effect("refuses to restart or start an agent whose dependency is stopped, before stopping anything", () =>
     Effect.gen(function*() {

@@ -8,6 +8,7 @@ import {
   awaitState,
   awaitStatus,
   eventsOf,
+  linesOf,
   nodeAgent,
   orchestratorLayer,
   processFrom,
@@ -49,12 +50,14 @@ describe("orchestrator with process agents", () => {
   it.live("runs a command, captures its output line by line, and completes on exit 0", () =>
     Effect.gen(function*() {
       expect(yield* Orchestrator.run).toMatchObject({ reason: "finished", failed: [] })
-      const output = (yield* eventsOf("printer", "AGENT_OUTPUT")).map((event) => event.data)
-      expect(output.filter((line) => line["stream"] === "stdout")).toEqual([
+      const output = (yield* linesOf("printer")).map(({ stream, line }) => ({ stream, line }))
+      expect(output.filter((line) => line.stream === "stdout")).toEqual([
         { stream: "stdout", line: "one" },
         { stream: "stdout", line: "two" }
       ])
-      expect(output.filter((line) => line["stream"] === "stderr")).toEqual([{ stream: "stderr", line: "careful" }])
+      expect(output.filter((line) => line.stream === "stderr")).toEqual([{ stream: "stderr", line: "careful" }])
+      // Output is kept apart from the event history.
+      expect(yield* eventsOf("printer", "AGENT_OUTPUT")).toEqual([])
       const [started] = yield* eventsOf("printer", "AGENT_STARTED")
       expect(started?.data["pid"]).toEqual(expect.any(Number))
       expect(yield* statusOf("printer")).toMatchObject({ state: "completed", exitCode: 0, pid: null })
@@ -81,7 +84,7 @@ describe("orchestrator with process agents", () => {
       yield* awaitState("web", "starting", every)
       expect((yield* statusOf("web")).pid).toEqual(expect.any(Number))
       yield* awaitState("web", "running", every)
-      const output = (yield* eventsOf("web", "AGENT_OUTPUT")).map((event) => event.data["line"])
+      const output = (yield* linesOf("web")).map((line) => line.line)
       expect(output).toEqual(["booting", "listening on 8080"])
     }).pipe(Effect.provide(orchestratorLayer([
       nodeAgent(
@@ -130,7 +133,7 @@ describe("orchestrator with process agents", () => {
     Effect.gen(function*() {
       yield* awaitState("escaper", "running", every)
       const [line] = yield* eventually(
-        Effect.map(eventsOf("escaper", "AGENT_OUTPUT"), (events) => events.map((event) => String(event.data["line"]))),
+        Effect.map(linesOf("escaper"), (lines) => lines.map((line) => line.line)),
         (lines) => lines.length > 0
       )
       const grandchild = Number(line)
@@ -155,7 +158,7 @@ describe("orchestrator with process agents", () => {
       const [stopped] = yield* eventsOf("stubborn", "AGENT_STOPPED")
       expect(stopped?.data).toEqual({ forced: true, grace_ms: 300 })
       expect(groupMembers(pid)).toEqual([])
-      const output = (yield* eventsOf("stubborn", "AGENT_OUTPUT")).map((event) => event.data["line"])
+      const output = (yield* linesOf("stubborn")).map((line) => line.line)
       expect(output).toContain("ignoring SIGTERM")
     }).pipe(Effect.provide(orchestratorLayer([
       nodeAgent(
@@ -204,7 +207,7 @@ describe("orchestrator with process agents", () => {
   it.live("splits a runaway line instead of holding it whole", () =>
     Effect.gen(function*() {
       yield* Orchestrator.run
-      const lines = (yield* eventsOf("runaway", "AGENT_OUTPUT")).map((event) => String(event.data["line"]).length)
+      const lines = (yield* linesOf("runaway")).map((line) => line.line.length)
       expect(lines).toEqual([MAX_LINE_LENGTH, MAX_LINE_LENGTH, 20_000 - 2 * MAX_LINE_LENGTH])
     }).pipe(Effect.provide(orchestratorLayer([nodeAgent("runaway", "process.stdout.write('x'.repeat(20000))")], {
       runMode: "until-done",

@@ -3,7 +3,8 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
-import { EventStore, type EventStoreConfig } from "../../src/events/EventStore.ts"
+import { EventStore, type EventStoreOptions } from "../../src/events/EventStore.ts"
+import { DEFAULT_KEEP_LINES, type LogStream, LogStore } from "../../src/logs/LogStore.ts"
 import { type AgentDefinition, processAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator, type OrchestratorOptions } from "../../src/orchestrator/Orchestrator.ts"
 import { ProcessAgentConfig } from "../../src/orchestrator/OrchestratorConfig.ts"
@@ -12,7 +13,7 @@ import type { AgentState, AgentStatus } from "../../src/protocol/Model.ts"
 /** An orchestrator whose agents have been started (as `Orchestrator.run` would), so tests can watch them. */
 export const orchestratorLayer = <R = never>(
   agents: ReadonlyArray<AgentDefinition<R>>,
-  options: Partial<Omit<OrchestratorOptions<R>, "agents">> & { readonly events?: EventStoreConfig } = {}
+  options: Partial<Omit<OrchestratorOptions<R>, "agents">> & { readonly events?: EventStoreOptions; readonly keepLines?: number } = {}
 ) =>
   Orchestrator.layer({
     maxWorkers: 4,
@@ -24,6 +25,7 @@ export const orchestratorLayer = <R = never>(
   }).pipe(
     Layer.tap((services) => Context.get(services, Orchestrator).start),
     Layer.provideMerge(EventStore.layer(options.events)),
+    Layer.provideMerge(LogStore.layer({ keepLines: options.keepLines ?? DEFAULT_KEEP_LINES })),
     Layer.provideMerge(NodeServices.layer)
   )
 
@@ -57,6 +59,12 @@ export const awaitState = (name: string, state: AgentState, options?: { readonly
 export const eventNames = (agent: string, filter?: { readonly event?: string }) =>
   EventStore.use((store) => store.query({ agent, limit: 1000, ...filter })).pipe(
     Effect.map((page) => page.events.map((event) => event.eventName))
+  )
+
+/** The lines an agent wrote (or the orchestrator noted), oldest first, of one stream if asked. */
+export const linesOf = (agent: string, stream?: LogStream) =>
+  LogStore.use((store) => store.query({ agents: [agent], limit: 100_000 })).pipe(
+    Effect.map((page) => page.lines.filter((line) => stream === undefined || line.stream === stream))
   )
 
 export const eventsOf = (agent: string, event: string) =>

@@ -1,0 +1,169 @@
+/**
+ * Agents' lines appended to files, one per agent: `DIR/<agent>.log`, one line each as
+ * `<ISO-8601 time> <stream> <line>`, rotated by size (`<agent>.log.1` is the newest rotated file, up to
+ * `<agent>.log.<keep>`). Files are created 0640 and the directory 0750.
+ *
+ * Lines are buffered and written every FLUSH_MILLIS (or at once past FLUSH_BYTES), with one write per agent: an
+ * agent writing a million lines costs a few hundred writes, not a million. This uses Node's synchronous file calls
+ * inside `Effect.sync`, not the platform's FileSystem service: a flush is a handful of microseconds of kernel work
+ * that must not interleave with another, and rotation is rename, rename, open. A line is lost only if the process
+ * dies within FLUSH_MILLIS of it; the scope's finalizer writes what is buffered.
+ *
+ * Writing must never stop an agent or the orchestrator: a full disk or an unwritable directory is logged once per
+ * agent, and every line that could not be written is counted (`failures`).
+ */
+import { Context, Effect, Layer, Schedule, type Scope } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { messageOf } from "../messageOf.ts"
+import type { LogLine } from "./LogStore.ts"
+
+const FLUSH_MILLIS = 100
+const FLUSH_BYTES = 64 * 1024
+
+export interface LogFilesConfig {
+  readonly dir: string
+  /** A file is rotated before a line would take it past this size. */
+  readonly maxBytes: number
+  /** Rotated files kept; the oldest beyond this are deleted. */
+  readonly keep: number
+}
+
+/** A file name for an agent: its name, with anything that is not safe in a path replaced. */
+export const logFileName = (agent: string): string => `${agent.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\./, "_")}.log`
+
+export const formatFileLine = (line: LogLine): string => `${new Date(line.timestamp).toISOString()} ${line.stream} ${line.line}\n`
+
+interface AgentFile {
+  readonly path: string
+  fd: number | undefined
+  size: number
+  pending: Array<string>
+  pendingBytes: number
+  /** Set once a failure has been logged, so that a full disk logs one line, not one per flush. */
+  failed: boolean
+}
+
+export class LogFiles extends Context.Service<LogFiles, {
+  readonly write: (line: LogLine) => Effect.Effect<void>
+  /** Lines that could not be written (full disk, unwritable directory), since start. */
+  readonly failures: Effect.Effect<number>
+  readonly dir: string
+}>()("effect-orchestrate/LogFiles") {
+  static readonly make = (config: LogFilesConfig): Effect.Effect<LogFiles["Service"], never, Scope.Scope> =>
+    Effect.gen(function*() {
+      const files = new Map<string, AgentFile>()
+      let failures = 0
+      const warnings: Array<string> = []
+
+      const fail = (file: AgentFile, lines: number, cause: unknown) => {
+        failures += lines
+        if (file.failed) return
+        file.failed = true
+        warnings.push(`cannot write agent log ${file.path}: ${messageOf(cause)}; lines that cannot be written are counted and dropped`)
+      }
+
+      const open = (file: AgentFile) => {
+        Fs.mkdirSync(config.dir, { recursive: true, mode: 0o750 })
+        const fd = Fs.openSync(file.path, "a", 0o640)
+        file.fd = fd
+        file.size = Fs.fstatSync(fd).size
+      }
+
+      const rotate = (file: AgentFile) => {
+        if (file.fd !== undefined) Fs.closeSync(file.fd)
+        file.fd = undefined
+        for (let index = config.keep - 1; index >= 1; index--) {
+          if (Fs.existsSync(`${file.path}.${index}`)) Fs.renameSync(`${file.path}.${index}`, `${file.path}.${index + 1}`)
+        }
+        if (config.keep > 0) Fs.renameSync(file.path, `${file.path}.1`)
+        else Fs.rmSync(file.path, { force: true })
+        open(file)
+      }
+
+      /** Writes what an agent has buffered, rotating as the size limit comes. */
+      const flushFile = (file: AgentFile) => {
+        const lines = file.pending
+        if (lines.length === 0) return
+        file.pending = []
+        file.pendingBytes = 0
+        // Lines on disk so far: on a failure, the rest of this flush is what is lost.
+        let flushed = 0
+        try {
+          if (file.fd === undefined) open(file)
+          let chunk = ""
+          let chunkBytes = 0
+          let chunkLines = 0
+          const writeChunk = () => {
+            if (chunk === "" || file.fd === undefined) return
+            Fs.writeSync(file.fd, chunk)
+            file.size += chunkBytes
+            flushed += chunkLines
+            chunk = ""
+            chunkBytes = 0
+            chunkLines = 0
+          }
+          for (const text of lines) {
+            const bytes = Buffer.byteLength(text)
+            if (file.size + chunkBytes + bytes > config.maxBytes && file.size + chunkBytes > 0) {
+              writeChunk()
+              rotate(file)
+            }
+            chunk += text
+            chunkBytes += bytes
+            chunkLines++
+          }
+          writeChunk()
+          file.failed = false
+        } catch (cause) {
+          fail(file, lines.length - flushed, cause)
+          if (file.fd !== undefined) {
+            try {
+              Fs.closeSync(file.fd)
+            } catch {
+              // Closing a broken descriptor can fail too; it is gone either way.
+            }
+          }
+          file.fd = undefined
+        }
+      }
+
+      const flushAll = Effect.suspend(() => {
+        for (const file of files.values()) flushFile(file)
+        const logged = warnings.splice(0)
+        return Effect.forEach(logged, (warning) => Effect.logWarning(warning), { discard: true })
+      })
+
+      yield* Effect.forkScoped(Effect.repeat(flushAll, Schedule.spaced(FLUSH_MILLIS)))
+      yield* Effect.addFinalizer(() =>
+        Effect.andThen(flushAll, Effect.sync(() => {
+          for (const file of files.values()) {
+            if (file.fd !== undefined) Fs.closeSync(file.fd)
+            file.fd = undefined
+          }
+        }))
+      )
+
+      return {
+        dir: config.dir,
+        write: (line) =>
+          Effect.suspend(() => {
+            let file = files.get(line.agent)
+            if (file === undefined) {
+              file = { path: Path.join(config.dir, logFileName(line.agent)), fd: undefined, size: 0, pending: [], pendingBytes: 0, failed: false }
+              files.set(line.agent, file)
+            }
+            const text = formatFileLine(line)
+            file.pending.push(text)
+            file.pendingBytes += text.length
+            if (file.pendingBytes < FLUSH_BYTES) return Effect.void
+            flushFile(file)
+            const logged = warnings.splice(0)
+            return Effect.forEach(logged, (warning) => Effect.logWarning(warning), { discard: true })
+          }),
+        failures: Effect.sync(() => failures)
+      }
+    })
+
+  static readonly layer = (config: LogFilesConfig): Layer.Layer<LogFiles> => Layer.effect(LogFiles, LogFiles.make(config))
+}

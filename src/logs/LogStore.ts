@@ -1,0 +1,226 @@
+/**
+ * Agents' output, kept apart from the event history: the last `keepLines` lines of each agent, in memory, each
+ * with a sequence number shared by all agents, its stream and its time. One agent's chatter, an operator's
+ * polling or the audit trail can never evict another agent's lines: each agent has a ring of its own.
+ *
+ * Besides the lines an agent writes (`stdout`, `stderr`), the orchestrator notes the agent's restarts in the same
+ * sequence (stream `orchestrator`), so that a follower sees where one run's output ends and the next begins.
+ *
+ * Like the EventLog, it is mutable and synchronous inside one service: an append is O(1), and a page across agents
+ * is a k-way merge of their rings by sequence number, O(limit x log agents), without copying any ring.
+ */
+import { Clock, Context, Effect, Layer } from "effect"
+
+export type LogStream = "stdout" | "stderr" | "orchestrator"
+
+export interface LogLine {
+  readonly seq: number
+  readonly agent: string
+  readonly stream: LogStream
+  /** Epoch milliseconds. */
+  readonly timestamp: number
+  readonly line: string
+}
+
+export interface LogQuery {
+  /** The agents whose lines to read; all of them when absent. */
+  readonly agents?: ReadonlyArray<string> | undefined
+  readonly limit: number
+  /** Only lines at or after this instant (epoch milliseconds). */
+  readonly since?: number | undefined
+  /** The oldest lines after this seq, instead of the newest. */
+  readonly afterSeq?: number | undefined
+  /** Only this stream's lines (the orchestrator's own notes go with either). */
+  readonly stream?: "stdout" | "stderr" | undefined
+}
+
+export interface LogPage {
+  readonly lines: ReadonlyArray<LogLine>
+  /** More lines match than the page holds. */
+  readonly hasMore: boolean
+  /** The newest seq of any agent when the page was read: a follower resumes after it once `hasMore` is false. */
+  readonly lastSeq: number
+}
+
+/** One agent's last lines: a ring buffer in seq order. */
+class Ring {
+  private readonly items: Array<LogLine> = []
+  private readonly capacity: number
+  private start = 0
+
+  constructor(capacity: number) {
+    this.capacity = capacity
+  }
+
+  get size(): number {
+    return this.items.length
+  }
+
+  push(line: LogLine): void {
+    if (this.items.length < this.capacity) this.items.push(line)
+    else {
+      this.items[this.start] = line
+      this.start = (this.start + 1) % this.capacity
+    }
+  }
+
+  /** The i-th oldest line held. */
+  at(index: number): LogLine | undefined {
+    return this.items[(this.start + index) % this.items.length]
+  }
+
+  /** The index of the first line with a seq greater than `seq` (`size` if none). */
+  firstAfter(seq: number): number {
+    let low = 0
+    let high = this.items.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      const line = this.at(middle)
+      if (line !== undefined && line.seq <= seq) low = middle + 1
+      else high = middle
+    }
+    return low
+  }
+}
+
+interface Cursor {
+  readonly ring: Ring
+  index: number
+}
+
+/** A binary heap of cursors, the one whose line comes first (by `before` on seqs) on top. */
+const makeHeap = (before: (a: number, b: number) => boolean) => {
+  const items: Array<readonly [seq: number, cursor: Cursor]> = []
+  const earlier = (i: number, j: number) => before(items[i]?.[0] ?? 0, items[j]?.[0] ?? 0)
+  const swap = (i: number, j: number) => {
+    const a = items[i]
+    const b = items[j]
+    if (a !== undefined && b !== undefined) {
+      items[i] = b
+      items[j] = a
+    }
+  }
+  return {
+    push: (seq: number, cursor: Cursor) => {
+      items.push([seq, cursor])
+      for (let i = items.length - 1; i > 0 && earlier(i, (i - 1) >> 1); i = (i - 1) >> 1) swap(i, (i - 1) >> 1)
+    },
+    pop: (): Cursor | undefined => {
+      const top = items[0]
+      const last = items.pop()
+      if (top === undefined || last === undefined) return undefined
+      if (items.length > 0) {
+        items[0] = last
+        for (let i = 0;;) {
+          const left = 2 * i + 1
+          let first = i
+          if (left < items.length && earlier(left, first)) first = left
+          if (left + 1 < items.length && earlier(left + 1, first)) first = left + 1
+          if (first === i) break
+          swap(i, first)
+          i = first
+        }
+      }
+      return top[1]
+    }
+  }
+}
+
+export interface LogStoreConfig {
+  /** Lines kept per agent. */
+  readonly keepLines: number
+  /** Where else each line goes as it comes, in order: log files, `up`'s terminal. */
+  readonly sinks?: ReadonlyArray<(line: LogLine) => Effect.Effect<void>> | undefined
+}
+
+/** Lines kept per agent when nothing says otherwise. */
+export const DEFAULT_KEEP_LINES = 1000
+
+export class LogStore extends Context.Service<LogStore, {
+  /** Keeps a line of an agent's (split at the line-length bound before it gets here). */
+  readonly append: (agent: string, stream: LogStream, line: string) => Effect.Effect<LogLine>
+  readonly query: (query: LogQuery) => Effect.Effect<LogPage>
+  /** The agents that have written anything. */
+  readonly agents: Effect.Effect<ReadonlyArray<string>>
+}>()("effect-orchestrate/LogStore") {
+  static readonly make = (config: LogStoreConfig) =>
+    Effect.sync(() => {
+      const rings = new Map<string, Ring>()
+      const sinks = config.sinks ?? []
+      let lastSeq = 0
+
+      const matches = (line: LogLine, query: LogQuery) =>
+        (query.since === undefined || line.timestamp >= query.since) &&
+        (query.stream === undefined || line.stream === query.stream || line.stream === "orchestrator")
+
+      const ringsOf = (query: LogQuery): ReadonlyArray<Ring> =>
+        query.agents === undefined
+          ? [...rings.values()]
+          : query.agents.flatMap((agent) => {
+            const ring = rings.get(agent)
+            return ring === undefined ? [] : [ring]
+          })
+
+      /** The oldest matching lines after `afterSeq`, one more than asked for to tell whether there are more. */
+      const oldestAfter = (query: LogQuery, afterSeq: number): Array<LogLine> => {
+        const heap = makeHeap((a, b) => a < b)
+        const enter = (cursor: Cursor) => {
+          const line = cursor.index < cursor.ring.size ? cursor.ring.at(cursor.index) : undefined
+          if (line !== undefined) heap.push(line.seq, cursor)
+        }
+        for (const ring of ringsOf(query)) enter({ ring, index: ring.firstAfter(afterSeq) })
+        const found: Array<LogLine> = []
+        for (let cursor = heap.pop(); cursor !== undefined && found.length <= query.limit; cursor = heap.pop()) {
+          const line = cursor.ring.at(cursor.index)
+          if (line !== undefined && matches(line, query)) found.push(line)
+          cursor.index++
+          enter(cursor)
+        }
+        return found
+      }
+
+      /** The newest matching lines, newest first, one more than asked for. */
+      const newest = (query: LogQuery): Array<LogLine> => {
+        const heap = makeHeap((a, b) => a > b)
+        const enter = (cursor: Cursor) => {
+          const line = cursor.index >= 0 ? cursor.ring.at(cursor.index) : undefined
+          if (line !== undefined) heap.push(line.seq, cursor)
+        }
+        for (const ring of ringsOf(query)) enter({ ring, index: ring.size - 1 })
+        const found: Array<LogLine> = []
+        for (let cursor = heap.pop(); cursor !== undefined && found.length <= query.limit; cursor = heap.pop()) {
+          const line = cursor.ring.at(cursor.index)
+          if (line !== undefined && matches(line, query)) found.push(line)
+          cursor.index--
+          enter(cursor)
+        }
+        return found
+      }
+
+      return LogStore.of({
+        append: (agent, stream, line) =>
+          Effect.flatMap(Clock.currentTimeMillis, (timestamp) => {
+            let ring = rings.get(agent)
+            if (ring === undefined) {
+              ring = new Ring(config.keepLines)
+              rings.set(agent, ring)
+            }
+            const entry: LogLine = { seq: ++lastSeq, agent, stream, timestamp, line }
+            ring.push(entry)
+            return sinks.length === 0 ? Effect.succeed(entry) : Effect.as(Effect.forEach(sinks, (sink) => sink(entry), { discard: true }), entry)
+          }),
+        query: (query) =>
+          Effect.sync(() => {
+            const found = query.afterSeq === undefined ? newest(query).reverse() : oldestAfter(query, query.afterSeq)
+            const hasMore = found.length > query.limit
+            // Newest-first pages dropped their oldest extra line (now first); oldest-first ones their newest.
+            const lines = hasMore ? (query.afterSeq === undefined ? found.slice(1) : found.slice(0, query.limit)) : found
+            return { lines, hasMore, lastSeq }
+          }),
+        agents: Effect.sync(() => [...rings.keys()])
+      })
+    })
+
+  static readonly layer = (config: LogStoreConfig = { keepLines: DEFAULT_KEEP_LINES }): Layer.Layer<LogStore> =>
+    Layer.effect(LogStore, LogStore.make(config))
+}

@@ -1,0 +1,74 @@
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Logger } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { LogFiles, logFileName } from "../../src/logs/LogFiles.ts"
+import type { LogLine } from "../../src/logs/LogStore.ts"
+import { tempDir } from "../support/files.ts"
+
+const line = (seq: number, text: string, agent = "api"): LogLine => ({
+  seq,
+  agent,
+  stream: seq % 2 === 0 ? "stderr" : "stdout",
+  timestamp: Date.UTC(2026, 11, 1, 10, 0, 0, seq),
+  line: text
+})
+
+/** Runs `use` with log files in `dir`; the scope's end flushes them. Collects what was logged. */
+const withFiles = <A>(dir: string, config: { readonly maxBytes: number; readonly keep: number }, use: (files: LogFiles["Service"]) => Effect.Effect<A>) =>
+  Effect.gen(function*() {
+    const logged: Array<string> = []
+    const result = yield* Effect.scoped(Effect.flatMap(LogFiles.make({ dir, ...config }), use)).pipe(
+      Effect.provide(Logger.layer([Logger.make(({ message }) => logged.push(String(Array.isArray(message) ? message[0] : message)))]))
+    )
+    return { result, logged }
+  })
+
+describe("LogFiles", () => {
+  it.live("appends `<time> <stream> <line>` per line to <agent>.log, mode 0640, and rotates at the size limit", () =>
+    Effect.gen(function*() {
+      const dir = Path.join(yield* tempDir("orch-logfiles-"), "logs")
+      // Each line is 24 (time) + 1 + 6 + 1 + 10 + 1 = 43 bytes: three fit under 150 bytes, a fourth does not.
+      yield* withFiles(dir, { maxBytes: 150, keep: 2 }, (files) =>
+        Effect.forEach(Array.from({ length: 11 }, (_, i) => line(i + 1, `line ${String(i + 1).padStart(5, "0")}`)), files.write, { discard: true }))
+      const file = Path.join(dir, "api.log")
+      expect(Fs.readdirSync(dir).sort()).toEqual(["api.log", "api.log.1", "api.log.2"])
+      expect(Fs.statSync(file).mode & 0o777).toBe(0o640)
+      expect(Fs.statSync(dir).mode & 0o777).toBe(0o750)
+      const read = (name: string) => Fs.readFileSync(Path.join(dir, name), "utf8")
+      // 11 lines, 3 per file: 1-3 are gone past `keep`, 4-6 in .2, 7-9 in .1, 10-11 in the current file.
+      expect(read("api.log.2")).toBe(
+        "2026-12-01T10:00:00.004Z stderr line 00004\n2026-12-01T10:00:00.005Z stdout line 00005\n2026-12-01T10:00:00.006Z stderr line 00006\n"
+      )
+      expect(read("api.log.1").split("\n")[0]).toBe("2026-12-01T10:00:00.007Z stdout line 00007")
+      expect(read("api.log")).toBe("2026-12-01T10:00:00.010Z stderr line 00010\n2026-12-01T10:00:00.011Z stdout line 00011\n")
+      for (const name of ["api.log", "api.log.1", "api.log.2"]) expect(Fs.statSync(Path.join(dir, name)).size).toBeLessThanOrEqual(150)
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
+
+  it.live("an unwritable directory is logged once, counted, and never fails the writer", () =>
+    Effect.gen(function*() {
+      const base = yield* tempDir("orch-logfiles-")
+      // A directory below a regular file cannot be made, even by root.
+      Fs.writeFileSync(Path.join(base, "not-a-dir"), "")
+      const dir = Path.join(base, "not-a-dir", "logs")
+      const { result, logged } = yield* withFiles(dir, { maxBytes: 1_000_000, keep: 1 }, (files) =>
+        Effect.gen(function*() {
+          for (let i = 1; i <= 5; i++) {
+            yield* files.write(line(i, `x${i}`))
+            yield* Effect.sleep("150 millis")
+          }
+          return yield* files.failures
+        }))
+      expect(result).toBe(5)
+      expect(logged.filter((message) => message.startsWith("cannot write agent log"))).toEqual([
+        `cannot write agent log ${Path.join(dir, "api.log")}: ENOTDIR: not a directory, mkdir '${dir}'; lines that cannot be written are counted and dropped`
+      ])
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
+
+  it("names files safely whatever the agent is called", () => {
+    expect(logFileName("api")).toBe("api.log")
+    expect(logFileName("../etc/passwd")).toBe("_._etc_passwd.log")
+    expect(logFileName(".hidden")).toBe("_hidden.log")
+  })
+})
