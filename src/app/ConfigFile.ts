@@ -9,6 +9,7 @@
  */
 import { Result, Schema } from "effect"
 import { EventStoreConfig } from "../events/EventStore.ts"
+import { LogSettings } from "../logs/LogSettings.ts"
 import { messageOf } from "../messageOf.ts"
 import { checkAgentGraph, ConfigError, OrchestratorFields } from "../orchestrator/OrchestratorConfig.ts"
 import { formatPath, issueLines } from "../protocol/issues.ts"
@@ -22,6 +23,7 @@ const { agents, ...orchestrator } = OrchestratorFields
 export const OrchestratorSettings = Schema.Struct({
   ...orchestrator,
   history: withDefault(EventStoreConfig, {}),
+  logs: withDefault(LogSettings, {}),
   commandInterface: withDefault(CommandInterfaceSettings, {}),
   agents
 })

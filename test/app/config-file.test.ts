@@ -116,6 +116,30 @@ const bounds: ReadonlyArray<Bound> = [
     ]
   },
   {
+    path: "logs.keepLines",
+    accepts: [1, 100_000],
+    rejects: [
+      [0, "logs.keepLines: expected an integer from 1 to 100000, got 0"],
+      [100_001, "logs.keepLines: expected an integer from 1 to 100000, got 100001"]
+    ]
+  },
+  {
+    path: "logs.maxBytes",
+    accepts: [1024, 1_073_741_824],
+    rejects: [
+      [1023, "logs.maxBytes: expected an integer from 1024 to 1073741824, got 1023"],
+      [1_073_741_825, "logs.maxBytes: expected an integer from 1024 to 1073741824, got 1073741825"]
+    ]
+  },
+  {
+    path: "logs.keep",
+    accepts: [0, 100],
+    rejects: [
+      [-1, "logs.keep: expected an integer from 0 to 100, got -1"],
+      [101, "logs.keep: expected an integer from 0 to 100, got 101"]
+    ]
+  },
+  {
     path: "history.maxValueBytes",
     accepts: [16, 1_048_576],
     rejects: [
