@@ -10,6 +10,7 @@ import { cli } from "./cli.ts"
 import { eventStore } from "./eventstore.ts"
 import { isolation } from "./isolation.ts"
 import { latency } from "./latency.ts"
+import { logs } from "./logs.ts"
 import { benchDir } from "./lib/processes.ts"
 import { scale } from "./scale.ts"
 import { security } from "./security.ts"
@@ -22,7 +23,8 @@ const benchmarks = {
   cli: () => cli({ runs: 20 }),
   eventstore: () => eventStore({ capacity: 100_000, events: 500_000, queries: 2000 }),
   scale: () => scale(),
-  security: () => security({ rounds: 6, perRound: 2000 })
+  security: () => security({ rounds: 6, perRound: 2000 }),
+  logs: () => logs({ rounds: 3 })
 } as const
 
 type Name = keyof typeof benchmarks

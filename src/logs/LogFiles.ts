@@ -32,7 +32,8 @@ export interface LogFilesConfig {
 /** A file name for an agent: its name, with anything that is not safe in a path replaced. */
 export const logFileName = (agent: string): string => `${agent.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\./, "_")}.log`
 
-export const formatFileLine = (line: LogLine): string => `${new Date(line.timestamp).toISOString()} ${line.stream} ${line.line}\n`
+export const formatFileLine = (line: LogLine, time: string = new Date(line.timestamp).toISOString()): string =>
+  `${time} ${line.stream} ${line.line}\n`
 
 interface AgentFile {
   readonly path: string
@@ -45,7 +46,7 @@ interface AgentFile {
 }
 
 export class LogFiles extends Context.Service<LogFiles, {
-  readonly write: (line: LogLine) => Effect.Effect<void>
+  readonly write: (lines: ReadonlyArray<LogLine>) => Effect.Effect<void>
   /** Lines that could not be written (full disk, unwritable directory), since start. */
   readonly failures: Effect.Effect<number>
   readonly dir: string
@@ -146,20 +147,28 @@ export class LogFiles extends Context.Service<LogFiles, {
 
       return {
         dir: config.dir,
-        write: (line) =>
+        write: (lines) =>
           Effect.suspend(() => {
-            let file = files.get(line.agent)
-            if (file === undefined) {
-              file = { path: Path.join(config.dir, logFileName(line.agent)), fd: undefined, size: 0, pending: [], pendingBytes: 0, failed: false }
-              files.set(line.agent, file)
+            // Lines that arrive together share a time: format it once.
+            let lastTimestamp = Number.NaN
+            let time = ""
+            for (const line of lines) {
+              let file = files.get(line.agent)
+              if (file === undefined) {
+                file = { path: Path.join(config.dir, logFileName(line.agent)), fd: undefined, size: 0, pending: [], pendingBytes: 0, failed: false }
+                files.set(line.agent, file)
+              }
+              if (line.timestamp !== lastTimestamp) {
+                lastTimestamp = line.timestamp
+                time = new Date(line.timestamp).toISOString()
+              }
+              const text = formatFileLine(line, time)
+              file.pending.push(text)
+              file.pendingBytes += text.length
+              if (file.pendingBytes >= FLUSH_BYTES) flushFile(file)
             }
-            const text = formatFileLine(line)
-            file.pending.push(text)
-            file.pendingBytes += text.length
-            if (file.pendingBytes < FLUSH_BYTES) return Effect.void
-            flushFile(file)
             const logged = warnings.splice(0)
-            return Effect.forEach(logged, (warning) => Effect.logWarning(warning), { discard: true })
+            return logged.length === 0 ? Effect.void : Effect.forEach(logged, (warning) => Effect.logWarning(warning), { discard: true })
           }),
         failures: Effect.sync(() => failures)
       }

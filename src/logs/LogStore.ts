@@ -126,11 +126,13 @@ const makeHeap = (before: (a: number, b: number) => boolean) => {
   }
 }
 
+export type LogSink = (lines: ReadonlyArray<LogLine>) => Effect.Effect<void>
+
 export interface LogStoreConfig {
   /** Lines kept per agent. */
   readonly keepLines: number
-  /** Where else each line goes as it comes, in order: log files, `up`'s terminal. */
-  readonly sinks?: ReadonlyArray<(line: LogLine) => Effect.Effect<void>> | undefined
+  /** Where else lines go as they come, in order, as many at once as were appended together: files, a terminal. */
+  readonly sinks?: ReadonlyArray<LogSink> | undefined
 }
 
 /** Lines kept per agent when nothing says otherwise. */
@@ -139,6 +141,8 @@ export const DEFAULT_KEEP_LINES = 1000
 export class LogStore extends Context.Service<LogStore, {
   /** Keeps a line of an agent's (split at the line-length bound before it gets here). */
   readonly append: (agent: string, stream: LogStream, line: string) => Effect.Effect<LogLine>
+  /** Keeps lines that arrived together, with one time; the hot path of an agent's output. */
+  readonly appendAll: (agent: string, stream: LogStream, lines: ReadonlyArray<string>) => Effect.Effect<void>
   readonly query: (query: LogQuery) => Effect.Effect<LogPage>
   /** The agents that have written anything. */
   readonly agents: Effect.Effect<ReadonlyArray<string>>
@@ -152,6 +156,24 @@ export class LogStore extends Context.Service<LogStore, {
       const matches = (line: LogLine, query: LogQuery) =>
         (query.since === undefined || line.timestamp >= query.since) &&
         (query.stream === undefined || line.stream === query.stream || line.stream === "orchestrator")
+
+      const keep = (agent: string, stream: LogStream, lines: ReadonlyArray<string>, timestamp: number): Array<LogLine> => {
+        let ring = rings.get(agent)
+        if (ring === undefined) {
+          ring = new Ring(config.keepLines)
+          rings.set(agent, ring)
+        }
+        const entries = new Array<LogLine>(lines.length)
+        for (let i = 0; i < lines.length; i++) {
+          const entry: LogLine = { seq: ++lastSeq, agent, stream, timestamp, line: lines[i] ?? "" }
+          ring.push(entry)
+          entries[i] = entry
+        }
+        return entries
+      }
+
+      const publish = (entries: ReadonlyArray<LogLine>): Effect.Effect<void> =>
+        sinks.length === 0 || entries.length === 0 ? Effect.void : Effect.forEach(sinks, (sink) => sink(entries), { discard: true })
 
       const ringsOf = (query: LogQuery): ReadonlyArray<Ring> =>
         query.agents === undefined
@@ -200,15 +222,11 @@ export class LogStore extends Context.Service<LogStore, {
       return LogStore.of({
         append: (agent, stream, line) =>
           Effect.flatMap(Clock.currentTimeMillis, (timestamp) => {
-            let ring = rings.get(agent)
-            if (ring === undefined) {
-              ring = new Ring(config.keepLines)
-              rings.set(agent, ring)
-            }
-            const entry: LogLine = { seq: ++lastSeq, agent, stream, timestamp, line }
-            ring.push(entry)
-            return sinks.length === 0 ? Effect.succeed(entry) : Effect.as(Effect.forEach(sinks, (sink) => sink(entry), { discard: true }), entry)
+            const [entry] = keep(agent, stream, [line], timestamp)
+            return entry === undefined ? Effect.die(new Error("a line was not kept")) : Effect.as(publish([entry]), entry)
           }),
+        appendAll: (agent, stream, lines) =>
+          Effect.flatMap(Clock.currentTimeMillis, (timestamp) => publish(keep(agent, stream, lines, timestamp))),
         query: (query) =>
           Effect.sync(() => {
             const found = query.afterSeq === undefined ? newest(query).reverse() : oldestAfter(query, query.afterSeq)

@@ -28,7 +28,8 @@ export interface RunHooks {
   readonly started: (pid: number | null) => Effect.Effect<void>
   readonly ready: Effect.Effect<void>
   readonly heartbeat: Effect.Effect<void>
-  readonly output: (stream: "stdout" | "stderr", line: string) => Effect.Effect<void>
+  /** Lines the program wrote, in order: as many at once as arrived together (a chunk of a pipe, say). */
+  readonly output: (stream: "stdout" | "stderr", lines: ReadonlyArray<string>) => Effect.Effect<void>
 }
 
 export interface AgentRun {

@@ -38,7 +38,7 @@ export const launchEffect = Effect.fn("EffectRun.launch")(function*<R>(
   const services = yield* Effect.context<never>()
   const output = Logger.make(({ logLevel, message }) => {
     const stream = logLevel === "Warn" || logLevel === "Error" || logLevel === "Fatal" ? "stderr" : "stdout"
-    Effect.runSyncWith(services)(hooks.output(stream, formatLogMessage(message)))
+    Effect.runSyncWith(services)(hooks.output(stream, [formatLogMessage(message)]))
   })
   const program = agent.run.pipe(
     Effect.provideService(AgentContext, context),

@@ -52,7 +52,7 @@ const hooksFor = (env: SupervisorEnv, name: string): RunHooks => ({
     events: [{ eventName: "AGENT_HEARTBEAT", severity: "debug" }]
   })),
   // Kept apart from the event history, so that no other agent's events or a client's requests can evict them.
-  output: (stream, line) => Effect.asVoid(env.logs.append(name, stream, line))
+  output: (stream, lines) => env.logs.appendAll(name, stream, lines)
 })
 
 const launch = <R>(

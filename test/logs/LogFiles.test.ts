@@ -31,7 +31,7 @@ describe("LogFiles", () => {
       const dir = Path.join(yield* tempDir("orch-logfiles-"), "logs")
       // Each line is 24 (time) + 1 + 6 + 1 + 10 + 1 = 43 bytes: three fit under 150 bytes, a fourth does not.
       yield* withFiles(dir, { maxBytes: 150, keep: 2 }, (files) =>
-        Effect.forEach(Array.from({ length: 11 }, (_, i) => line(i + 1, `line ${String(i + 1).padStart(5, "0")}`)), files.write, { discard: true }))
+        Effect.forEach(Array.from({ length: 11 }, (_, i) => line(i + 1, `line ${String(i + 1).padStart(5, "0")}`)), (one) => files.write([one]), { discard: true }))
       const file = Path.join(dir, "api.log")
       expect(Fs.readdirSync(dir).sort()).toEqual(["api.log", "api.log.1", "api.log.2"])
       expect(Fs.statSync(file).mode & 0o777).toBe(0o640)
@@ -55,7 +55,7 @@ describe("LogFiles", () => {
       const { result, logged } = yield* withFiles(dir, { maxBytes: 1_000_000, keep: 1 }, (files) =>
         Effect.gen(function*() {
           for (let i = 1; i <= 5; i++) {
-            yield* files.write(line(i, `x${i}`))
+            yield* files.write([line(i, `x${i}`)])
             yield* Effect.sleep("150 millis")
           }
           return yield* files.failures
