@@ -5,17 +5,27 @@
  * address in $EMBEDDED_ADDRESS) while it runs.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Context, Duration, Effect, Layer, Queue, Schema } from "effect"
+import { Console, Context, Duration, Effect, Layer, Queue, Schema } from "effect"
 import {
   AgentContext,
   CommandInterface,
   CommandInterfaceConfig,
   effectAgent,
   EventStore,
+  LogStore,
   Orchestrator,
   processAgent,
   ProcessAgentConfig
 } from "../src/index.ts"
+
+/**
+ * The agents' lines (a process's output, an Effect agent's own logs) are kept for `orchestrate logs`; here they are
+ * also printed, each prefixed with its agent's name.
+ */
+const AgentOutput = Layer.effect(LogStore, LogStore.make({
+  keepLines: 1000,
+  sinks: [(lines) => Console.log(lines.map((line) => `${line.agent} | ${line.line}`).join("\n"))]
+}))
 
 /** The application's own service: a queue of jobs shared by a producer and a consumer agent. */
 class Jobs extends Context.Service<Jobs, Queue.Queue<number>>()("example/Jobs") {
@@ -67,6 +77,7 @@ const App = CommandInterface.layer.pipe(
     allowedCommands: "monitoring"
   })),
   Layer.provideMerge(Orchestration),
+  Layer.provideMerge(AgentOutput),
   Layer.provideMerge(EventStore.layer()),
   Layer.provide([Jobs.layer, NodeServices.layer])
 )

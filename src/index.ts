@@ -13,6 +13,8 @@ export * from "./ports/errors.ts"
 export { GuardianError } from "./orchestrator/Guardian.ts"
 
 export { EventCategory, EventStore, EventStoreConfig } from "./events/EventStore.ts"
+export { LogFiles, type LogFilesConfig } from "./logs/LogFiles.ts"
+export { type LogLine, type LogPage, type LogQuery, type LogSink, LogStore, type LogStream } from "./logs/LogStore.ts"
 
 export * as CommandInterface from "./server/CommandInterface.ts"
 export { CommandInterfaceConfig, CommandInterfaceSettings } from "./server/CommandInterfaceConfig.ts"

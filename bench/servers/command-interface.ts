@@ -53,6 +53,7 @@ const slowAgentQueries = Layer.effect(
     OrchestratorQuery.of({
       snapshot: orchestrator.query.snapshot,
       dependencies: orchestrator.query.dependencies,
+      logs: orchestrator.query.logs,
       agent: (name) => Effect.andThen(Effect.sleep(Duration.millis(slowMillis)), orchestrator.query.agent(name))
     }))
 )

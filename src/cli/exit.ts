@@ -1,78 +1,95 @@
 /**
- * How the CLI ends: exit codes and the one line it prints for an error. Documented in `--help` and the README:
- * 0 success; 1 the orchestrator answered with an error (or an agent failed, or an audit file is broken); 2 usage
- * or configuration error, including an orchestrator that cannot start; 3 not reachable or no answer within the
- * timeout.
+ * How the CLI ends: every way a command can fail, its exit code, and the one line it prints. Documented in
+ * `--help` and the README: 0 success; 1 the orchestrator answered with an error (or an agent failed, or an audit
+ * file is broken); 2 usage or configuration error, including an orchestrator that cannot start; 3 not reachable
+ * or no answer within the timeout.
+ *
+ * `CliFailure` is the error channel `runMain` accepts, so a command that can fail with anything else does not
+ * compile, and `exitCodes` must name every tag of it, so neither does a failure without an exit code. The errors
+ * of `up`, the client and effect/cli are imported as types only: the classes would pull the orchestrator and the
+ * server into every command's bundle.
  */
-import { Cause, Exit, Predicate, Schema } from "effect"
+import { Cause, Exit, Result } from "effect"
+import type { CliError } from "effect/cli"
+import type { BadResponse, CommandRefused, Unreachable } from "../client/CommandClient.ts"
+import type { GuardianError } from "../orchestrator/Guardian.ts"
+import type { ConfigError } from "../orchestrator/OrchestratorConfig.ts"
+import type { KeyFileError } from "../security/keys.ts"
+import type { AuditFileError } from "../server/AuditTrail.ts"
+import type { BindError } from "../server/Socket.ts"
+import type { AuditChainBroken } from "./commands/audit.ts"
+import type { AgentsFailed } from "./commands/runUp.ts"
+import type { WaitTimedOut } from "./commands/status.ts"
+import type { UsageError } from "./errors.ts"
 
-export const ExitCode = { ok: 0, refused: 1, usage: 2, unreachable: 3, interrupted: 130 } as const
+export const ExitCode = { ok: 0, failed: 1, usage: 2, unreachable: 3, interrupted: 130 } as const
+export type ExitCode = typeof ExitCode[keyof typeof ExitCode]
 
-/** The command line or a config file is wrong. */
-export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { detail: Schema.String }) {
-  override get message(): string {
-    return this.detail
-  }
+/** Every error a command can fail with. */
+export type CliFailure =
+  // The command line: effect/cli's parse errors and help, and the CLI's own checks.
+  | CliError.CliError
+  | UsageError
+  // Talking to an orchestrator.
+  | Unreachable
+  | BadResponse
+  | CommandRefused
+  | WaitTimedOut
+  // `up`: an orchestrator that cannot start, or agents that failed.
+  | ConfigError
+  | BindError
+  | KeyFileError
+  | AuditFileError
+  | GuardianError
+  | AgentsFailed
+  // `audit verify`.
+  | AuditChainBroken
+
+/** The exit code of each failure but help, whose code depends on whether it reports usage errors. */
+const exitCodes = {
+  UsageError: ExitCode.usage,
+  UnrecognizedOption: ExitCode.usage,
+  DuplicateOption: ExitCode.usage,
+  MissingOption: ExitCode.usage,
+  MissingArgument: ExitCode.usage,
+  UnexpectedArgument: ExitCode.usage,
+  InvalidValue: ExitCode.usage,
+  UnknownSubcommand: ExitCode.usage,
+  ValidationError: ExitCode.usage,
+  // effect/cli's wrapper for a handler's own failure; no command here fails with it.
+  UserError: ExitCode.failed,
+  Unreachable: ExitCode.unreachable,
+  WaitTimedOut: ExitCode.unreachable,
+  BadResponse: ExitCode.failed,
+  CommandRefused: ExitCode.failed,
+  ConfigError: ExitCode.usage,
+  BindError: ExitCode.usage,
+  KeyFileError: ExitCode.usage,
+  AuditFileError: ExitCode.usage,
+  GuardianError: ExitCode.usage,
+  AgentsFailed: ExitCode.failed,
+  AuditChainBroken: ExitCode.failed
+} as const satisfies Record<Exclude<CliFailure["_tag"], "ShowHelp">, ExitCode>
+
+/** How the program ended: the exit code, and the line to print on stderr, if any. */
+export interface Conclusion {
+  readonly code: ExitCode
+  readonly line?: string
 }
 
-/** `status --wait` ran out of time. */
-export class WaitTimedOut extends Schema.TaggedError<WaitTimedOut>()("WaitTimedOut", { detail: Schema.String }) {
-  override get message(): string {
-    return this.detail
-  }
-}
+const concludeFailure = (failure: CliFailure): Conclusion =>
+  // Help, and the usage errors that came with it, have been presented already; asked for, it is a success.
+  failure._tag === "ShowHelp"
+    ? { code: failure.errors.length === 0 ? ExitCode.ok : ExitCode.usage }
+    : { code: exitCodes[failure._tag], line: `error: ${failure.message}` }
 
-/** `up` in until-done mode finished with failed agents. */
-export class AgentsFailed extends Schema.TaggedError<AgentsFailed>()("AgentsFailed", {
-  agents: Schema.Array(Schema.String)
-}) {
-  override get message(): string {
-    return `agents failed: ${this.agents.join(", ")}`
-  }
-}
-
-const tagOf = (error: unknown): string | undefined =>
-  Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : undefined
-
-/** A usage error effect/cli found while parsing (its help output has already said what). */
-const isParseError = (error: unknown): boolean =>
-  tagOf(error) === "ShowHelp" && Predicate.hasProperty(error, "errors") && Array.isArray(error.errors) &&
-  error.errors.length > 0
-
-const codeOf = (error: unknown): number => {
-  if (isParseError(error)) return ExitCode.usage
-  switch (tagOf(error)) {
-    case "ShowHelp":
-      return ExitCode.ok
-    case "UsageError":
-    case "ConfigError":
-    case "BindError":
-    case "KeyFileError":
-    case "AuditFileError":
-    case "GuardianError":
-      return ExitCode.usage
-    case "Unreachable":
-    case "WaitTimedOut":
-      return ExitCode.unreachable
-    default:
-      return ExitCode.refused
-  }
-}
-
-/** The line to print for a failure, if any (parse errors and help were already presented). */
-const lineOf = (error: unknown): string | undefined => {
-  if (tagOf(error) === "ShowHelp") return undefined
-  if (error instanceof Error) return `error: ${tagOf(error) === undefined ? `internal error: ${error.message}` : error.message}`
-  return `error: ${String(error)}`
-}
-
-/** The exit code for how the program ended, printing the error line on stderr. */
-export const conclude = (exit: Exit.Exit<unknown, unknown>, signalled: boolean): number => {
-  if (Exit.isSuccess(exit)) return ExitCode.ok
+export const conclude = (exit: Exit.Exit<unknown, CliFailure>, signalled: boolean): Conclusion => {
+  if (Exit.isSuccess(exit)) return { code: ExitCode.ok }
   // Interrupted by SIGINT or SIGTERM after shutting down gracefully: a clean end, as a service manager expects.
-  if (Cause.hasInterruptsOnly(exit.cause)) return signalled ? ExitCode.ok : ExitCode.interrupted
-  const error = Cause.squash(exit.cause)
-  const line = lineOf(error)
-  if (line !== undefined) process.stderr.write(`${line}\n`)
-  return codeOf(error)
+  if (Cause.hasInterruptsOnly(exit.cause)) return { code: signalled ? ExitCode.ok : ExitCode.interrupted }
+  const failure = Cause.findError(exit.cause)
+  if (Result.isSuccess(failure)) return concludeFailure(failure.success)
+  // No failure, so a defect: a bug, which says what went wrong but has no exit code of its own.
+  const [defect] = Cause.prettyErrors(failure.failure)
+  return { code: ExitCode.failed, line: `error: internal error: ${defect?.message ?? "unknown"}` }
 }

@@ -8,6 +8,7 @@ import packageJson from "../../package.json" with { type: "json" }
 import { audit } from "./commands/audit.ts"
 import { commands, dependencies, whoami } from "./commands/info.ts"
 import { history } from "./commands/history.ts"
+import { logs } from "./commands/logs.ts"
 import { keygen } from "./commands/keygen.ts"
 import { pause, restart, resume, shutdown, start, stop } from "./commands/control.ts"
 import { ps } from "./commands/ps.ts"
@@ -16,13 +17,14 @@ import { status } from "./commands/status.ts"
 import { up } from "./commands/up.ts"
 import { root } from "./root.ts"
 import { runMain } from "./runMain.ts"
+import { withEquivalents } from "./suggestions.ts"
 
 /** A usage error is one line on stderr and a pointer to the help, not the whole help text. */
 const presenter = CliOutput.layerPresenter({
   present: (event) =>
     event._tag === "InvalidInvocation"
       ? Effect.gen(function*() {
-        for (const error of event.errors) yield* Console.error(`error: ${error.message}`)
+        for (const error of event.errors) yield* Console.error(`error: ${withEquivalents(error).message}`)
         yield* Console.error(`Run '${event.commandPath.join(" ")} --help' for usage.`)
       })
       : CliOutput.defaultPresenter.present(event)
@@ -30,7 +32,7 @@ const presenter = CliOutput.layerPresenter({
 
 const cli = root.pipe(
   Command.withSubcommands([
-    up, ps, status, stats, history, dependencies, commands, whoami, start, stop, restart, pause, resume, shutdown, keygen, audit
+    up, ps, status, stats, history, logs, dependencies, commands, whoami, start, stop, restart, pause, resume, shutdown, keygen, audit
   ]),
   Command.run({ version: packageJson.version })
 )

@@ -8,7 +8,8 @@ import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
 import type { ArgsOf, CommandName, ResultOf } from "../protocol/Commands.ts"
 import { readKeyPair, readPublicKey } from "../security/keys.ts"
 import type { ClientCredentials } from "../security/RequestSignature.ts"
-import { UsageError } from "./exit.ts"
+import { MissingKeyFlag, UsageError } from "./errors.ts"
+import { currentStyle, type Style } from "./output.ts"
 
 export const DEFAULT_TIMEOUT_SECONDS = 5
 
@@ -83,15 +84,13 @@ export const addressOf = (flags: RootFlags): string => Option.getOrElse(flags.ad
 const credentialsOf = Effect.fnUntraced(function*(flags: RootFlags) {
   if (Option.isNone(flags.serverKey) && Option.isNone(flags.clientKey)) return undefined
   if (Option.isNone(flags.serverKey) || Option.isNone(flags.clientKey)) {
-    return yield* new UsageError({
-      detail: `--server-key and --client-key go together: a CURVE client needs the orchestrator's public key and its own key pair ` +
-        `(missing ${Option.isNone(flags.serverKey) ? "--server-key" : "--client-key"})`
-    })
+    const flag = Option.isNone(flags.serverKey) ? "--server-key" : "--client-key"
+    return yield* new UsageError({ reason: new MissingKeyFlag({ flag }) })
   }
   const serverPublicKey = yield* readPublicKey(flags.serverKey.value)
   const { publicKey, secretKey } = yield* readKeyPair(flags.clientKey.value)
   return { serverPublicKey, publicKey, secretKey } satisfies ClientCredentials
-}, Effect.mapError((error) => error._tag === "UsageError" ? error : new UsageError({ detail: error.message })))
+})
 
 export const clientFor = Effect.fnUntraced(function*(flags: RootFlags, defaultSeconds = DEFAULT_TIMEOUT_SECONDS) {
   const credentials = yield* credentialsOf(flags)
@@ -109,7 +108,7 @@ export const clientFor = Effect.fnUntraced(function*(flags: RootFlags, defaultSe
 export const respond = <K extends CommandName>(
   command: K,
   args: ArgsOf<K>,
-  render: (data: ResultOf<K>) => string,
+  render: (data: ResultOf<K>, style: Style) => string,
   options: { readonly reason?: Option.Option<string> } = {}
 ) =>
   Effect.gen(function*() {
@@ -119,5 +118,5 @@ export const respond = <K extends CommandName>(
     const reply = yield* client.call(command, args, reason === undefined ? {} : { reason }).pipe(
       Effect.tapError((error) => flags.json && error._tag === "CommandRefused" ? Console.log(error.raw) : Effect.void)
     )
-    yield* Console.log(flags.json ? reply.raw : render(reply.data))
+    yield* Console.log(flags.json ? reply.raw : render(reply.data, yield* currentStyle))
   })

@@ -4,7 +4,7 @@
  * every agent (see orchestrator/Guardian.ts): the same path as any other sudden end of this process.
  */
 import { Effect, Runtime } from "effect"
-import { conclude, ExitCode } from "./exit.ts"
+import { type CliFailure, conclude, ExitCode } from "./exit.ts"
 
 /** How long a finished CLI may take to drain its output before it exits regardless. */
 const EXIT_GRACE_MILLIS = 2000
@@ -23,9 +23,19 @@ const ignoreOutputErrors = () => {
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
 }
 
-export const runMain: <A, E>(effect: Effect.Effect<A, E>) => void = (effect) =>
+/**
+ * Runs the CLI. Its error channel is `CliFailure`, so a command that can fail with an error that has no exit code
+ * does not compile. The exit is concluded inside the program, where its type is still known.
+ */
+export const runMain = <A>(effect: Effect.Effect<A, CliFailure>): void => {
+  let signals = 0
+  const concluded = Effect.onExit(effect, (exit) =>
+    Effect.sync(() => {
+      const { code, line } = conclude(exit, signals > 0)
+      if (line !== undefined) process.stderr.write(`${line}\n`)
+      process.exitCode = code
+    }))
   Runtime.makeRunMain(({ fiber }) => {
-    let signals = 0
     const onSignal = () => {
       signals++
       if (signals === 1) {
@@ -37,10 +47,10 @@ export const runMain: <A, E>(effect: Effect.Effect<A, E>) => void = (effect) =>
     }
     ignoreOutputErrors()
     for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal)
-    fiber.addObserver((exit) => {
+    fiber.addObserver(() => {
       for (const signal of SHUTDOWN_SIGNALS) process.removeListener(signal, onSignal)
       // Let Node exit on its own so piped output is flushed, but never hang on a stray handle.
-      process.exitCode = conclude(exit, signals > 0)
       setTimeout(() => process.exit(), EXIT_GRACE_MILLIS).unref()
     })
-  })(effect, { disableErrorReporting: true })
+  })(concluded, { disableErrorReporting: true })
+}

@@ -24,27 +24,128 @@ import { type ErrorResponse, Response } from "../protocol/Envelope.ts"
 import { formatIssues } from "../protocol/issues.ts"
 import { fingerprint } from "../security/keys.ts"
 import { type ClientCredentials, makeSigner } from "../security/RequestSignature.ts"
+import { messageOf, RECEIVE_RECHECK_MILLIS, receiver, send as sendOn, ZmqError } from "../zmq/ZmqAdapter.ts"
 import { serverMechanism } from "./ZmtpGreeting.ts"
 
-/** No answer: nothing listens at the address, or the orchestrator did not reply in time. */
-export class Unreachable extends Schema.TaggedError<Unreachable>()("Unreachable", {
-  address: Schema.String,
-  detail: Schema.String,
-  /** Nothing came back in time, where a resend might fare better; otherwise the connection itself failed. */
-  noAnswer: Schema.Boolean
+const CURVE_FLAGS = "--server-key and --client-key (or ORCHESTRATE_SERVER_KEY and ORCHESTRATE_CLIENT_KEY)"
+
+/** libzmq's monitor says the connection was refused: nothing listens at the address. */
+export class ConnectionRefused extends Schema.TaggedError<ConnectionRefused>()("ConnectionRefused", {}) {
+  override get message(): string {
+    return "connection refused: is the orchestrator running with its command interface enabled?"
+  }
+}
+
+/** Nothing came back within the budget: the one reason a resend might fare better. */
+export class NoAnswer extends Schema.TaggedError<NoAnswer>()("NoAnswer", { timeout: Schema.Duration }) {
+  override get message(): string {
+    return `no answer within ${Duration.format(this.timeout)}`
+  }
+}
+
+/** The server's ZAP handler refused this client's key: it is no principal's. */
+export class HandshakeRefused extends Schema.TaggedError<HandshakeRefused>()("HandshakeRefused", {
+  /** The fingerprint of the key presented; null when the client presented none. */
+  keyFingerprint: Schema.NullOr(Schema.String)
 }) {
   override get message(): string {
-    return `${this.detail} (${this.address})`
+    return `the orchestrator refused this client's key (${this.keyFingerprint ?? "none"}): it is not one of its principals`
+  }
+}
+
+/** One side speaks CURVE and the other does not. */
+export class MechanismMismatch extends Schema.TaggedError<MechanismMismatch>()("MechanismMismatch", {
+  /** Whether this client offered CURVE (to a plain server), or not (to a CURVE server). */
+  clientCurve: Schema.Boolean
+}) {
+  override get message(): string {
+    return this.clientCurve
+      ? "the orchestrator does not use CURVE: leave out --server-key and --client-key"
+      : `the orchestrator requires CURVE: give ${CURVE_FLAGS}`
+  }
+}
+
+/** A CURVE server hung up on the handshake of a client that does hold a principal's key: a wrong server key. */
+export class WrongServerKey extends Schema.TaggedError<WrongServerKey>()("WrongServerKey", { code: Schema.String }) {
+  override get message(): string {
+    return `the CURVE handshake failed (${this.code}): is --server-key the orchestrator's public key?`
+  }
+}
+
+/** The handshake failed in a way the server's greeting does not explain. */
+export class HandshakeFailed extends Schema.TaggedError<HandshakeFailed>()("HandshakeFailed", {
+  code: Schema.String,
+  clientCurve: Schema.Boolean
+}) {
+  override get message(): string {
+    return this.clientCurve
+      ? `the CURVE handshake failed (${this.code}): is --server-key the orchestrator's public key, and does it use CURVE?`
+      : `the handshake failed (${this.code}): does the orchestrator require CURVE (--server-key and --client-key)?`
+  }
+}
+
+/** zeromq.js refused the address (a bad transport or host) before trying it. */
+export class InvalidAddress extends Schema.TaggedError<InvalidAddress>()("InvalidAddress", { cause: Schema.Defect() }) {
+  override get message(): string {
+    return `cannot connect: ${messageOf(this.cause)}`
+  }
+}
+
+/** Sending the request or receiving its reply failed on the socket itself. */
+export class ExchangeFailed extends Schema.TaggedError<ExchangeFailed>()("ExchangeFailed", { cause: Schema.instanceOf(ZmqError) }) {
+  override get message(): string {
+    return `request failed: ${this.cause.reason.message}`
+  }
+}
+
+export const UnreachableReason = Schema.Union([
+  ConnectionRefused,
+  NoAnswer,
+  HandshakeRefused,
+  MechanismMismatch,
+  WrongServerKey,
+  HandshakeFailed,
+  InvalidAddress,
+  ExchangeFailed
+])
+export type UnreachableReason = typeof UnreachableReason.Type
+
+/** No answer: nothing listens at the address, the connection failed, or the orchestrator did not reply in time. */
+export class Unreachable extends Schema.TaggedError<Unreachable>()("Unreachable", {
+  address: Schema.String,
+  reason: UnreachableReason
+}) {
+  override get message(): string {
+    return `${this.reason.message} (${this.address})`
+  }
+}
+
+/** The text that came back is not a response of this protocol. */
+export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("MalformedResponse", {
+  cause: Schema.instanceOf(Schema.SchemaError)
+}) {
+  override get message(): string {
+    return formatIssues(this.cause)
+  }
+}
+
+/** A success response whose `data` is not the command's result. */
+export class UnexpectedData extends Schema.TaggedError<UnexpectedData>()("UnexpectedData", {
+  command: Schema.String,
+  cause: Schema.instanceOf(Schema.SchemaError)
+}) {
+  override get message(): string {
+    return formatIssues(this.cause, "data")
   }
 }
 
 /** The reply was not a response this client understands. */
 export class BadResponse extends Schema.TaggedError<BadResponse>()("BadResponse", {
   address: Schema.String,
-  detail: Schema.String
+  reason: Schema.Union([MalformedResponse, UnexpectedData])
 }) {
   override get message(): string {
-    return `unexpected response from ${this.address}: ${this.detail}`
+    return `unexpected response from ${this.address}: ${this.reason.message}`
   }
 }
 
@@ -89,56 +190,23 @@ export interface RequestOptions {
   readonly reason?: string
 }
 
-/** The first attempt got no answer within its share of the budget: worth sending again. */
-class NoAnswerYet extends Schema.TaggedError<NoAnswerYet>()("NoAnswerYet", {}) {}
-
 /** Share of the budget after which a request that got no answer is resent; the resend has the rest. */
 const RESEND_AFTER_SHARE = 0.6
 
 const decodeResponse = Schema.decodeUnknownResult(Schema.fromJsonString(Response))
 
-const timedOut = (cause: unknown): boolean =>
-  typeof cause === "object" && cause !== null && "code" in cause && cause.code === "EAGAIN"
-
-const describe = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
-
-/**
- * How long one receive waits before looking again. ZeroMQ signals readiness on an edge-triggered descriptor that
- * other work on the socket can consume; a single long receive trusting it could report "no answer" for a reply
- * that had arrived (seen in about one in three full test runs before this). A REQ socket may receive again after a
- * receive timed out.
- */
-const RECEIVE_RECHECK_MILLIS = 250
-
 /** Handshakes failing without a reason this many times in a row are reported as they are. */
 const UNEXPLAINED_HANDSHAKE_FAILURES = 3
-
-const CURVE_FLAGS = "--server-key and --client-key (or ORCHESTRATE_SERVER_KEY and ORCHESTRATE_CLIENT_KEY)"
-
-/** What each way a handshake can fail means for this client. */
-const why = {
-  refusedKey: (credentials: ClientCredentials | undefined) =>
-    `the orchestrator refused this client's key (${credentials === undefined ? "none" : fingerprint(credentials.publicKey)}): it is not one of its principals`,
-  mechanismMismatch: (credentials: ClientCredentials | undefined) =>
-    credentials === undefined
-      ? `the orchestrator requires CURVE: give ${CURVE_FLAGS}`
-      : "the orchestrator does not use CURVE: leave out --server-key and --client-key",
-  wrongServerKey: (code: string) => `the CURVE handshake failed (${code}): is --server-key the orchestrator's public key?`,
-  unexplained: (code: string, credentials: ClientCredentials | undefined) =>
-    credentials === undefined
-      ? `the handshake failed (${code}): does the orchestrator require CURVE (--server-key and --client-key)?`
-      : `the CURVE handshake failed (${code}): is --server-key the orchestrator's public key, and does it use CURVE?`
-}
 
 /**
  * Why a server hung up during the handshake, given the mechanism its greeting offers: a plain client at a CURVE
  * server, a CURVE client at a plain one, or (CURVE on both sides, where a client key no principal has would have
  * been refused as such) a server key that is not the server's.
  */
-const explainHangUp = (code: string, offered: Option.Option<string>, credentials: ClientCredentials | undefined) => {
+const explainHangUp = (code: string, offered: Option.Option<string>, clientCurve: boolean) => {
   if (offered._tag === "None") return undefined
-  if (offered.value === "CURVE") return credentials === undefined ? why.mechanismMismatch(credentials) : why.wrongServerKey(code)
-  return credentials === undefined ? undefined : why.mechanismMismatch(credentials)
+  if (offered.value === "CURVE") return clientCurve ? new WrongServerKey({ code }) : new MechanismMismatch({ clientCurve })
+  return clientCurve ? new MechanismMismatch({ clientCurve }) : undefined
 }
 
 const requestSocket = (address: string, credentials: ClientCredentials | undefined) =>
@@ -178,10 +246,11 @@ const diagnose = (
   events: Queue.Dequeue<ConnectionEvent>,
   address: string,
   credentials: ClientCredentials | undefined,
-  lastProblem: Ref.Ref<string | undefined>
+  lastProblem: Ref.Ref<HandshakeFailed | undefined>
 ): Effect.Effect<never, Unreachable> =>
   Effect.gen(function*() {
-    const unreachable = (detail: string) => new Unreachable({ address, detail, noAnswer: false })
+    const unreachable = (reason: UnreachableReason) => new Unreachable({ address, reason })
+    const clientCurve = credentials !== undefined
     let connected = false
     let unexplained = 0
     let offered: Option.Option<string> | undefined
@@ -192,29 +261,31 @@ const diagnose = (
       } else if (event.type === "connect:retry") {
         // libzmq retries a refused connection quietly; its monitor says so within a couple of milliseconds. Once
         // connected, a retry means the peer hung up (as a CURVE server does on a failed handshake), not a refusal.
-        if (!connected) return yield* unreachable("connection refused: is the orchestrator running with its command interface enabled?")
+        if (!connected) return yield* unreachable(new ConnectionRefused({}))
       } else if (event.type === "handshake:error:auth") {
-        return yield* unreachable(why.refusedKey(credentials))
+        return yield* unreachable(new HandshakeRefused({ keyFingerprint: clientCurve ? fingerprint(credentials.publicKey) : null }))
       } else if (event.error.code === "ERR_ZMTP_MECHANISM_MISMATCH") {
-        return yield* unreachable(why.mechanismMismatch(credentials))
+        return yield* unreachable(new MechanismMismatch({ clientCurve }))
       } else if (event.type === "handshake:error:protocol") {
-        return yield* unreachable(why.unexplained(event.error.code, credentials))
+        return yield* unreachable(new HandshakeFailed({ code: event.error.code, clientCurve }))
       } else {
         // The peer hung up (EPIPE, ECONNRESET), often before its reason arrived: ask its greeting, once.
         offered ??= yield* serverMechanism(address)
-        const explained = explainHangUp(event.error.code, offered, credentials)
+        const explained = explainHangUp(event.error.code, offered, clientCurve)
         if (explained !== undefined) return yield* unreachable(explained)
-        const problem = why.unexplained(event.error.code, credentials)
+        const problem = new HandshakeFailed({ code: event.error.code, clientCurve })
         yield* Ref.set(lastProblem, problem)
         if (++unexplained >= UNEXPLAINED_HANDSHAKE_FAILURES) return yield* unreachable(problem)
       }
     }
   })
 
-/** Receives the reply, looking again every RECEIVE_RECHECK_MILLIS; bounded by the caller's deadline. */
-const receiveReply = (socket: Zmq.Request): Effect.Effect<Array<Buffer>, unknown> =>
-  Effect.tryPromise({ try: () => socket.receive(), catch: (cause): unknown => cause }).pipe(
-    Effect.catch((cause) => timedOut(cause) && !socket.closed ? Effect.suspend(() => receiveReply(socket)) : Effect.fail(cause))
+/** The request's frames sent and its reply received on `socket`; a failure of the socket itself is the reason. */
+const exchange = (socket: Zmq.Request, frames: ReadonlyArray<string>, address: string): Effect.Effect<string, Unreachable> =>
+  sendOn(socket, [...frames]).pipe(
+    Effect.andThen(receiver(socket)),
+    Effect.map(([reply]) => reply === undefined ? "" : reply.toString("utf8")),
+    Effect.mapError((cause) => new Unreachable({ address, reason: new ExchangeFailed({ cause }) }))
   )
 
 /** One request on a fresh REQ socket, closed when the attempt ends, however it ends. */
@@ -222,22 +293,19 @@ const attempt = (
   address: string,
   frames: ReadonlyArray<string>,
   credentials: ClientCredentials | undefined,
-  lastProblem: Ref.Ref<string | undefined>
+  lastProblem: Ref.Ref<HandshakeFailed | undefined>
 ): Effect.Effect<string, Unreachable> =>
   Effect.scoped(Effect.gen(function*() {
     const socket = yield* requestSocket(address, credentials)
     const events = yield* connectionEvents(socket)
     yield* Effect.try({
       try: () => socket.connect(address),
-      catch: (cause) => new Unreachable({ address, detail: `cannot connect: ${describe(cause)}`, noAnswer: false })
+      catch: (cause) => new Unreachable({ address, reason: new InvalidAddress({ cause }) })
     })
-    const exchange = Effect.tryPromise({ try: () => socket.send([...frames]), catch: (cause): unknown => cause }).pipe(
-      Effect.andThen(receiveReply(socket)),
-      Effect.map(([reply]) => reply === undefined ? "" : reply.toString("utf8")),
-      Effect.mapError((cause) => new Unreachable({ address, detail: `request failed: ${describe(cause)}`, noAnswer: false }))
-    )
-    return yield* Effect.raceFirst(exchange, diagnose(events, address, credentials, lastProblem))
+    return yield* Effect.raceFirst(exchange(socket, frames, address), diagnose(events, address, credentials, lastProblem))
   }))
+
+const isNoAnswer = (error: Unreachable | BadResponse): boolean => error._tag === "Unreachable" && error.reason._tag === "NoAnswer"
 
 export class CommandClient extends Context.Service<CommandClient, {
   readonly address: string
@@ -269,28 +337,26 @@ export class CommandClient extends Context.Service<CommandClient, {
         // resend of a mutating request recognisable as the same request.
         const body = JSON.stringify({ ...request, id: randomUUID() })
         const budget = sendOptions.timeout ?? options.timeout
-        const lastProblem = yield* Ref.make<string | undefined>(undefined)
+        const lastProblem = yield* Ref.make<HandshakeFailed | undefined>(undefined)
         const once = Effect.flatMap(framesOf(body), (frames) => attempt(address, frames, credentials, lastProblem))
+        const noAnswer = () => new Unreachable({ address, reason: new NoAnswer({ timeout: budget }) })
+        // Out of time: a handshake failure seen meanwhile is the likelier story than silence.
         const outOfTime = Effect.flatMap(Ref.get(lastProblem), (problem) =>
-          Effect.fail(
-            problem === undefined
-              ? new Unreachable({ address, detail: `no answer within ${Duration.format(budget)}`, noAnswer: true })
-              : new Unreachable({ address, detail: problem, noAnswer: false })
-          ))
+          Effect.fail(problem === undefined ? noAnswer() : new Unreachable({ address, reason: problem })))
         const attempts = sendOptions.retry
           ? once.pipe(
-            Effect.timeoutOrElse({ duration: Duration.times(budget, RESEND_AFTER_SHARE), orElse: () => Effect.fail(new NoAnswerYet()) }),
-            Effect.retry({ times: 1, while: (error) => error._tag === "NoAnswerYet" })
+            Effect.timeoutOrElse({ duration: Duration.times(budget, RESEND_AFTER_SHARE), orElse: () => Effect.fail(noAnswer()) }),
+            Effect.retry({ times: 1, while: isNoAnswer })
           )
           : once
         const raw = yield* attempts.pipe(
-          Effect.timeoutOrElse({ duration: budget, orElse: () => outOfTime }),
-          // The resend's own share would end after the budget does, so this is the budget running out too.
-          Effect.catchTag("NoAnswerYet", () => outOfTime)
+          // The resend's own share would end after the budget does, so its NoAnswer is the budget running out too.
+          Effect.catchIf(isNoAnswer, () => outOfTime),
+          Effect.timeoutOrElse({ duration: budget, orElse: () => outOfTime })
         )
         const decoded = decodeResponse(raw)
         if (Result.isFailure(decoded)) {
-          return yield* new BadResponse({ address, detail: formatIssues(decoded.failure) })
+          return yield* new BadResponse({ address, reason: new MalformedResponse({ cause: decoded.failure }) })
         }
         return { raw, response: decoded.success }
       })
@@ -308,7 +374,7 @@ export class CommandClient extends Context.Service<CommandClient, {
         )
         if (response.status === "error") return yield* refused(response, raw)
         const data = yield* Schema.decodeUnknownEffect(spec.result)(response.data).pipe(
-          Effect.mapError((error) => new BadResponse({ address, detail: formatIssues(error, "data") }))
+          Effect.mapError((cause) => new BadResponse({ address, reason: new UnexpectedData({ command, cause }) }))
         )
         return { data, raw }
       })

@@ -32,6 +32,8 @@ export interface RetentionPolicy {
 
 export interface LogQuery {
   readonly category?: string | undefined
+  /** Events of any of these categories (with `category`, both must hold). */
+  readonly categories?: ReadonlyArray<string> | undefined
   readonly agent?: string | undefined
   readonly event?: string | undefined
   readonly afterSeq?: number | undefined
@@ -204,6 +206,7 @@ export const makeEventLog = (options: {
     !entry.removed &&
     (query.agent === undefined || entry.agentName === query.agent) &&
     (query.category === undefined || entry.category === query.category) &&
+    (query.categories === undefined || query.categories.includes(entry.category)) &&
     (query.event === undefined || entry.eventName === query.event)
 
   const query = (query: LogQuery): LogPage => {

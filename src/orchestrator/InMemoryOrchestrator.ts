@@ -9,6 +9,7 @@ import type { AgentKind, AgentState, RestartPolicy, RunMode } from "../protocol/
 import { decide, pastTense, settledState } from "./AgentLifecycle.ts"
 import { type AgentRecord, isActive, makeRecord, toStatus } from "./AgentRecord.ts"
 import { describeGraph, describeGraphProblem, startOrder } from "./graph.ts"
+import { DEFAULT_KEEP_LINES, LogStore } from "../logs/LogStore.ts"
 import { AgentNotFound, InvalidTransition } from "../ports/errors.ts"
 import { OrchestratorControl } from "../ports/OrchestratorControl.ts"
 import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
@@ -33,6 +34,8 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
   /** Completes when a shutdown has been requested through the control port. */
   readonly shutdownRequested: Effect.Effect<void>
   readonly isShutdownRequested: Effect.Effect<boolean>
+  /** Records lines of an agent's output, as if it had written them. */
+  readonly output: (agent: string, stream: "stdout" | "stderr", lines: ReadonlyArray<string>) => Effect.Effect<void, AgentNotFound>
   /** Records a heartbeat for an agent now. */
   readonly heartbeat: (agent: string) => Effect.Effect<void, AgentNotFound>
 }>()("effect-orchestrate/InMemoryOrchestrator") {
@@ -44,6 +47,8 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
       const graph = startOrder(options.agents.map((seed) => ({ name: seed.name, dependencies: seed.dependencies ?? [] })))
       if (Result.isFailure(graph)) return yield* Effect.die(new Error(`agent seeds: ${describeGraphProblem(graph.failure)}`))
       const order = graph.success
+      // Tests write an agent's lines here (InMemoryOrchestrator.output) and read them through the query port.
+      const logs = yield* LogStore.make({ keepLines: DEFAULT_KEEP_LINES })
       let pid = 1000
       const agents = yield* Ref.make(
         new Map(options.agents.map((seed): [string, AgentRecord] => {
@@ -82,7 +87,8 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
           }
         }),
         agent: (name) => Effect.flatMap(find(name), (record) => Effect.map(Clock.currentTimeMillis, (now) => toStatus(record, now))),
-        dependencies: Effect.map(Ref.get(agents), (map) => describeGraph([...map.values()], order))
+        dependencies: Effect.map(Ref.get(agents), (map) => describeGraph([...map.values()], order)),
+        logs: (query) => Effect.flatMap(Effect.forEach(query.agents ?? [], find, { discard: true }), () => logs.query(query))
       })
 
       const control = OrchestratorControl.of({
@@ -112,6 +118,7 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
       const self = InMemoryOrchestrator.of({
         shutdownRequested: Deferred.await(shutdown),
         isShutdownRequested: Deferred.isDone(shutdown),
+        output: (name, stream, lines) => Effect.andThen(find(name), logs.appendAll(name, stream, lines)),
         heartbeat: (name) =>
           Effect.gen(function*() {
             const record = yield* find(name)

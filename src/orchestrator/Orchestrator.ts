@@ -253,6 +253,11 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         }
       }),
       agent: (name) => Effect.flatMap(table.get(name), statusOf),
+      logs: (query) =>
+        Effect.flatMap(
+          Effect.forEach(query.agents ?? [], (name) => table.get(name), { discard: true }),
+          () => logs.query(query)
+        ),
       dependencies: Effect.map(table.records, (records) =>
         describeGraph(records.map((record) => ({ name: record.name, state: record.state, dependencies: record.dependencies })), startNames))
     })

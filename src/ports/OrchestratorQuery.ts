@@ -3,6 +3,7 @@
  * sits between the two: the orchestrator implements it, the server uses it, and neither imports the other.
  */
 import { Context, type Effect } from "effect"
+import type { LogPage, LogQuery } from "../logs/LogStore.ts"
 import type { DependencyGraph } from "../protocol/Commands.ts"
 import type { AgentStatus, OrchestratorSnapshot } from "../protocol/Model.ts"
 import type { AgentNotFound } from "./errors.ts"
@@ -14,4 +15,6 @@ export class OrchestratorQuery extends Context.Service<OrchestratorQuery, {
   readonly agent: (name: string) => Effect.Effect<AgentStatus, AgentNotFound>
   /** The agents with what each depends on and what depends on it, and the order they start in. */
   readonly dependencies: Effect.Effect<DependencyGraph>
+  /** A page of agents' output lines; an agent it does not run is `AgentNotFound`. */
+  readonly logs: (query: LogQuery) => Effect.Effect<LogPage, AgentNotFound>
 }>()("effect-orchestrate/OrchestratorQuery") {}

@@ -49,6 +49,8 @@ export const HISTORY_LIMIT_DEFAULT = 50
 export const HistoryQuery = Schema.Struct({
   limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
   category: Schema.optionalKey(Schema.String),
+  /** Events of any of these categories. */
+  categories: Schema.optionalKey(Schema.Array(Schema.String)),
   agent: Schema.optionalKey(Schema.String),
   event: Schema.optionalKey(Schema.String),
   afterSeq: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
@@ -71,6 +73,44 @@ export const HistoryPage = Schema.Struct({
   lastSeq: Schema.NullOr(Schema.Int)
 }).pipe(Schema.encodeKeys({ hasMore: "has_more", firstSeq: "first_seq", lastSeq: "last_seq" }))
 export type HistoryPage = typeof HistoryPage.Type
+
+/** The most lines one `logs` page returns; a larger `limit` is capped to it. */
+export const LOGS_LIMIT_MAX = 1000
+export const LOGS_LIMIT_DEFAULT = 100
+
+export const LogStreamName = Schema.Literals(["stdout", "stderr", "orchestrator"])
+
+export const LogsQuery = Schema.Struct({
+  /** The agents whose lines to read; every agent's when absent. */
+  agents: Schema.optionalKey(Schema.Array(AgentName)),
+  limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  /** Only lines written at or after this instant. */
+  since: Schema.optionalKey(Schema.DateTimeUtcFromString),
+  afterSeq: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  stream: Schema.optionalKey(Schema.Literals(["stdout", "stderr"]))
+}).pipe(Schema.encodeKeys({ afterSeq: "after_seq" }))
+export type LogsQuery = typeof LogsQuery.Type
+
+export const LogLineRecord = Schema.Struct({
+  seq: Schema.Int,
+  agent: Schema.String,
+  stream: LogStreamName,
+  timestamp: Schema.DateTimeUtcFromString,
+  line: Schema.String
+})
+export type LogLineRecord = typeof LogLineRecord.Type
+
+/**
+ * A page of agents' lines, oldest first, with the paging rules of `history`: without `after_seq` the newest
+ * matching lines; with it, the oldest after that seq. When `has_more` is false, a follower resumes after `last_seq`,
+ * the newest seq of any line, so it never sees a gap or a line twice, across agent restarts too.
+ */
+export const LogsPage = Schema.Struct({
+  lines: Schema.Array(LogLineRecord),
+  hasMore: Schema.Boolean,
+  lastSeq: Schema.Int
+}).pipe(Schema.encodeKeys({ hasMore: "has_more", lastSeq: "last_seq" }))
+export type LogsPage = typeof LogsPage.Type
 
 export const Stats = Schema.Struct({
   totalAgents: Schema.Int,
@@ -177,12 +217,21 @@ export const Commands = {
   }),
   history: spec({
     name: "history",
-    usage: "history [{limit, category, agent, event, after_seq}]",
+    usage: "history [{limit, category, categories, agent, event, after_seq}]",
     summary: "Recorded events, oldest first, filtered",
     mutating: false,
     target: "none",
     args: Schema.Tuple([Schema.optionalKey(HistoryQuery)]),
     result: HistoryPage
+  }),
+  logs: spec({
+    name: "logs",
+    usage: "logs [{agents, limit, since, after_seq, stream}]",
+    summary: "Agents' output lines, oldest first, filtered",
+    mutating: false,
+    target: "none",
+    args: Schema.Tuple([Schema.optionalKey(LogsQuery)]),
+    result: LogsPage
   }),
   dependencies: spec({
     name: "dependencies",

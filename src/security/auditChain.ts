@@ -10,6 +10,7 @@
  * rewrite the whole file can recompute every hash, so keep the last hash (`orchestrate audit verify` prints it)
  * somewhere else to detect that, and truncation.
  */
+import { Result, Schema } from "effect"
 import * as Crypto from "node:crypto"
 
 export const GENESIS = "0".repeat(64)
@@ -33,31 +34,50 @@ export const chainLine = (entry: AuditEntry, prev: string): { readonly line: str
   return { line: `${content.slice(0, -1)},"hash":"${hash}"}`, hash }
 }
 
-/** The hash a line claims for itself, if it has one; a line without one is not a chained record. */
-export const claimedHash = (line: string): string | undefined => HASH_MEMBER.exec(line)?.[1]
+/** A line split into its content (the text the hash covers) and the hash it claims; undefined without one. */
+const split = (line: string): { readonly content: string; readonly hash: string } | undefined => {
+  const match = HASH_MEMBER.exec(line)
+  const hash = match?.[1]
+  return match === null || hash === undefined ? undefined : { content: `${line.slice(0, match.index)}}`, hash }
+}
+
+/** What links a record into the chain: its own seq, and the hash of the record before it. */
+const Link = Schema.Struct({ seq: Schema.Int, prev: Schema.String })
+const decodeLink = Schema.decodeUnknownResult(Schema.fromJsonString(Link))
+// Only to say why a content that is no link is not one.
+const decodeJson = Schema.decodeUnknownResult(Schema.fromJsonString(Schema.Unknown))
+const hasLinkMembers = Schema.is(Schema.Struct({ seq: Schema.Unknown, prev: Schema.Unknown }))
+
+export interface ChainLink {
+  readonly seq: number
+  readonly prev: string
+  readonly hash: string
+}
+
+/**
+ * The seq, prev and hash a line claims, if it is a chained record. The hash is not checked: this is where a new
+ * record is chained on, and `orchestrate audit verify` is what checks.
+ */
+export const claimedLink = (line: string): ChainLink | undefined => {
+  const parts = split(line)
+  if (parts === undefined) return undefined
+  const link = decodeLink(parts.content)
+  return Result.isSuccess(link) ? { seq: link.success.seq, prev: link.success.prev, hash: parts.hash } : undefined
+}
 
 export type Verdict =
   | { readonly intact: true; readonly records: number; readonly firstSeq: number | null; readonly lastSeq: number | null; readonly lastHash: string }
   | { readonly intact: false; readonly records: number; readonly line: number; readonly detail: string }
 
-const readRecord = (line: string): { readonly seq: number; readonly prev: string; readonly hash: string } | string => {
-  const match = HASH_MEMBER.exec(line)
-  const claimed = match?.[1]
-  if (match === null || claimed === undefined) return "not a chained audit record (no hash at its end)"
-  const content = `${line.slice(0, match.index)}}`
-  if (sha256(content) !== claimed) return "was modified: its content does not match its hash"
-  let record: unknown
-  try {
-    record = JSON.parse(content)
-  } catch {
-    return "is not valid JSON"
-  }
-  if (typeof record !== "object" || record === null || !("seq" in record) || !("prev" in record)) {
-    return "has no seq or prev"
-  }
-  const { seq, prev } = record
-  if (typeof seq !== "number" || !Number.isInteger(seq) || typeof prev !== "string") return "has an invalid seq or prev"
-  return { seq, prev, hash: claimed }
+const readRecord = (line: string): ChainLink | string => {
+  const parts = split(line)
+  if (parts === undefined) return "not a chained audit record (no hash at its end)"
+  if (sha256(parts.content) !== parts.hash) return "was modified: its content does not match its hash"
+  const link = decodeLink(parts.content)
+  if (Result.isSuccess(link)) return { seq: link.success.seq, prev: link.success.prev, hash: parts.hash }
+  const json = decodeJson(parts.content)
+  if (Result.isFailure(json)) return "is not valid JSON"
+  return hasLinkMembers(json.success) ? "has an invalid seq or prev" : "has no seq or prev"
 }
 
 /**

@@ -13,6 +13,7 @@
 import { Effect, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
+import { FileAccessFailed } from "./files.ts"
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
 const DIGITS = new Map([...ALPHABET].map((char, index) => [char, index]))
@@ -66,12 +67,51 @@ export const fingerprint = (publicKey: string | Uint8Array): string =>
   Crypto.createHash("sha256").update(typeof publicKey === "string" ? z85Decode(publicKey) ?? publicKey : publicKey)
     .digest("hex").slice(0, 16)
 
-export class KeyFileError extends Schema.TaggedError<KeyFileError>()("KeyFileError", {
-  path: Schema.String,
-  detail: Schema.String
+/** Group or others may read a file that holds a secret key. */
+export class ReadableByOthers extends Schema.TaggedError<ReadableByOthers>()("ReadableByOthers", { mode: Schema.Int }) {
+  override get message(): string {
+    return `holds a secret key but is readable by others (mode ${this.mode.toString(8)}); chmod 600 it`
+  }
+}
+
+export class NotAKeyPair extends Schema.TaggedError<NotAKeyPair>()("NotAKeyPair", {
+  cause: Schema.instanceOf(Schema.SchemaError)
 }) {
   override get message(): string {
-    return `key file ${this.path}: ${this.detail}`
+    // The first line names the first problem; the rest would be the whole schema.
+    return `not a key pair file: ${this.cause.message.split("\n")[0]}`
+  }
+}
+
+/** The file's public key is not the one its secret key gives. */
+export class KeysDoNotMatch extends Schema.TaggedError<KeysDoNotMatch>()("KeysDoNotMatch", {}) {
+  override get message(): string {
+    return "its public key does not belong to its secret key"
+  }
+}
+
+export class NoPublicKey extends Schema.TaggedError<NoPublicKey>()("NoPublicKey", { cause: Schema.instanceOf(Schema.SchemaError) }) {
+  override get message(): string {
+    return "holds no public key"
+  }
+}
+
+/** Writing would replace a key file, and the caller did not ask for that. */
+export class AlreadyExists extends Schema.TaggedError<AlreadyExists>()("AlreadyExists", {}) {
+  override get message(): string {
+    return "already exists (use --force to replace it)"
+  }
+}
+
+export const KeyFileErrorReason = Schema.Union([FileAccessFailed, ReadableByOthers, NotAKeyPair, KeysDoNotMatch, NoPublicKey, AlreadyExists])
+export type KeyFileErrorReason = typeof KeyFileErrorReason.Type
+
+export class KeyFileError extends Schema.TaggedError<KeyFileError>()("KeyFileError", {
+  path: Schema.String,
+  reason: KeyFileErrorReason
+}) {
+  override get message(): string {
+    return `key file ${this.path}: ${this.reason.message}`
   }
 }
 
@@ -118,35 +158,22 @@ export const signingKey = (ownSecretKey: string, peerPublicKey: string): Buffer 
 const decodeKeyPair = Schema.decodeUnknownResult(Schema.fromJsonString(KeyPair))
 const decodePublic = Schema.decodeUnknownResult(Schema.fromJsonString(PublicKeyFile))
 
-const fileErrors: Readonly<Record<string, string>> = {
-  ENOENT: "no such file",
-  EACCES: "permission denied",
-  EPERM: "permission denied",
-  EISDIR: "is a directory",
-  ENOTDIR: "a parent is not a directory"
-}
-
-const describeFileError = (error: unknown): string => {
-  const code = error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined
-  return (code === undefined ? undefined : fileErrors[code]) ?? (error instanceof Error ? error.message : String(error))
-}
-
 const read = (path: string) =>
   Effect.try({
     try: () => ({ text: Fs.readFileSync(path, "utf8"), mode: Fs.statSync(path).mode & 0o777 }),
-    catch: (error) => new KeyFileError({ path, detail: describeFileError(error) })
+    catch: (cause) => new KeyFileError({ path, reason: new FileAccessFailed({ cause }) })
   })
 
 /** Reads a key pair file, refusing one that others can read. */
 export const readKeyPair = Effect.fnUntraced(function*(path: string) {
   const { text, mode } = yield* read(path)
   if ((mode & 0o077) !== 0) {
-    return yield* new KeyFileError({ path, detail: `holds a secret key but is readable by others (mode ${mode.toString(8)}); chmod 600 it` })
+    return yield* new KeyFileError({ path, reason: new ReadableByOthers({ mode }) })
   }
   const decoded = decodeKeyPair(text)
-  if (decoded._tag === "Failure") return yield* new KeyFileError({ path, detail: `not a key pair file: ${decoded.failure.message.split("\n")[0]}` })
+  if (decoded._tag === "Failure") return yield* new KeyFileError({ path, reason: new NotAKeyPair({ cause: decoded.failure }) })
   if (publicKeyOf(decoded.success.secretKey) !== decoded.success.publicKey) {
-    return yield* new KeyFileError({ path, detail: "its public key does not belong to its secret key" })
+    return yield* new KeyFileError({ path, reason: new KeysDoNotMatch({}) })
   }
   return decoded.success
 })
@@ -155,7 +182,7 @@ export const readKeyPair = Effect.fnUntraced(function*(path: string) {
 export const readPublicKey = Effect.fnUntraced(function*(pathOrKey: string) {
   if (Schema.is(CurveKey)(pathOrKey) && !Fs.existsSync(pathOrKey)) return pathOrKey
   const decoded = decodePublic((yield* read(pathOrKey)).text)
-  if (decoded._tag === "Failure") return yield* new KeyFileError({ path: pathOrKey, detail: "holds no public key" })
+  if (decoded._tag === "Failure") return yield* new KeyFileError({ path: pathOrKey, reason: new NoPublicKey({ cause: decoded.failure }) })
   return decoded.success.publicKey
 })
 
@@ -171,7 +198,7 @@ export const writeKeyPair = Effect.fnUntraced(function*(path: string, pair: KeyP
   ]
   for (const file of files) {
     if (!options.force && Fs.existsSync(file.path)) {
-      return yield* new KeyFileError({ path: file.path, detail: "already exists (use --force to replace it)" })
+      return yield* new KeyFileError({ path: file.path, reason: new AlreadyExists({}) })
     }
   }
   for (const file of files) {
@@ -181,9 +208,9 @@ export const writeKeyPair = Effect.fnUntraced(function*(path: string, pair: KeyP
         Fs.writeFileSync(temporary, `${file.text}\n`, { mode: file.mode, flag: "wx" })
         Fs.renameSync(temporary, file.path)
       },
-      catch: (error) => {
+      catch: (cause) => {
         Fs.rmSync(temporary, { force: true })
-        return new KeyFileError({ path: file.path, detail: describeFileError(error) })
+        return new KeyFileError({ path: file.path, reason: new FileAccessFailed({ cause }) })
       }
     })
   }

@@ -8,7 +8,8 @@ import * as Fs from "node:fs"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
 import type { EventRecord } from "../events/EventLog.ts"
 import type { Severity } from "../protocol/Model.ts"
-import { chainLine, claimedHash, GENESIS } from "../security/auditChain.ts"
+import { chainLine, claimedLink, GENESIS } from "../security/auditChain.ts"
+import { FileAccessFailed } from "../security/files.ts"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 
 export interface AuditRecord {
@@ -17,36 +18,50 @@ export interface AuditRecord {
   readonly data: Readonly<Record<string, unknown>>
 }
 
+/** The file could not be opened (created, or appended to) at startup. */
+export class CannotOpen extends Schema.TaggedError<CannotOpen>()("CannotOpen", { reason: FileAccessFailed }) {
+  override get message(): string {
+    return `cannot open: ${this.reason.message}`
+  }
+}
+
+/** The file's last line is no record to chain on: cut short (a crash mid-write), or not this format at all. */
+export class IncompleteRecord extends Schema.TaggedError<IncompleteRecord>()("IncompleteRecord", { path: Schema.String }) {
+  override get message(): string {
+    return `its last line is not a complete audit record, so new records cannot be chained to it; ` +
+      `check it with 'orchestrate audit verify ${this.path}', then move the file aside to start a new chain`
+  }
+}
+
+/** A record could not be appended. Not fatal: the record is still in the EventStore, and this is logged. */
+export class AppendFailed extends Schema.TaggedError<AppendFailed>()("AppendFailed", { reason: FileAccessFailed }) {
+  override get message(): string {
+    return `cannot append: ${this.reason.message}`
+  }
+}
+
 export class AuditFileError extends Schema.TaggedError<AuditFileError>()("AuditFileError", {
   path: Schema.String,
-  detail: Schema.String
+  reason: Schema.Union([CannotOpen, IncompleteRecord, AppendFailed])
 }) {
   override get message(): string {
-    return `audit file ${this.path}: ${this.detail}`
+    return `audit file ${this.path}: ${this.reason.message}`
   }
 }
 
 /** Enough of the file's end to hold its last record: records are small, their values truncated. */
 const TAIL_BYTES = 256 * 1024
 
-const describe = (error: unknown) => error instanceof Error ? error.message : String(error)
-
 /** Where the file's chain ends: the last record's seq and hash, or the genesis when the file is empty. */
-const readChainEnd = (path: string, fd: number): { readonly seq: number; readonly hash: string } | string => {
+const readChainEnd = (path: string, fd: number): { readonly seq: number; readonly hash: string } | IncompleteRecord => {
   const size = Fs.fstatSync(fd).size
   if (size === 0) return { seq: 0, hash: GENESIS }
   const length = Math.min(size, TAIL_BYTES)
   const buffer = Buffer.alloc(length)
   Fs.readSync(fd, buffer, 0, length, size - length)
-  const lines = buffer.toString("utf8").split("\n").filter((line) => line !== "")
-  const last = lines.at(-1) ?? ""
-  const hash = claimedHash(last)
-  const seq = /^\{"seq":(\d+),/.exec(last)?.[1]
-  if (hash === undefined || seq === undefined || !buffer.toString("utf8").endsWith("\n")) {
-    return `its last line is not a complete audit record, so new records cannot be chained to it; ` +
-      `check it with 'orchestrate audit verify ${path}', then move the file aside to start a new chain`
-  }
-  return { seq: Number(seq), hash }
+  const text = buffer.toString("utf8")
+  const last = claimedLink(text.split("\n").filter((line) => line !== "").at(-1) ?? "")
+  return last === undefined || !text.endsWith("\n") ? new IncompleteRecord({ path }) : last
 }
 
 /** Opens the file for appending (created 0600) and returns a function that chains a record onto it. */
@@ -54,7 +69,7 @@ const openAuditFile = Effect.fnUntraced(function*(path: string) {
   const fd = yield* Effect.acquireRelease(
     Effect.try({
       try: () => Fs.openSync(path, Fs.constants.O_RDWR | Fs.constants.O_APPEND | Fs.constants.O_CREAT, 0o600),
-      catch: (error) => new AuditFileError({ path, detail: `cannot open: ${describe(error)}` })
+      catch: (cause) => new AuditFileError({ path, reason: new CannotOpen({ reason: new FileAccessFailed({ cause }) }) })
     }),
     (fd) => Effect.sync(() => Fs.closeSync(fd))
   )
@@ -65,7 +80,7 @@ const openAuditFile = Effect.fnUntraced(function*(path: string) {
     )
   }
   const end = readChainEnd(path, fd)
-  if (typeof end === "string") return yield* new AuditFileError({ path, detail: end })
+  if (end instanceof IncompleteRecord) return yield* new AuditFileError({ path, reason: end })
   let seq = end.seq
   let prev = end.hash
   // Appends are synchronous, so records reach the file whole and in the order they were made.
@@ -85,11 +100,10 @@ export class AuditTrail extends Context.Service<AuditTrail, {
     Effect.gen(function*() {
       const events = yield* EventStore
       const { auditFile } = yield* CommandInterfaceConfig
-      const append = auditFile === undefined ? undefined : yield* openAuditFile(auditFile)
-
       const toEventStore = (record: AuditRecord) =>
         events.record({ eventName: record.eventName, category: EventCategory.command, severity: record.severity, data: record.data })
-      if (append === undefined) return AuditTrail.of({ record: (record) => Effect.asVoid(toEventStore(record)) })
+      if (auditFile === undefined) return AuditTrail.of({ record: (record) => Effect.asVoid(toEventStore(record)) })
+      const append = yield* openAuditFile(auditFile)
 
       // The file gets the record as the store kept it: the same time and the same bounded data.
       const toFile = (stored: EventRecord) =>
@@ -101,8 +115,8 @@ export class AuditTrail extends Context.Service<AuditTrail, {
               severity: stored.severity,
               data: stored.data
             }),
-          catch: describe
-        }).pipe(Effect.catch((detail) => Effect.logError(`cannot append to the audit file ${auditFile}: ${detail}`)))
+          catch: (cause) => new AuditFileError({ path: auditFile, reason: new AppendFailed({ reason: new FileAccessFailed({ cause }) }) })
+        }).pipe(Effect.catch((error) => Effect.logError(error.message)))
       return AuditTrail.of({ record: (record) => Effect.flatMap(toEventStore(record), toFile) })
     })
   )

@@ -1,15 +1,31 @@
 /**
- * Who sent a request. Without CURVE every request comes from the anonymous caller, with the whitelist's
- * permissions. With CURVE every request must carry an authentication frame (`security/RequestSignature.ts`)
- * from a configured principal, signed within the authentication window, with a nonce not seen before.
+ * Who sent a request: the ZeroMQ command interface's way of identifying the caller, the pipeline's second stage
+ * (`pipeline/RequestPipeline.ts` takes it as its `IdentifyCaller`). Without CURVE every request comes from the
+ * anonymous caller, with the whitelist's permissions. With CURVE every request must carry an authentication frame
+ * (`security/RequestSignature.ts`) from a configured principal, signed within the authentication window, with a
+ * nonce not seen before.
  */
 import { Clock, Context, Duration, Effect, Layer, Result, Schema } from "effect"
 import type { KeyObject } from "node:crypto"
 import { fingerprint, type KeyFileError, type KeyPair, readKeyPair } from "../security/keys.ts"
 import { AuthFrame, hmacKey, MAX_AUTH_FRAME_BYTES, signatureMatches } from "../security/RequestSignature.ts"
-import { formatIssues } from "../protocol/issues.ts"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
-import { AuthenticationFailed, MalformedRequest } from "./errors.ts"
+import type { IdentifyCaller } from "./pipeline/RequestPipeline.ts"
+import {
+  AuthenticationFailed,
+  type AuthenticationFailedReason,
+  BadSignature,
+  FrameNotJson,
+  FrameTooLarge,
+  InvalidFrame,
+  MalformedRequest,
+  NotSigned,
+  Replayed,
+  StaleTimestamp,
+  TooManyNonces,
+  UnexpectedCredentials,
+  UnknownKey
+} from "./pipeline/RequestError.ts"
 import { type Caller, makeCaller, type PrincipalSettings } from "./Principals.ts"
 import { Whitelist } from "./Whitelist.ts"
 
@@ -36,13 +52,11 @@ export interface CurveServer {
   readonly principalOf: (publicKey: string) => PrincipalSettings | undefined
 }
 
-export type AuthenticationError = AuthenticationFailed | MalformedRequest
-
 export class Authenticator extends Context.Service<Authenticator, {
   /** The server's CURVE key pair and principals; undefined when CURVE is off. */
   readonly curve: CurveServer | undefined
   /** The caller of a request, from its authentication frame (if any) and its body's exact bytes. */
-  readonly authenticate: (auth: Uint8Array | undefined, body: Uint8Array) => Result.Result<Caller, AuthenticationError>
+  readonly authenticate: IdentifyCaller
 }>()("effect-orchestrate/Authenticator") {
   static readonly layer: Layer.Layer<Authenticator, KeyFileError, CommandInterfaceConfig | Whitelist> = Layer.effect(
     Authenticator,
@@ -56,9 +70,7 @@ export class Authenticator extends Context.Service<Authenticator, {
           authenticate: (auth) =>
             auth === undefined
               ? Result.succeed(anonymous)
-              : Result.fail(new MalformedRequest({
-                detail: "unexpected authentication frame: this server does not authenticate requests (CURVE is off)"
-              }))
+              : Result.fail(new MalformedRequest({ reason: new UnexpectedCredentials({}) }))
         })
       }
 
@@ -80,43 +92,31 @@ export class Authenticator extends Context.Service<Authenticator, {
         }
       }
 
-      const refuse = (detail: string, key?: string) =>
-        Result.fail(new AuthenticationFailed({ detail, ...(key === undefined ? {} : { keyFingerprint: fingerprint(key) }) }))
+      const refuse = (reason: AuthenticationFailedReason, key?: string) =>
+        Result.fail(new AuthenticationFailed({ reason, ...(key === undefined ? {} : { keyFingerprint: fingerprint(key) }) }))
 
-      const authenticate = (frame: Uint8Array | undefined, body: Uint8Array): Result.Result<Caller, AuthenticationError> => {
-        if (frame === undefined) {
-          return refuse("the request is not signed; this server requires CURVE credentials (the CLI's --server-key and --client-key)")
-        }
-        if (frame.length > MAX_AUTH_FRAME_BYTES) return refuse(`the authentication frame exceeds ${MAX_AUTH_FRAME_BYTES} bytes`)
+      const authenticate: IdentifyCaller = (frame, body) => {
+        if (frame === undefined) return refuse(new NotSigned({}))
+        if (frame.length > MAX_AUTH_FRAME_BYTES) return refuse(new FrameTooLarge({ limit: MAX_AUTH_FRAME_BYTES }))
         let json: unknown
         try {
           json = JSON.parse(utf8.decode(frame))
         } catch {
-          return refuse("the authentication frame is not UTF-8 JSON")
+          return refuse(new FrameNotJson({}))
         }
         const decoded = decodeAuthFrame(json)
-        if (Result.isFailure(decoded)) return refuse(`invalid authentication frame: ${formatIssues(decoded.failure)}`)
+        if (Result.isFailure(decoded)) return refuse(new InvalidFrame({ cause: decoded.failure }))
         const auth = decoded.success
         const entry = known.get(auth.key)
-        if (entry === undefined) return refuse("the request is signed with a key no principal has", auth.key)
+        if (entry === undefined) return refuse(new UnknownKey({}), auth.key)
         const now = clock.currentTimeMillisUnsafe()
         const skew = Math.abs(now - auth.ts)
-        if (skew > windowMillis) {
-          return refuse(
-            `its timestamp is ${Duration.format(Duration.millis(skew))} from the server's clock, outside the ` +
-              `${Duration.format(config.authWindow)} window (a stale or replayed request, or clocks out of sync)`,
-            auth.key
-          )
-        }
-        if (!signatureMatches(entry.signingKey, auth, body)) {
-          return refuse("the signature does not match the request (altered, or signed for another server)", auth.key)
-        }
+        if (skew > windowMillis) return refuse(new StaleTimestamp({ skew: Duration.millis(skew), window: config.authWindow }), auth.key)
+        if (!signatureMatches(entry.signingKey, auth, body)) return refuse(new BadSignature({}), auth.key)
         const nonce = `${auth.key}/${auth.nonce}`
         forgetExpired(now)
-        if (nonces.has(nonce)) return refuse("replayed request: its nonce was already used", auth.key)
-        if (nonces.size >= MAX_REMEMBERED_NONCES) {
-          return refuse("too many signed requests within the authentication window; retry shortly", auth.key)
-        }
+        if (nonces.has(nonce)) return refuse(new Replayed({}), auth.key)
+        if (nonces.size >= MAX_REMEMBERED_NONCES) return refuse(new TooManyNonces({}), auth.key)
         nonces.set(nonce, now + 2 * windowMillis)
         return Result.succeed(entry.caller)
       }

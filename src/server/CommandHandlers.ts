@@ -1,8 +1,8 @@
 /**
  * What each command does, against the orchestrator's ports and the event store. Arguments arrive decoded and
- * results leave as domain values; the request handler does the wire work around them.
+ * results leave as domain values; the request pipeline (`pipeline/CommandRouter.ts`) does the wire work around them.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, DateTime, Effect, Layer } from "effect"
 import { EventStore } from "../events/EventStore.ts"
 import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
 import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
@@ -12,10 +12,12 @@ import {
   Commands,
   HISTORY_LIMIT_DEFAULT,
   HISTORY_LIMIT_MAX,
+  LOGS_LIMIT_DEFAULT,
+  LOGS_LIMIT_MAX,
   type ResultOf
 } from "../protocol/Commands.ts"
 import type { AgentCounts, AgentState, AgentStatus, AgentSummary } from "../protocol/Model.ts"
-import type { CommandFailure } from "./errors.ts"
+import type { CommandFailure } from "./pipeline/RequestError.ts"
 import type { Caller } from "./Principals.ts"
 
 /** A command's result, and what to do once it has been sent (only `shutdown` needs that). */
@@ -115,6 +117,22 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
               lastSeq: store.lastSeq
             })
           }),
+
+        logs: ([filter = {}]) =>
+          Effect.map(
+            query.logs({
+              limit: Math.min(filter.limit ?? LOGS_LIMIT_DEFAULT, LOGS_LIMIT_MAX),
+              agents: filter.agents,
+              since: filter.since === undefined ? undefined : DateTime.toEpochMillis(filter.since),
+              afterSeq: filter.afterSeq,
+              stream: filter.stream
+            }),
+            (page) => reply({
+              lines: page.lines.map((line) => ({ ...line, timestamp: DateTime.makeUnsafe(line.timestamp) })),
+              hasMore: page.hasMore,
+              lastSeq: page.lastSeq
+            })
+          ),
 
         dependencies: () => Effect.map(query.dependencies, reply),
 

@@ -1,8 +1,8 @@
 /**
  * The command interface, assembled: a ZeroMQ socket, the whitelist, authentication, the audit trail, the
- * command handlers and the server fiber, all configured from `CommandInterfaceConfig`. An application adds it
- * to its layer graph next to an orchestrator (which provides `OrchestratorQuery` and `OrchestratorControl`) and
- * an `EventStore`.
+ * command handlers, the request pipeline and the server fiber, all configured from `CommandInterfaceConfig`. An
+ * application adds it to its layer graph next to an orchestrator (which provides `OrchestratorQuery` and
+ * `OrchestratorControl`) and an `EventStore`.
  */
 import { Effect, Layer } from "effect"
 import type { EventStore } from "../events/EventStore.ts"
@@ -15,8 +15,8 @@ import { CommandHandlers } from "./CommandHandlers.ts"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 import { CommandServer } from "./CommandServer.ts"
 import { checkExposure, resolveGroup } from "./exposure.ts"
+import { RequestPipeline } from "./pipeline/RequestPipeline.ts"
 import { RejectionLog } from "./RejectionLog.ts"
-import { RequestHandler } from "./RequestHandler.ts"
 import type { BindError, Socket } from "./Socket.ts"
 import { Whitelist } from "./Whitelist.ts"
 import type { ZapDecision, ZapRequest } from "./ZapHandler.ts"
@@ -58,8 +58,6 @@ const socket: Layer.Layer<Socket, BindError, CommandInterfaceConfig | Authentica
     // Made in this layer's scope, which outlives the socket's: the pending counts are flushed after the socket
     // has closed, when no handshake can add to them.
     const rejections = yield* RejectionLog.make()
-    // The ZAP handler runs checks outside any fiber of ours: give them this layer's services and log annotations.
-    const context = yield* Effect.context<never>()
     const admit = admitter(curve, rejections)
     yield* Effect.logInfo(
       `CURVE on: server key ${fingerprint(curve.keyPair.publicKey)} (${curve.keyPair.publicKey}); principals: ` +
@@ -70,27 +68,26 @@ const socket: Layer.Layer<Socket, BindError, CommandInterfaceConfig | Authentica
       maxFrameBytes: CommandInterfaceConfig.frameLimit(config),
       curve: {
         secretKey: curve.keyPair.secretKey,
-        admit: (request, endpoint) =>
-          Effect.runPromiseWith(context)(admit(request, endpoint).pipe(Effect.annotateLogs({ component: "command-interface" })))
+        admit: (request, endpoint) => admit(request, endpoint).pipe(Effect.annotateLogs({ component: "command-interface" }))
       },
       ...(ipcGroupId === undefined ? {} : { ipcGroupId })
     })
   })
 )
 
-/** Authentication and the audit trail: what both the socket and the request handler need. */
+/** Authentication and the audit trail: what both the socket and the request pipeline need. */
 const security = Layer.mergeAll(Authenticator.layer, AuditTrail.layer).pipe(Layer.provideMerge(whitelist))
 
 /** The server over any Socket: tests give it the in-memory one. */
 export const layerWithSocket: Layer.Layer<CommandServer, KeyFileError | AuditFileError, Requirements | Socket> =
   CommandServer.layer.pipe(
-    Layer.provide(RequestHandler.layer.pipe(Layer.provide(CommandHandlers.layer))),
+    Layer.provide(RequestPipeline.layer.pipe(Layer.provide(CommandHandlers.layer))),
     Layer.provide(security)
   )
 
 /** The server on the configured ZeroMQ address, whether or not the config enables it. */
 export const layerServer: Layer.Layer<CommandServer, StartupError, Requirements> = CommandServer.layer.pipe(
-  Layer.provide(RequestHandler.layer.pipe(Layer.provide(CommandHandlers.layer))),
+  Layer.provide(RequestPipeline.layer.pipe(Layer.provide(CommandHandlers.layer))),
   Layer.provide(socket),
   Layer.provide(security)
 )

@@ -7,24 +7,24 @@
  */
 import { Context, Effect, FiberSet, Layer, Ref, References, Semaphore } from "effect"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
-import { ShuttingDown } from "./errors.ts"
-import { RequestHandler } from "./RequestHandler.ts"
+import { ShuttingDown } from "./pipeline/RequestError.ts"
+import { RequestPipeline } from "./pipeline/RequestPipeline.ts"
 import { Socket } from "./Socket.ts"
 import { describeAllowed } from "./Whitelist.ts"
 
-const refusal = new ShuttingDown({ detail: "Server is shutting down" })
+const refusal = new ShuttingDown({ kind: "NotStarted" })
 
 export class CommandServer extends Context.Service<CommandServer, {
   readonly endpoint: string
   /** Requests being executed now. */
   readonly inFlight: Effect.Effect<number>
 }>()("effect-orchestrate/CommandServer") {
-  static readonly layer: Layer.Layer<CommandServer, never, Socket | RequestHandler | CommandInterfaceConfig> = Layer
+  static readonly layer: Layer.Layer<CommandServer, never, Socket | RequestPipeline | CommandInterfaceConfig> = Layer
     .effect(
       CommandServer,
       Effect.gen(function*() {
         const socket = yield* Socket
-        const handler = yield* RequestHandler
+        const pipeline = yield* RequestPipeline
         const config = yield* CommandInterfaceConfig
         const inFlight = yield* FiberSet.make<void>()
         const draining = yield* Ref.make(false)
@@ -32,11 +32,11 @@ export class CommandServer extends Context.Service<CommandServer, {
 
         const serveNext = Effect.gen(function*() {
           const request = yield* socket.take
-          if (yield* Ref.get(draining)) return yield* handler.handle(request, refusal)
+          if (yield* Ref.get(draining)) return yield* pipeline.handle(request, refusal)
           // At the in-flight limit the loop waits here and stops reading, so ZeroMQ's queues push back on clients
           // instead of memory growing. A request held here when the server stops is still answered.
-          yield* permits.take(1).pipe(Effect.onInterrupt(() => handler.handle(request, refusal)))
-          yield* FiberSet.run(inFlight, handler.handle(request).pipe(Effect.ensuring(permits.release(1))))
+          yield* permits.take(1).pipe(Effect.onInterrupt(() => pipeline.handle(request, refusal)))
+          yield* FiberSet.run(inFlight, pipeline.handle(request).pipe(Effect.ensuring(permits.release(1))))
         }).pipe(
           Effect.catchTag("SocketError", (error) =>
             // A receive failure is not a reason to stop serving; pause briefly so a persistent one cannot spin.

@@ -3,14 +3,16 @@
  * role (a preset or a list of commands), optionally limited to agents whose names match glob patterns. What a
  * caller may run is its role intersected with the server's whitelist: the whitelist is the ceiling for everyone.
  */
-import { Schema } from "effect"
-import { type CommandName, Commands } from "../protocol/Commands.ts"
+import { Glob, Schema } from "effect"
+import type { CommandName } from "../protocol/Commands.ts"
 import { CurveKey, fingerprint } from "../security/keys.ts"
 import { AllowedCommands, resolveAllowed, type Whitelist } from "./Whitelist.ts"
 
 /**
- * Most `*` in one pattern. Each compiles to a backtracking `.*`, and against a 64-character name that does not
- * match, 3 took 0.4 ms, 4 took 6 ms and 8 took 42 s, the server's whole event loop stalled meanwhile.
+ * Most `*` in one pattern. The regular expressions patterns used to compile to backtracked: against a 64-character
+ * name that did not match, 3 took 0.4 ms, 4 took 6 ms and 8 took 42 s, the event loop stalled meanwhile. effect's
+ * Glob, which matches them now, backtracks only to the last `*` (8 took 1.8 µs here); the limit stays, so that a
+ * config that was valid stays valid and one that was refused stays refused.
  */
 const MAX_PATTERN_STARS = 3
 /** Longest pattern: an agent name has at most 64 characters, so this leaves room for every `*` and more. */
@@ -67,15 +69,17 @@ export const CurveSettings = Schema.Struct({
 })
 export type CurveSettings = typeof CurveSettings.Type
 
-const escapeRegExp = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, "\\$&")
+/**
+ * An agent name pattern as a Glob. Only `*` and `?` are wildcards here, so Glob's other syntax (`[...]`, `{a,b}`,
+ * `\`) is escaped, and `/` too: agent names have none, and a pattern is matched against a whole name, never split
+ * into path segments. `dot`, because a name starting with `.` is matched like any other.
+ */
+const agentGlob = (pattern: string): Glob.Glob => Glob.make(pattern.replace(/[\\[\]{}/]/g, "\\$&"), { dot: true })
 
-/** Compiles agent patterns to one test. */
+/** Compiles agent patterns to one test: whether any of them matches the whole name. */
 export const agentMatcher = (patterns: ReadonlyArray<string>): (agent: string) => boolean => {
-  const regex = new RegExp(
-    `^(?:${patterns.map((pattern) => escapeRegExp(pattern).replaceAll("*", ".*").replaceAll("?", ".")).join("|")})$`,
-    "s"
-  )
-  return (agent) => regex.test(agent)
+  const globs = patterns.map(agentGlob)
+  return (agent) => globs.some((glob) => Glob.match(glob, agent))
 }
 
 /** The one making a request, and what it may do. */
@@ -107,16 +111,4 @@ export const makeCaller = (whitelist: Whitelist["Service"], principal?: Principa
     mayRun: (command) => set.has(command),
     mayTarget
   }
-}
-
-/** Why `caller` may not run `command` on `args`, if it may not. Checked after the arguments are decoded. */
-export const targetRefusal = (caller: Caller, command: CommandName, args: ReadonlyArray<unknown>): string | undefined => {
-  const { agents } = caller
-  if (agents === null) return undefined
-  const limit = () => `'${caller.principal}' may act only on agents matching ${agents.join(", ")}`
-  const target = Commands[command].target
-  if (target === "every-agent") return `it acts on every agent, and ${limit()}`
-  const [agent] = args
-  if (target === "agent" && typeof agent === "string" && !caller.mayTarget(agent)) return `not on agent '${agent}': ${limit()}`
-  return undefined
 }

@@ -7,7 +7,7 @@ import { type CommandName, commandNames, isCommandName } from "../protocol/Comma
 // `whoami` is in every preset: a caller can always learn who it is taken for and what it may do.
 export const presets = {
   basic: ["ps", "status", "whoami"],
-  monitoring: ["ps", "status", "stats", "history", "whoami"],
+  monitoring: ["ps", "status", "stats", "history", "logs", "whoami"],
   all: commandNames
 } as const satisfies Record<string, ReadonlyArray<CommandName>>
 

@@ -4,10 +4,16 @@
  * process, so the handler is process-wide and shared: each server registers a check under its own ZAP domain,
  * the handler starts with the first registration and stops with the last. A domain no server registered gets
  * libzmq's own answer without a handler (admit), so other CURVE sockets in an embedding application keep working.
+ *
+ * That lifetime is an `RcRef`'s: the handler (its Router and the fiber serving it) is acquired by the first
+ * registration and released, fiber interrupted and Router closed, when the last registration's scope closes. The
+ * reference itself is module-level because the context is: two command interfaces built by separate layer graphs
+ * in one process must share one handler.
  */
-import { Effect, Semaphore } from "effect"
+import { type Context, Effect, RcRef, Schema, Scope } from "effect"
 import * as Zmq from "zeromq"
-import { BindError } from "./Socket.ts"
+import { RECEIVE_RECHECK_MILLIS, receiver, send, type ZmqError } from "../zmq/ZmqAdapter.ts"
+import { ZapUnavailable } from "./Socket.ts"
 
 const ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 
@@ -23,73 +29,90 @@ export type ZapDecision =
   | { readonly admit: true; readonly userId: string }
   | { readonly admit: false; readonly reason: string }
 
-type Check = (request: ZapRequest) => Promise<ZapDecision>
+export type ZapCheck = (request: ZapRequest) => Effect.Effect<ZapDecision>
 
-const checks = new Map<string, Check>()
-let running: { readonly router: Zmq.Router; readonly loop: Promise<void> } | undefined
-const lifecycle = Semaphore.makeUnsafe(1)
+/** A registered check, with the services and log annotations of the server that registered it. */
+interface Registration {
+  readonly check: ZapCheck
+  readonly context: Context.Context<never>
+}
 
-const statusOf = (decision: ZapDecision) =>
-  decision.admit ? ["200", "OK", decision.userId] : ["400", decision.reason, ""]
+/** A ZAP request that is not version 1.0 or lacks its routing or request id: not answerable. */
+class MalformedZapRequest extends Schema.TaggedError<MalformedZapRequest>()("MalformedZapRequest", { frames: Schema.Int }) {
+  override get message(): string {
+    return `ignored a malformed ZAP request (${this.frames} frames)`
+  }
+}
 
-const serve = async (router: Zmq.Router): Promise<void> => {
-  for (;;) {
-    let frames: Array<Buffer>
-    try {
-      frames = await router.receive()
-    } catch {
-      // A timeout only means no handshake came (the receive timeout guards against a lost readiness edge).
-      if (router.closed) return
-      continue
-    }
+const ADMIT_UNREGISTERED: ZapDecision = { admit: true, userId: "" }
+const INTERNAL_ERROR: ZapDecision = { admit: false, reason: "internal error" }
+
+const statusOf = (decision: ZapDecision) => decision.admit ? ["200", "OK", decision.userId] : ["400", decision.reason, ""]
+
+/** One ZAP request read and answered. */
+const answerNext = (router: Zmq.Router, next: Effect.Effect<Array<Buffer>, ZmqError>, checks: ReadonlyMap<string, Registration>) =>
+  Effect.gen(function*() {
+    const frames = yield* next
     const [routingId, , version, requestId, domain, address, , mechanism, publicKey] = frames
-    if (routingId === undefined || version?.toString() !== "1.0" || requestId === undefined) continue
-    const check = checks.get(domain?.toString() ?? "")
-    const decision: ZapDecision = check === undefined
-      ? { admit: true, userId: "" }
-      : await check({ address: address?.toString() ?? "", mechanism: mechanism?.toString() ?? "", publicKey })
-        .catch(() => ({ admit: false, reason: "internal error" }))
-    try {
-      await router.send([routingId, "", "1.0", requestId, ...statusOf(decision), ""])
-    } catch {
-      if (router.closed) return
+    if (routingId === undefined || version?.toString() !== "1.0" || requestId === undefined) {
+      return yield* new MalformedZapRequest({ frames: frames.length })
     }
-  }
-}
+    const registration = checks.get(domain?.toString() ?? "")
+    const decision = registration === undefined
+      ? ADMIT_UNREGISTERED
+      : yield* registration.check({ address: address?.toString() ?? "", mechanism: mechanism?.toString() ?? "", publicKey }).pipe(
+        Effect.catchCause((cause) => Effect.as(Effect.logError("a ZAP check failed; refusing the connection", cause), INTERNAL_ERROR)),
+        // Logged, like the check's own logs, where the server that registered it logs.
+        Effect.provideContext(registration.context)
+      )
+    yield* send(router, [routingId, "", "1.0", requestId, ...statusOf(decision), ""])
+  })
 
-const start = async () => {
-  const router = new Zmq.Router({ linger: 0, receiveTimeout: 500, sendTimeout: 1000 })
-  try {
-    await router.bind(ZAP_ENDPOINT)
-  } catch (error) {
-    router.close()
-    throw error
-  }
-  running = { router, loop: serve(router) }
-}
-
-/** Registers `check` for handshakes on `domain` for the life of the scope. */
-export const registerZapCheck = (domain: string, check: Check) =>
-  Effect.acquireRelease(
-    lifecycle.withPermit(Effect.tryPromise({
-      try: async () => {
-        if (running === undefined) await start()
-        checks.set(domain, check)
-      },
-      catch: (error) =>
-        new BindError({
-          address: ZAP_ENDPOINT,
-          detail: `cannot start the CURVE authentication (ZAP) handler: ${error instanceof Error ? error.message : String(error)}` +
-            " (does something else in this process handle ZAP?)"
-        })
-    })),
-    () =>
-      lifecycle.withPermit(Effect.promise(async () => {
-        checks.delete(domain)
-        if (checks.size > 0 || running === undefined) return
-        const { router, loop } = running
-        running = undefined
-        router.close()
-        await loop
-      }))
+/**
+ * Answers handshakes until interrupted. A failure is logged and the next request is served: one bad request, or
+ * a peer gone before its answer, must not leave every later handshake unanswered.
+ */
+const serve = (router: Zmq.Router, checks: ReadonlyMap<string, Registration>) => {
+  const next = receiver(router)
+  return answerNext(router, next, checks).pipe(
+    Effect.catchTag("MalformedZapRequest", (error) => Effect.logDebug(error.message)),
+    Effect.catchIf(
+      (error) => error.reason._tag !== "SocketClosed",
+      (error) => Effect.logWarning("the ZAP handler could not answer a handshake", error.message)
+    ),
+    Effect.forever,
+    // Closed under it: the handler is being released.
+    Effect.catchTag("ZmqError", () => Effect.void),
+    Effect.annotateLogs({ component: "zap-handler" })
   )
+}
+
+/** The handler's Router bound, and its fiber serving it, both released with the RcRef's resource scope. */
+const acquireHandler = Effect.gen(function*() {
+  const router = yield* Effect.acquireRelease(
+    Effect.sync(() => new Zmq.Router({ linger: 0, receiveTimeout: RECEIVE_RECHECK_MILLIS, sendTimeout: 1000 })),
+    (router) => Effect.sync(() => router.close())
+  )
+  yield* Effect.tryPromise({ try: () => router.bind(ZAP_ENDPOINT), catch: (cause) => new ZapUnavailable({ cause }) })
+  const checks = new Map<string, Registration>()
+  // Forked after the Router's release was registered, so it is interrupted before the Router closes.
+  yield* Effect.forkScoped(serve(router, checks))
+  return checks
+})
+
+const handler = Effect.runSync(RcRef.make({ acquire: acquireHandler }).pipe(Scope.provide(Scope.makeUnsafe())))
+
+/**
+ * Registers `check` for handshakes on `domain` for the life of the scope. The check runs with the services of
+ * the fiber that registered it (its logger, its log annotations), not those of the shared handler.
+ */
+export const registerZapCheck = (domain: string, check: ZapCheck): Effect.Effect<void, ZapUnavailable, Scope.Scope> =>
+  Effect.gen(function*() {
+    const checks = yield* RcRef.get(handler)
+    const context = yield* Effect.context<never>()
+    // Added after the reference, so the check is removed before the reference is released.
+    yield* Effect.acquireRelease(
+      Effect.sync(() => checks.set(domain, { check, context })),
+      () => Effect.sync(() => checks.delete(domain))
+    )
+  })

@@ -9,7 +9,20 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Zmq from "zeromq"
 import { usesIpv6 } from "../protocol/Address.ts"
-import { BindError, type IncomingRequest, Socket, SocketError } from "./Socket.ts"
+import { RECEIVE_RECHECK_MILLIS, receiver, send as sendOn } from "../zmq/ZmqAdapter.ts"
+import {
+  AddressInUse,
+  BindError,
+  bindFailure,
+  fileFailure,
+  GroupRefused,
+  type IncomingRequest,
+  Socket,
+  SocketError,
+  SocketReadError,
+  SocketWriteError,
+  StaleSocketFile
+} from "./Socket.ts"
 import { registerZapCheck, type ZapDecision, type ZapRequest } from "./ZapHandler.ts"
 
 export interface ZmqSocketOptions {
@@ -21,45 +34,13 @@ export interface ZmqSocketOptions {
   /** CURVE: the server's secret key, and who is admitted at the handshake. */
   readonly curve?: {
     readonly secretKey: string
-    readonly admit: (request: ZapRequest, endpoint: string) => Promise<ZapDecision>
+    readonly admit: (request: ZapRequest, endpoint: string) => Effect.Effect<ZapDecision>
   }
   /** For an ipc:// address: the group allowed to connect besides the owner (mode 0660 instead of 0600). */
   readonly ipcGroupId?: number
 }
 
 const EMPTY = new Uint8Array(0)
-
-/**
- * How long a receive waits before it looks again. ZeroMQ signals readiness on an edge-triggered descriptor, and
- * other work on the socket can consume the edge; a receive that trusted it alone could then wait for the next
- * message while one is already queued (it happened to about one fuzz run in ten under load). Re-checking bounds
- * such a stall to this long, at the cost of an idle wake-up per interval.
- */
-const RECEIVE_RECHECK_MILLIS = 500
-
-const errorCode = (cause: unknown): string | undefined =>
-  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
-    ? cause.code
-    : undefined
-
-const describeBindFailure = (cause: unknown): string => {
-  switch (errorCode(cause)) {
-    case "EADDRINUSE":
-      return "the address is already in use (is another orchestrator running?)"
-    case "EACCES":
-    case "EPERM":
-      return "permission denied"
-    case "EADDRNOTAVAIL":
-    case "ENODEV":
-      return "no such local address (for an IPv6 address such as [::1], IPv6 must be enabled on this machine)"
-    case "EPROTONOSUPPORT":
-      return "unsupported transport"
-    case "ENAMETOOLONG":
-      return "the ipc path is too long (about 107 characters at most)"
-    default:
-      return cause instanceof Error ? cause.message : String(cause)
-  }
-}
 
 /** Whether a process is listening on a Unix socket path. */
 const isListening = (path: string): Effect.Effect<boolean> =>
@@ -80,12 +61,10 @@ const isListening = (path: string): Effect.Effect<boolean> =>
 const claimIpcPath = Effect.fnUntraced(function*(address: string) {
   const path = address.slice("ipc://".length)
   if (!Fs.existsSync(path)) return
-  if (yield* isListening(path)) {
-    return yield* new BindError({ address, detail: "the address is already in use (is another orchestrator running?)" })
-  }
+  if (yield* isListening(path)) return yield* new BindError({ address, reason: new AddressInUse({}) })
   yield* Effect.try({
     try: () => Fs.unlinkSync(path),
-    catch: (cause) => new BindError({ address, detail: `cannot remove the stale socket file: ${describeBindFailure(cause)}` })
+    catch: (cause) => new BindError({ address, reason: new StaleSocketFile({ reason: fileFailure(cause) }) })
   })
 })
 
@@ -130,24 +109,27 @@ const acquireRouter = (options: ZmqSocketOptions, zapDomain: string | undefined)
  * group and opened to it.
  */
 const bindIpc = (router: Zmq.Router, address: string, groupId: number | undefined) =>
-  Effect.tryPromise({
-    try: async () => {
-      const path = address.slice("ipc://".length)
-      const umask = process.umask(0o177)
-      try {
-        await router.bind(address)
-      } finally {
-        process.umask(umask)
-      }
-      if (groupId === undefined) return
-      try {
+  Effect.gen(function*() {
+    const path = address.slice("ipc://".length)
+    yield* Effect.tryPromise({
+      try: async () => {
+        const umask = process.umask(0o177)
+        try {
+          await router.bind(address)
+        } finally {
+          process.umask(umask)
+        }
+      },
+      catch: (cause) => new BindError({ address, reason: bindFailure(cause) })
+    })
+    if (groupId === undefined) return
+    yield* Effect.try({
+      try: () => {
         Fs.chownSync(path, -1, groupId)
-      } catch (error) {
-        throw new Error(`cannot give the socket file to group ${groupId} (ipcGroup): ${describeBindFailure(error)}`)
-      }
-      Fs.chmodSync(path, 0o660)
-    },
-    catch: (cause) => new BindError({ address, detail: describeBindFailure(cause) })
+        Fs.chmodSync(path, 0o660)
+      },
+      catch: (cause) => new BindError({ address, reason: new GroupRefused({ groupId, reason: fileFailure(cause) }) })
+    })
   })
 
 const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
@@ -156,7 +138,11 @@ const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
   // Handshakes start only once bound, so a check always sees the bound endpoint (the port for `tcp://...:*`).
   let endpoint = options.address
   const { curve } = options
-  if (curve !== undefined && zapDomain !== undefined) yield* registerZapCheck(zapDomain, (request) => curve.admit(request, endpoint))
+  if (curve !== undefined && zapDomain !== undefined) {
+    yield* registerZapCheck(zapDomain, (request) => curve.admit(request, endpoint)).pipe(
+      Effect.mapError((reason) => new BindError({ address: options.address, reason }))
+    )
+  }
   const router = yield* acquireRouter(options, zapDomain)
   const isIpc = options.address.startsWith("ipc://")
   if (isIpc) {
@@ -167,7 +153,7 @@ const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
   } else {
     yield* Effect.tryPromise({
       try: () => router.bind(options.address),
-      catch: (cause) => new BindError({ address: options.address, detail: describeBindFailure(cause) })
+      catch: (cause) => new BindError({ address: options.address, reason: bindFailure(cause) })
     })
   }
   endpoint = router.lastEndpoint ?? options.address
@@ -175,10 +161,10 @@ const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
   // zeromq.js allows one send in flight per socket; concurrent sends fail with EBUSY and lose replies.
   const sending = yield* Semaphore.make(1)
   const send = (frames: Array<Uint8Array | string>) =>
-    sending.withPermit(Effect.tryPromise({
-      try: () => router.send(frames),
-      catch: (cause) => new SocketError({ operation: "send", cause })
-    }))
+    sending.withPermit(sendOn(router, frames)).pipe(
+      // The adapter's reason (closed, or what libzmq said) is the cause: the operation is the SocketError's own.
+      Effect.mapError((error) => new SocketError({ reason: new SocketWriteError({ cause: error.reason }) }))
+    )
 
   const toRequest = (message: ReadonlyArray<Uint8Array>): IncomingRequest => {
     const [identity = EMPTY, ...rest] = message
@@ -191,14 +177,9 @@ const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
     }
   }
 
-  const receive = Effect.tryPromise({ try: () => router.receive(), catch: (cause): unknown => cause })
-  // A receive that timed out only means nothing came; look again (see RECEIVE_RECHECK_MILLIS).
-  const take: Effect.Effect<IncomingRequest, SocketError> = receive.pipe(
+  const take: Effect.Effect<IncomingRequest, SocketError> = receiver(router).pipe(
     Effect.map(toRequest),
-    Effect.catch((cause) =>
-      errorCode(cause) === "EAGAIN" && !router.closed
-        ? Effect.suspend(() => take)
-        : Effect.fail(new SocketError({ operation: "receive", cause })))
+    Effect.mapError((error) => new SocketError({ reason: new SocketReadError({ cause: error.reason }) }))
   )
 
   return Socket.of({ endpoint, take })

@@ -8,7 +8,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import { parseAddress } from "../protocol/Address.ts"
 import type { CommandInterfaceSettings } from "./CommandInterfaceConfig.ts"
-import { BindError } from "./Socket.ts"
+import { BindError, NetworkExposed, UnknownGroup } from "./Socket.ts"
 import { describeAllowed } from "./Whitelist.ts"
 
 /**
@@ -43,16 +43,7 @@ export const checkExposure = (settings: CommandInterfaceSettings): Effect.Effect
         "(allowInsecureNetwork is set)"
     )
   }
-  return Effect.fail(
-    new BindError({
-      address,
-      detail: "it is reachable from the network and CURVE is off, so anyone who can connect could run commands. " +
-        "Enable CURVE: create a server key with 'orchestrate keygen server.key', then set commandInterface.curve to " +
-        `{"keyFile": "server.key", "principals": [{"name": "ops", "publicKey": "<a client's public key>", "role": "all"}]} ` +
-        "(see the README's Security section). Or bind a loopback or ipc:// address, or set " +
-        "commandInterface.allowInsecureNetwork to true to accept the risk"
-    })
-  )
+  return Effect.fail(new BindError({ address, reason: new NetworkExposed({}) }))
 }
 
 /** The group id for `ipcGroup`: a number, or a name looked up in /etc/group. */
@@ -70,5 +61,5 @@ export const resolveGroup = (group: string | number, address: string): Effect.Ef
     const gid = Number(line?.split(":")[2])
     return line !== undefined && Number.isInteger(gid)
       ? Effect.succeed(gid)
-      : Effect.fail(new BindError({ address, detail: `ipcGroup: no such group '${group}'` }))
+      : Effect.fail(new BindError({ address, reason: new UnknownGroup({ group }) }))
   })

@@ -12,13 +12,14 @@ import { packageRoot } from "../../src/packageRoot.ts"
 const allowed: Record<string, ReadonlyArray<string>> = {
   "(top)": [],
   protocol: [],
+  zmq: [],
   events: ["protocol"],
   logs: [],
   security: ["protocol"],
   ports: ["protocol", "logs"],
   orchestrator: ["protocol", "events", "logs", "security", "ports"],
-  server: ["protocol", "events", "logs", "security", "ports"],
-  client: ["protocol", "security"],
+  server: ["protocol", "events", "logs", "security", "ports", "zmq"],
+  client: ["protocol", "security", "zmq"],
   app: ["protocol", "events", "logs", "security", "ports", "orchestrator", "server"],
   cli: ["protocol", "events", "logs", "security", "ports", "orchestrator", "server", "client", "app"]
 }

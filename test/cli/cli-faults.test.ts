@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import * as Zmq from "zeromq"
-import { BIN, cli, isAlive, startUp } from "../support/cli.ts"
+import { BIN, cli, isAlive, spawnCommand, startUp } from "../support/cli.ts"
 import { ANY_PORT, startServer } from "../support/zmq.ts"
 
 /** A Router that reads requests and never answers them. */
@@ -22,13 +22,22 @@ const idsOf = (requests: ReadonlyArray<string>) =>
   requests.map((request): unknown => JSON.parse(request)).map((request) =>
     typeof request === "object" && request !== null && "id" in request ? request.id : undefined)
 
-/** Runs a command under `script`, which gives it a terminal, and returns what the terminal showed. */
+/** `script` runs the command on a terminal of its own; its output is what the terminal showed. */
+const scriptArgs = (words: ReadonlyArray<string>) => ["-qec", words.map((word) => `'${word}'`).join(" "), "/dev/null"]
+
+/** An xterm unless a test says otherwise: whatever runs the tests may have set TERM=dumb (no colour, no redraw). */
+const terminalEnv = (env: Record<string, string>) => ({ TERM: "xterm", ...env })
+
+/** Runs a command on a terminal, and returns what the terminal showed. */
 const onTerminal = (words: ReadonlyArray<string>, env: Record<string, string>) =>
   Effect.scoped(Effect.gen(function*() {
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const line = words.map((word) => `'${word}'`).join(" ")
-    return yield* Effect.orDie(spawner.string(ChildProcess.make("script", ["-qec", line, "/dev/null"], { env, extendEnv: true })))
+    return yield* Effect.orDie(spawner.string(ChildProcess.make("script", scriptArgs(words), { env: terminalEnv(env), extendEnv: true })))
   }))
+
+/** Starts a command on a terminal; what the terminal shows is collected as it comes. */
+const onTerminalRunning = (words: ReadonlyArray<string>, env: Record<string, string>) =>
+  spawnCommand("script", scriptArgs(words), { env: terminalEnv(env) })
 
 describe("orchestrate against faulty or restrictive servers", () => {
   it.live("exits 3 when the server never answers; a read-only request is retried once, on a fresh socket, with the same id", () =>
@@ -82,17 +91,18 @@ describe("orchestrate against faulty or restrictive servers", () => {
   it.live("stats --watch redraws in place on a terminal", () =>
     Effect.gen(function*() {
       const { endpoint } = yield* startServer(yield* Effect.scope)
-      // Interrupted like Ctrl-C after a few refreshes; the terminal shows what it drew.
-      const screen = yield* onTerminal(
-        ["timeout", "-s", "INT", "1.5", process.execPath, BIN, "stats", "--watch", "--interval", "0.2", "--address", endpoint],
+      // Each refresh goes back over the 12 lines drawn before and clears the screen below. The terminal (and the
+      // command on it) is closed with the scope.
+      const redraws = (screen: string) => screen.split("\u001b[12A\u001b[J").length - 1
+      const terminal = yield* onTerminalRunning(
+        [process.execPath, BIN, "stats", "--watch", "--interval", "0.2", "--address", endpoint],
         { NO_COLOR: "1" }
       )
-      const redraws = screen.split("\u001b[12A\u001b[J").length - 1
-      expect(redraws).toBeGreaterThanOrEqual(3)
+      const screen = yield* terminal.waitForStdout((screen) => redraws(screen) >= 3)
       expect(screen).toMatch(/agents\s+4 total/)
     }).pipe(Effect.provide(NodeServices.layer)))
 
-  it.live("colours only on a terminal, and never with NO_COLOR", () =>
+  it.live("colours only on a terminal, and never with NO_COLOR; FORCE_COLOR forces them, TERM=dumb turns them off", () =>
     Effect.gen(function*() {
       const { endpoint } = yield* startServer(yield* Effect.scope)
       const colourful = yield* onTerminal([process.execPath, BIN, "ps", "--address", endpoint], { NO_COLOR: "" })
@@ -100,7 +110,12 @@ describe("orchestrate against faulty or restrictive servers", () => {
       const plain = yield* onTerminal([process.execPath, BIN, "ps", "--address", endpoint], { NO_COLOR: "1" })
       expect(plain).toContain("running")
       expect(plain).not.toContain("\u001b[")
+      const dumb = yield* onTerminal([process.execPath, BIN, "ps", "--address", endpoint], { NO_COLOR: "", TERM: "dumb" })
+      expect(dumb).toContain("running")
+      expect(dumb).not.toContain("\u001b[")
       const piped = yield* cli(["ps", "--address", endpoint], { env: { NO_COLOR: "" } })
       expect(piped.stdout).not.toContain("\u001b[")
+      const forced = yield* cli(["ps", "--address", endpoint], { env: { NO_COLOR: "", FORCE_COLOR: "1" } })
+      expect(forced.stdout).toContain("\u001b[32mrunning\u001b[0m")
     }).pipe(Effect.provide(NodeServices.layer)))
 })

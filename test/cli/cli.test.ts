@@ -1,6 +1,6 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import * as Path from "node:path"
 import { packageRoot } from "../../src/packageRoot.ts"
 import { cli, spawn, UpServer, upServer } from "../support/cli.ts"
@@ -12,6 +12,9 @@ const run = (args: ReadonlyArray<string>, env?: Record<string, string>) =>
   UpServer.use(({ address }) => cli([...args, "--address", address], env === undefined ? {} : { env }))
 
 const json = (stdout: string): unknown => JSON.parse(stdout)
+
+/** The seqs of the events a history table shows, in the order shown. */
+const seqsIn = (stdout: string): ReadonlyArray<number> => [...stdout.matchAll(/^(\d+) /gm)].map((match) => Number(match[1]))
 
 // Real processes and real time: the test services (TestClock) are left out.
 layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orchestrate against a running orchestrator", (it) => {
@@ -55,14 +58,14 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       expect(json((yield* run(["dependencies", "--json"])).stdout)).toMatchObject({ data: { start_order: ["ticker", "web", "job"] } })
       const commands = yield* run(["commands"])
       expect(commands.stdout).toMatch(/^shutdown\s+yes\s+Stop every agent, then the orchestrator$/m)
-      expect(json((yield* run(["commands", "--json"])).stdout)).toHaveProperty(["data", "allowed", "length"], 13)
+      expect(json((yield* run(["commands", "--json"])).stdout)).toHaveProperty(["data", "allowed", "length"], 14)
     }))
 
   it.effect("history: filtered events, in both modes", () =>
     Effect.gen(function*() {
       const events = yield* run(["history", "--agent", "job"])
       expect(events.stdout).toMatch(/^SEQ\s+TIME\s+CATEGORY\s+EVENT\s+AGENT\s+DATA$/m)
-      expect(events.stdout).toMatch(/AGENT_OUTPUT\s+job\s+stream=stdout line="job done"/)
+      expect(events.stdout).toMatch(/AGENT_STARTED\s+job\s+pid=\d+/)
       expect(events.stdout).toMatch(/AGENT_COMPLETED\s+job\s+exit_code=0/)
       const machine = json((yield* run(["history", "--agent", "job", "--event", "AGENT_COMPLETED", "--json"])).stdout)
       expect(machine).toMatchObject({ status: "success", data: { count: 1, events: [{ event_name: "AGENT_COMPLETED", agent_name: "job" }] } })
@@ -110,6 +113,26 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       expect(machine.stderr).toBe("error: Failed to execute command: cannot pause agent 'job': it is completed (500)\n")
     }))
 
+  it.effect("logs --since takes a duration back from now or an instant, and says so otherwise", () =>
+    Effect.gen(function*() {
+      expect(yield* run(["logs", "--since", "yesterday-ish"])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: "error: --since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant, got 'yesterday-ish'\n"
+      })
+    }))
+
+  it.effect("what users of other tools type first gets its equivalent suggested", () =>
+    Effect.gen(function*() {
+      for (const [typed, meant] of [["log", "logs"], ["ls", "ps"], ["list", "ps"], ["describe", "status"], ["info", "status"], ["top", "stats"], ["stauts", "status"]]) {
+        const result = yield* run([typed ?? ""])
+        expect(result.code, typed).toBe(2)
+        expect(result.stderr, typed).toBe(
+          `error: Unknown subcommand "${typed}" for "orchestrate"\n\n  Did you mean this?\n    ${meant}\nRun 'orchestrate --help' for usage.\n`
+        )
+      }
+    }))
+
   it.effect("usage errors exit 2 with one line and a pointer to the help", () =>
     Effect.gen(function*() {
       const cases: Array<readonly [ReadonlyArray<string>, string]> = [
@@ -117,7 +140,8 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
         [["frobnicate"], "error: Unknown subcommand \"frobnicate\" for \"orchestrate\""],
         [["pause"], "error: Missing required argument: agent"],
         [["history", "--limit", "0"], "error: Invalid value for flag --limit"],
-        [["status", "--timeout", "0"], "error: Invalid value for flag --timeout"]
+        [["status", "--timeout", "0"], "error: Invalid value for flag --timeout"],
+        [["history", "--category", "nope"], "error: Invalid value for flag --category: \"nope\". Expected: \"agent\" | \"orchestrator\" | \"command\""]
       ]
       for (const [args, message] of cases) {
         const result = yield* run(args)
@@ -139,29 +163,48 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
   it.effect("history --follow prints every new event once, in order, until Ctrl-C", () =>
     Effect.gen(function*() {
       const { address } = yield* UpServer
-      const follower = yield* spawn([
-        "history", "--follow", "--agent", "ticker", "--event", "AGENT_OUTPUT", "--limit", "1", "--interval", "0.1", "--address", address
-      ])
-      yield* Effect.sleep("1500 millis")
+      // Every request is recorded as a command event, the follower's own polls too: a steady stream of events.
+      const follower = yield* spawn(["history", "--follow", "--category", "command", "--limit", "1", "--interval", "0.1", "--address", address])
+      yield* follower.waitForStdout((stdout) => seqsIn(stdout).length > 10)
       yield* follower.signal("SIGINT")
       const { code, stdout } = yield* follower.exit()
       expect(code).toBe(0)
-      const ticks = [...stdout.matchAll(/line="tick (\d+)"/g)].map((match) => Number(match[1]))
-      expect(ticks.length).toBeGreaterThan(10)
-      expect(ticks).toEqual(ticks.map((_, i) => (ticks[0] ?? 0) + i))
+      const shown = seqsIn(stdout)
+      const [first] = shown
+      const last = shown[shown.length - 1] ?? 0
+      // What the history holds for the same filter over the same span: the follower showed exactly that.
+      const recorded = json((yield* run(["history", "--category", "command", "--after-seq", String((first ?? 1) - 1), "--limit", "1000", "--json"])).stdout)
+      const seqs = Schema.decodeUnknownSync(Schema.Struct({ data: Schema.Struct({ events: Schema.Array(Schema.Struct({ seq: Schema.Number })) }) }))(recorded)
+        .data.events.map((event) => event.seq).filter((seq) => seq <= last)
+      expect(shown.length).toBeGreaterThan(10)
+      expect(shown).toEqual(seqs)
     }))
 
   it.effect("stats --watch prints one line per refresh when piped, until Ctrl-C", () =>
     Effect.gen(function*() {
       const { address } = yield* UpServer
       const watcher = yield* spawn(["stats", "--watch", "--interval", "0.2", "--address", address])
-      yield* Effect.sleep("1200 millis")
+      yield* watcher.waitForStdout((stdout) => stdout.split("\n").length > 3)
       yield* watcher.signal("SIGINT")
       const { code, stdout } = yield* watcher.exit()
       expect(code).toBe(0)
       const lines = stdout.trim().split("\n")
       expect(lines.length).toBeGreaterThanOrEqual(3)
       for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z total_agents=3 .* max_workers=8 /)
+      const times = lines.map((line) => Date.parse(line.slice(0, line.indexOf(" "))))
+      // Refreshed every 0.2 s: never two at once (timer granularity allows a few ms early).
+      times.slice(1).forEach((time, i) => expect(time - (times[i] ?? 0)).toBeGreaterThanOrEqual(190))
+    }))
+
+  it.effect("status --wait gives up at its timeout on an agent that stays paused, saying what it last saw", () =>
+    Effect.gen(function*() {
+      expect((yield* run(["status", "--wait", "web", "--timeout", "20"])).code).toBe(0)
+      expect((yield* run(["pause", "web"])).code).toBe(0)
+      const waited = yield* run(["status", "--wait", "web", "--timeout", "1"]).pipe(Effect.timed)
+      yield* run(["resume", "web"])
+      const [took, result] = waited
+      expect(result).toEqual({ code: 3, stdout: "", stderr: "error: not ready after 1s: agent 'web' is paused\n" })
+      expect(Duration.toMillis(took)).toBeGreaterThanOrEqual(1000)
     }))
 })
 
@@ -178,10 +221,21 @@ describe("orchestrate without a reachable orchestrator", () => {
       expect(Date.now() - started).toBeLessThan(4000)
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.live("status --wait keeps polling until its timeout, then exits 3 with what the last poll found", () =>
+    Effect.gen(function*() {
+      const [took, result] = yield* cli(["status", "--wait", "--timeout", "1.5", "--address", "tcp://127.0.0.1:1"]).pipe(Effect.timed)
+      expect(result).toEqual({
+        code: 3,
+        stdout: "",
+        stderr: "error: not ready after 1s: connection refused: is the orchestrator running with its command interface enabled? (tcp://127.0.0.1:1)\n"
+      })
+      expect(Duration.toMillis(took)).toBeGreaterThanOrEqual(1500)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.live("--help for every command shows its description and examples; --version prints the version", () =>
     Effect.gen(function*() {
       const commands = [
-        "up", "ps", "status", "stats", "history", "dependencies", "commands", "whoami", "start", "stop", "restart", "pause", "resume",
+        "up", "ps", "status", "stats", "history", "logs", "dependencies", "commands", "whoami", "start", "stop", "restart", "pause", "resume",
         "shutdown", "keygen", "audit verify"
       ]
       const results = yield* Effect.forEach(commands, (command) => cli([...command.split(" "), "--help"]), { concurrency: 4 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { formatData, formatDuration, table } from "../../src/cli/output.ts"
+import { colored, formatData, formatDuration, plain, table } from "../../src/cli/output.ts"
 
 describe("human output", () => {
   it("writes durations the way people read them", () => {
@@ -9,11 +9,31 @@ describe("human output", () => {
   })
 
   it("aligns table columns to their widest cell, without trailing spaces", () => {
-    expect(table(["NAME", "STATE", "PID"], [["db", "running", "12"], ["worker-long", "queued", "-"]])).toBe(
+    expect(table(["NAME", "STATE", "PID"], [["db", "running", "12"], ["worker-long", "queued", "-"]], plain)).toBe(
       "NAME         STATE    PID\n" +
         "db           running  12\n" +
         "worker-long  queued   -"
     )
+  })
+
+  it("counts a wide character as two columns and a combining accent as none", () => {
+    // A message or an error (a NOTE, a DATA cell) can hold any text: 'ファイル' fills 8 columns, 'é' (e + U+0301) one.
+    expect(table(["NOTE", "CODE"], [["ファイル", "1"], ["e\u0301", "2"], ["🙂 ok", "3"]], plain)).toBe(
+      "NOTE      CODE\n" +
+        "ファイル  1\n" +
+        "e\u0301         2\n" +
+        "🙂 ok     3"
+    )
+  })
+
+  it("does not count colour codes, and colours only with the colored style", () => {
+    const rows = [["web", colored.state("running")], ["worker", colored.state("failed")]]
+    expect(table(["NAME", "STATE"], rows, colored)).toBe(
+      "\u001b[1mNAME\u001b[0m    \u001b[1mSTATE\u001b[0m\n" +
+        "web     \u001b[32mrunning\u001b[0m\n" +
+        "worker  \u001b[31mfailed\u001b[0m"
+    )
+    expect(table(["NAME", "STATE"], [["web", plain.state("running")]], plain)).toBe("NAME  STATE\nweb   running")
   })
 
   it("renders event data as key=value, quoting what needs it", () => {

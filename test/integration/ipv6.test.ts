@@ -93,7 +93,8 @@ describe.skipIf(!ipv6Loopback)(`the command interface on IPv6 loopback${ipv6Loop
       const strangerKey = fingerprint(keys.credentials("stranger").publicKey)
       expect(yield* Effect.flip(stranger.call("ps", []))).toMatchObject({
         _tag: "Unreachable",
-        detail: `the orchestrator refused this client's key (${strangerKey}): it is not one of its principals`
+        reason: { _tag: "HandshakeRefused", keyFingerprint: strangerKey },
+        message: `the orchestrator refused this client's key (${strangerKey}): it is not one of its principals (${endpoint})`
       })
       const page = yield* Context.get(context, EventStore).query({ category: "command", event: "AUTH_REJECTED", limit: 10 })
       expect(page.events.map((event) => event.data)).toEqual([

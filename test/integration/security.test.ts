@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, Logger } from "effect"
+import { Context, Duration, Effect, Exit, Logger, Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Zmq from "zeromq"
@@ -29,6 +29,19 @@ const curveReq = (endpoint: string, credentials: ClientCredentials) =>
     }),
     (socket) => Effect.sync(() => socket.close())
   )
+
+/**
+ * Whether nothing handles ZAP in this process now: a Router binds the ZAP endpoint, then closes and waits for its
+ * own teardown, so that the endpoint is free again for the server that comes next.
+ */
+const zapEndpointFree = Effect.promise(async () => {
+  const probe = new Zmq.Router({ linger: 0 })
+  const ended = new Promise<void>((resolve) => probe.events.on("end", () => resolve()))
+  const bound = await probe.bind("inproc://zeromq.zap.01").then(() => true, () => false)
+  probe.close()
+  await ended
+  return bound
+})
 
 /** A CURVE server whose principals are `ops` (every command) and `viewer` (monitoring); `stranger` is not one. */
 const curveServer = (config: CommandInterfaceOptions = {}) =>
@@ -83,13 +96,22 @@ describe("security over real sockets", () => {
       const { endpoint, events, keys } = yield* curveServer()
       const plain = CommandClient.make({ address: endpoint, timeout: TIMEOUT })
       const failure = yield* Effect.flip(plain.call("ps", []))
-      expect(failure).toMatchObject({ _tag: "Unreachable", detail: expect.stringContaining("the orchestrator requires CURVE") })
+      expect(failure).toMatchObject({
+        _tag: "Unreachable",
+        reason: { _tag: "MechanismMismatch", clientCurve: false },
+        message: expect.stringMatching(/^the orchestrator requires CURVE: give --server-key and --client-key /)
+      })
       const wrongServerKey = CommandClient.make({
         address: endpoint,
         timeout: TIMEOUT,
         credentials: { ...keys.credentials("ops"), serverPublicKey: keys.credentials("stranger").publicKey }
       })
-      expect(yield* Effect.flip(wrongServerKey.call("ps", []))).toMatchObject({ _tag: "Unreachable", detail: expect.stringContaining("is --server-key the orchestrator's public key") })
+      // Told as such when the server's greeting explains the hang-up, else as a handshake failure naming the key.
+      expect(yield* Effect.flip(wrongServerKey.call("ps", []))).toMatchObject({
+        _tag: "Unreachable",
+        reason: { _tag: expect.stringMatching(/^(WrongServerKey|HandshakeFailed)$/) },
+        message: expect.stringContaining("is --server-key the orchestrator's public key")
+      })
       expect(yield* events).toEqual([])
     }))
 
@@ -98,7 +120,11 @@ describe("security over real sockets", () => {
       const { client, keys, events, endpoint } = yield* curveServer()
       const failure = yield* Effect.flip(client("stranger").call("ps", []))
       const stranger = fingerprint(keys.credentials("stranger").publicKey)
-      expect(failure).toMatchObject({ _tag: "Unreachable", detail: `the orchestrator refused this client's key (${stranger}): it is not one of its principals` })
+      expect(failure).toMatchObject({
+        _tag: "Unreachable",
+        reason: { _tag: "HandshakeRefused", keyFingerprint: stranger },
+        message: `the orchestrator refused this client's key (${stranger}): it is not one of its principals (${endpoint})`
+      })
       const [rejected, ...rest] = yield* events
       expect(rest).toEqual([])
       expect(rejected).toMatchObject({
@@ -240,6 +266,46 @@ describe("security over real sockets", () => {
           expect((yield* client.call("whoami", [])).data.allowed).toEqual(["ps", "status", "whoami"])
         }))
       }
+    }))
+
+  it.live("the ZAP handler starts with the first CURVE server and stops with the last", () =>
+    Effect.gen(function*() {
+      const keys = yield* curveFixture(["ops"])
+      const config = {
+        curve: { keyFile: keys.serverKeyFile, principals: [{ name: "ops", publicKey: keys.credentials("ops").publicKey, role: "basic" as const }] }
+      }
+      const whoami = (endpoint: string) =>
+        Effect.map(CommandClient.make({ address: endpoint, timeout: TIMEOUT, credentials: keys.credentials("ops") }).call("whoami", []), (reply) => reply.data.principal)
+      // While something else in the process handles ZAP, a CURVE server cannot start, and says why.
+      const foreign = new Zmq.Router({ linger: 0 })
+      const foreignEnded = new Promise<void>((resolve) => foreign.events.on("end", () => resolve()))
+      yield* Effect.promise(() => foreign.bind("inproc://zeromq.zap.01"))
+      const refused = yield* Effect.flip(startServer(yield* Effect.scope, { config }))
+      foreign.close()
+      expect(refused).toMatchObject({
+        _tag: "BindError",
+        reason: { _tag: "ZapUnavailable" },
+        message: expect.stringMatching(
+          /^cannot bind the command interface to tcp:\/\/127\.0\.0\.1:\*: cannot start the CURVE authentication \(ZAP\) handler: .+ \(does something else in this process handle ZAP\?\)$/
+        )
+      })
+      yield* Effect.promise(() => foreignEnded)
+
+      expect(yield* zapEndpointFree).toBe(true)
+      const first = yield* Scope.make()
+      const second = yield* Scope.make()
+      yield* startServer(first, { config })
+      const { endpoint } = yield* startServer(second, { config })
+      expect(yield* zapEndpointFree).toBe(false)
+      yield* Scope.close(first, Exit.void)
+      // Still there for the second server, which still admits its principal.
+      expect(yield* zapEndpointFree).toBe(false)
+      expect(yield* whoami(endpoint)).toBe("ops")
+      yield* Scope.close(second, Exit.void)
+      expect(yield* zapEndpointFree).toBe(true)
+      // And started again for the next one.
+      const again = yield* startServer(yield* Effect.scope, { config })
+      expect(yield* whoami(again.endpoint)).toBe("ops")
     }))
 
   it.live("fails startup with a precise error for an unreadable or loose server key file", () =>

@@ -6,6 +6,7 @@ import * as Path from "node:path"
 import * as Zmq from "zeromq"
 import { CommandClient } from "../../src/client/CommandClient.ts"
 import { packageRoot } from "../../src/packageRoot.ts"
+import { RECEIVE_RECHECK_MILLIS, receiver, send } from "../../src/zmq/ZmqAdapter.ts"
 import { startUp } from "../support/cli.ts"
 import { ask, reqClient } from "../support/zmq.ts"
 
@@ -75,15 +76,19 @@ describe("misbehaving clients", () => {
 const forgetfulServer = (drop: number) =>
   Effect.gen(function*() {
     const ids: Array<unknown> = []
-    const router = yield* Effect.acquireRelease(Effect.sync(() => new Zmq.Router({ linger: 0 })), (socket) => Effect.sync(() => socket.close()))
+    const router = yield* Effect.acquireRelease(
+      Effect.sync(() => new Zmq.Router({ linger: 0, receiveTimeout: RECEIVE_RECHECK_MILLIS })),
+      (socket) => Effect.sync(() => socket.close())
+    )
     yield* Effect.promise(() => router.bind("tcp://127.0.0.1:*"))
-    yield* Effect.forkScoped(Effect.forever(Effect.promise(async () => {
-      const [identity = "", , body] = await router.receive()
+    const next = receiver(router)
+    yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+      const [identity = "", , body] = yield* next
       const request: unknown = JSON.parse(String(body))
       const id = typeof request === "object" && request !== null && "id" in request ? request.id : undefined
       ids.push(id)
-      if (ids.length > drop) await router.send([identity, "", JSON.stringify({ status: "success", data: { agents: [] }, id })])
-    })))
+      if (ids.length > drop) yield* send(router, [identity, "", JSON.stringify({ status: "success", data: { agents: [] }, id })])
+    }).pipe(Effect.orDie)))
     return { address: router.lastEndpoint ?? "", ids: Effect.sync((): ReadonlyArray<unknown> => [...ids]) }
   })
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { EventStore } from "../../src/events/EventStore.ts"
+import { makeChainVerifier } from "../../src/security/auditChain.ts"
+import { tempDir } from "../support/files.ts"
 import { harness, request, sendFrames } from "../support/harness.ts"
 
 describe("audit trail", () => {
@@ -44,4 +48,46 @@ describe("audit trail", () => {
       const args = event?.data["args"]
       expect(Array.isArray(args) ? args[0] : undefined).toBe(`${"é".repeat(512)}…[+8976 bytes]`)
     }).pipe(Effect.provide(harness())))
+})
+
+describe("the audit file", () => {
+  const linesOf = (file: string) => Fs.readFileSync(file, "utf8").split("\n").filter((line) => line !== "")
+
+  it.effect("continues the chain of the file it finds, and refuses to chain onto a last line cut short", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      const file = Path.join(dir, "audit.ndjson")
+      const withFile = harness({ config: { auditFile: file } })
+      yield* Effect.andThen(request({ command: "ps" }), request({ command: "stats" })).pipe(Effect.provide(withFile))
+      // A restarted interface: the next record follows the last one in the file.
+      yield* request({ command: "whoami" }).pipe(Effect.provide(withFile))
+      const lines = linesOf(file)
+      expect(lines.map((line): unknown => JSON.parse(line))).toMatchObject([{ seq: 1 }, { seq: 2 }, { seq: 3, data: { command: "whoami" } }])
+      const verifier = makeChainVerifier()
+      for (const line of lines) verifier.push(line)
+      expect(verifier.verdict()).toMatchObject({ intact: true, records: 3 })
+
+      // A crash mid-write left half a record at the end.
+      Fs.appendFileSync(file, (lines[0] ?? "").slice(0, 40))
+      expect(yield* Effect.flip(Layer.build(withFile))).toMatchObject({
+        _tag: "AuditFileError",
+        reason: { _tag: "IncompleteRecord" },
+        message: `audit file ${file}: its last line is not a complete audit record, so new records cannot be chained to it; ` +
+          `check it with 'orchestrate audit verify ${file}', then move the file aside to start a new chain`
+      })
+    }))
+
+  it.effect("says why the file cannot be opened", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      expect(yield* Effect.flip(Layer.build(harness({ config: { auditFile: dir } })))).toMatchObject({
+        _tag: "AuditFileError",
+        reason: { _tag: "CannotOpen", reason: { _tag: "FileAccessFailed", code: "EISDIR" } },
+        message: `audit file ${dir}: cannot open: is a directory`
+      })
+      const missing = Path.join(dir, "missing", "audit.ndjson")
+      expect((yield* Effect.flip(Layer.build(harness({ config: { auditFile: missing } })))).message).toBe(
+        `audit file ${missing}: cannot open: no such file`
+      )
+    }))
 })

@@ -104,7 +104,8 @@ describe("error responses", () => {
       query: Layer.succeed(OrchestratorQuery, {
         snapshot: Effect.die(new Error("query exploded")),
         agent: (name) => Effect.succeed(agentStatus({ agentName: name, startedAt: DateTime.makeUnsafe(0) })),
-        dependencies: Effect.die(new Error("not asked"))
+        dependencies: Effect.die(new Error("not asked")),
+        logs: () => Effect.die(new Error("not asked"))
       })
     }))))
 

@@ -1,18 +1,23 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { commandNames } from "../../src/protocol/Commands.ts"
 import { fingerprint } from "../../src/security/keys.ts"
 import type { ClientCredentials } from "../../src/security/RequestSignature.ts"
 import type { CommandInterfaceOptions } from "../../src/server/CommandInterfaceConfig.ts"
+import { CommandServer } from "../../src/server/CommandServer.ts"
 import type { PrincipalSettings } from "../../src/server/Principals.ts"
 import { curveFixture, signedFrames } from "../support/curve.ts"
+import { gatedControl } from "../support/fixtures.ts"
 import { harness, request, sendFrames } from "../support/harness.ts"
 
 const commandEvents = EventStore.use((store) => store.query({ category: "command", limit: 100 })).pipe(
   Effect.map((page) => page.events)
 )
+
+const untilInFlight = (server: CommandServer["Service"], count: number) =>
+  server.inFlight.pipe(Effect.tap(() => Effect.yieldNow), Effect.repeat({ until: (n) => n === count }))
 
 const restartsIn = (reply: unknown): number => (reply as { data: { restarts: number } }).data.restarts
 
@@ -49,7 +54,7 @@ describe("callers and their permissions (in memory)", () => {
     Effect.gen(function*() {
       expect(yield* request({ command: "whoami" })).toEqual({
         status: "success",
-        data: { principal: null, key_fingerprint: null, allowed: ["ps", "status", "stats", "history", "whoami"], agents: null }
+        data: { principal: null, key_fingerprint: null, allowed: ["ps", "status", "stats", "history", "logs", "whoami"], agents: null }
       })
       expect(yield* sendFrames([JSON.stringify({ command: "ps" }), "{}"])).toMatchObject({
         code: 400,
@@ -66,7 +71,7 @@ describe("callers and their permissions (in memory)", () => {
           data: {
             principal: "ops",
             key_fingerprint: fingerprint(credentials("ops").publicKey),
-            allowed: ["ps", "status", "stats", "history", "whoami"],
+            allowed: ["ps", "status", "stats", "history", "logs", "whoami"],
             agents: null
           }
         })
@@ -213,6 +218,43 @@ describe("retry safety and the audit record (in memory)", () => {
       expect(audited.map((event) => event.data["repeated"])).toEqual([undefined, true, undefined, undefined])
       expect(audited[1]?.data).toMatchObject({ code: 200, request_id: "deploy-7" })
     }).pipe(Effect.provide(harness())))
+
+  it.effect("a resend that arrives while the first still runs waits for its answer, and the command runs once", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const log = yield* Ref.make<ReadonlyArray<string>>([])
+      yield* Effect.gen(function*() {
+        const server = yield* CommandServer
+        const body = { command: "stop", args: ["db"], id: "slow-1" }
+        const first = yield* Effect.forkChild(request(body))
+        yield* untilInFlight(server, 1)
+        const resend = yield* Effect.forkChild(request(body))
+        yield* untilInFlight(server, 2)
+        yield* Effect.yieldNow.pipe(Effect.repeat({ times: 20 }))
+        // Both wait on the one run, which waits on the gate.
+        expect(first.pollUnsafe()).toBeUndefined()
+        expect(resend.pollUnsafe()).toBeUndefined()
+        expect(yield* Ref.get(log)).toEqual(["stop db"])
+
+        yield* Deferred.succeed(gate, undefined)
+        const answer = yield* Fiber.join(first)
+        expect(answer).toEqual({
+          status: "success",
+          data: { message: "Agent 'db' stop done", agent: expect.objectContaining({ agent_name: "db", state: "stopped" }) },
+          id: "slow-1"
+        })
+        expect(yield* Fiber.join(resend)).toEqual(answer)
+        expect(yield* Ref.get(log)).toEqual(["stop db"])
+
+        const audited = (yield* commandEvents).filter((event) => event.data["command"] === "stop")
+        // One record per request, the resend's marked as repeated (in whichever order they finished).
+        expect(audited.map((event) => [event.data["code"], event.data["request_id"], event.data["repeated"] ?? false]).sort()).toEqual([
+          [200, "slow-1", false],
+          [200, "slow-1", true]
+        ])
+        // Opened whatever happens, so that a failing check does not leave the server waiting on it as it stops.
+      }).pipe(Effect.ensuring(Deferred.succeed(gate, undefined)), Effect.provide(harness({ control: gatedControl(gate, log) })))
+    }))
 
   it.effect("forgets an id after its TTL, and tells requests with the same id apart by command and arguments", () =>
     Effect.gen(function*() {

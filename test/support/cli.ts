@@ -2,7 +2,7 @@
  * Runs the real `orchestrate` binary as a child process.
  */
 import { NodeServices } from "@effect/platform-node"
-import { Context, type Duration, Effect, Fiber, Layer, Ref, type Scope, Stream } from "effect"
+import { Context, type Duration, Effect, Fiber, Layer, Option, type Scope, Stream, SubscriptionRef } from "effect"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -20,9 +20,10 @@ export interface CliResult {
 const text = <E>(stream: Stream.Stream<Uint8Array, E>) =>
   stream.pipe(Stream.decodeText(), Stream.mkString, Effect.orElseSucceed(() => ""))
 
-const command = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  ChildProcess.make(process.execPath, [BIN, ...args], {
-    env: { NO_COLOR: "1", ...env },
+/** Colour off unless `env` says otherwise, whatever the environment running the tests forces. */
+const command = (file: string, args: ReadonlyArray<string>, env: Record<string, string>) =>
+  ChildProcess.make(file, args, {
+    env: { NO_COLOR: "1", FORCE_COLOR: "", ...env },
     extendEnv: true,
     stdin: "ignore",
     stdout: "pipe",
@@ -36,7 +37,7 @@ export const cli = (
 ): Effect.Effect<CliResult, never, ChildProcessSpawner.ChildProcessSpawner> =>
   Effect.scoped(Effect.gen(function*() {
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const handle = yield* Effect.orDie(spawner.spawn(command(args, options.env ?? {})))
+    const handle = yield* Effect.orDie(spawner.spawn(command(process.execPath, [BIN, ...args], options.env ?? {})))
     const [stdout, stderr, code] = yield* Effect.all(
       [text(handle.stdout), text(handle.stderr), Effect.orDie(handle.exitCode)],
       { concurrency: "unbounded" }
@@ -47,51 +48,80 @@ export const cli = (
     return { code, stdout, stderr }
   }))
 
-/** A running `orchestrate` process whose output is collected as it comes. */
+/** A running process whose output is collected as it comes. */
 export interface Running {
   readonly pid: number
   readonly stdout: Effect.Effect<string>
   readonly stderr: Effect.Effect<string>
+  /** Waits until the standard output so far satisfies `until`, and returns it; dies after `timeout`. */
+  readonly waitForStdout: (until: (stdout: string) => boolean, timeout?: Duration.Input) => Effect.Effect<string>
   readonly signal: (signal: NodeJS.Signals) => Effect.Effect<void>
   /** Waits for the process to exit, and returns its code and output. */
   readonly exit: (timeout?: Duration.Input) => Effect.Effect<CliResult>
 }
 
-/** Starts `orchestrate args...` in the background; it is killed when the scope closes if it still runs. */
-export const spawn = (
+/** Starts `file args...` in the background; it is killed when the scope closes if it still runs. */
+export const spawnCommand = (
+  file: string,
   args: ReadonlyArray<string>,
   options: { readonly env?: Record<string, string> } = {}
 ): Effect.Effect<Running, never, ChildProcessSpawner.ChildProcessSpawner | Scope.Scope> =>
   Effect.gen(function*() {
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const handle = yield* Effect.orDie(spawner.spawn(command(args, options.env ?? {})))
+    const handle = yield* Effect.orDie(spawner.spawn(command(file, args, options.env ?? {})))
     const collect = <E>(stream: Stream.Stream<Uint8Array, E>) =>
       Effect.gen(function*() {
-        const collected = yield* Ref.make("")
+        // A SubscriptionRef, so that a test can wait for some output without polling for it.
+        const collected = yield* SubscriptionRef.make("")
         const fiber = yield* Effect.forkScoped(
-          stream.pipe(Stream.decodeText(), Stream.runForEach((chunk) => Ref.update(collected, (all) => all + chunk)), Effect.ignore)
+          stream.pipe(
+            Stream.decodeText(),
+            Stream.runForEach((chunk) => SubscriptionRef.update(collected, (all) => all + chunk)),
+            Effect.ignore
+          )
         )
         return { collected, fiber }
       })
     const out = yield* collect(handle.stdout)
     const err = yield* collect(handle.stderr)
+    const name = [file, ...args].join(" ")
     return {
       pid: handle.pid,
-      stdout: Ref.get(out.collected),
-      stderr: Ref.get(err.collected),
+      stdout: SubscriptionRef.get(out.collected),
+      stderr: SubscriptionRef.get(err.collected),
+      waitForStdout: (until, timeout = "20 seconds") =>
+        SubscriptionRef.changes(out.collected).pipe(
+          Stream.filter(until),
+          // The changes of a SubscriptionRef never end: the head is there once `until` holds.
+          Stream.runHead,
+          Effect.map(Option.getOrThrow),
+          Effect.timeoutOrElse({
+            duration: timeout,
+            orElse: () =>
+              Effect.flatMap(SubscriptionRef.get(out.collected), (stdout) =>
+                Effect.die(new Error(`${name} did not print what was awaited within ${String(timeout)}; it printed:\n${stdout}`)))
+          })
+        ),
       signal: (signal) => Effect.sync(() => process.kill(handle.pid, signal)),
       exit: (timeout = "20 seconds") =>
         Effect.gen(function*() {
           const code = yield* Effect.orDie(handle.exitCode)
           yield* Fiber.join(out.fiber)
           yield* Fiber.join(err.fiber)
-          return { code, stdout: yield* Ref.get(out.collected), stderr: yield* Ref.get(err.collected) }
+          return { code, stdout: yield* SubscriptionRef.get(out.collected), stderr: yield* SubscriptionRef.get(err.collected) }
         }).pipe(Effect.timeoutOrElse({
           duration: timeout,
-          orElse: () => Effect.die(new Error(`orchestrate ${args.join(" ")} did not exit`))
+          orElse: () => Effect.die(new Error(`${name} did not exit`))
         }))
     }
   })
+
+/** Starts `orchestrate args...` in the background; it is killed when the scope closes if it still runs. */
+export const spawn = (
+  args: ReadonlyArray<string>,
+  options: { readonly env?: Record<string, string> } = {}
+): Effect.Effect<Running, never, ChildProcessSpawner.ChildProcessSpawner | Scope.Scope> =>
+  spawnCommand(process.execPath, [BIN, ...args], options)
 
 /** A fresh ipc address in a temporary directory removed with the scope: no port to collide on. */
 export const ipcAddress = tempDir().pipe(Effect.map((dir) => `ipc://${Path.join(dir, "cmd.sock")}`))

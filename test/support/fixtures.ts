@@ -21,13 +21,21 @@ export const agentStatus = (overrides: Partial<AgentStatus> & Pick<AgentStatus, 
   ...overrides
 })
 
-/** A control port whose agent actions wait for `gate`; its shutdown request is appended to `log` when given. */
-export const gatedControl = (gate: Deferred.Deferred<void>, log?: Ref.Ref<ReadonlyArray<string>>) =>
-  Layer.succeed(OrchestratorControl, {
+/**
+ * A control port whose agent actions wait for `gate`. When `log` is given, each action is appended to it as it
+ * starts (`stop db`), and the shutdown request as `shutdown requested`.
+ */
+export const gatedControl = (gate: Deferred.Deferred<void>, log?: Ref.Ref<ReadonlyArray<string>>) => {
+  const note = (entry: string) => log === undefined ? Effect.void : Ref.update(log, (entries) => [...entries, entry])
+  return Layer.succeed(OrchestratorControl, {
     control: (action, agent) =>
-      Effect.as(Deferred.await(gate), {
-        message: `Agent '${agent}' ${action} done`,
-        agent: agentStatus({ agentName: agent, state: "stopped", pid: null, uptimeSeconds: null })
-      }),
-    requestShutdown: log === undefined ? Effect.void : Ref.update(log, (entries) => [...entries, "shutdown requested"])
+      note(`${action} ${agent}`).pipe(
+        Effect.andThen(Deferred.await(gate)),
+        Effect.as({
+          message: `Agent '${agent}' ${action} done`,
+          agent: agentStatus({ agentName: agent, state: "stopped", pid: null, uptimeSeconds: null })
+        })
+      ),
+    requestShutdown: note("shutdown requested")
   })
+}

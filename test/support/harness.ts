@@ -1,7 +1,7 @@
 /**
  * The command interface over swapped layers: the in-memory socket and orchestrator, a real EventStore.
  */
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Logger } from "effect"
 import { EventStore, type EventStoreConfig } from "../../src/events/EventStore.ts"
 import { type AgentSeed, InMemoryOrchestrator } from "../../src/orchestrator/InMemoryOrchestrator.ts"
 import type { OrchestratorControl } from "../../src/ports/OrchestratorControl.ts"
@@ -30,6 +30,14 @@ export interface HarnessOptions {
   readonly wrapSocket?: (socket: Socket["Service"]) => Socket["Service"]
 }
 
+/**
+ * Leaves out the default logger's output, which would print a block per log line of every server a test starts.
+ * A test that installed loggers of its own (to assert on what is logged) keeps them.
+ */
+export const quietLogs = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
+  Layer.unwrap(Effect.map(Effect.service(Logger.CurrentLoggers), (loggers) =>
+    loggers.has(Logger.defaultLogger) ? layer.pipe(Layer.provide(Logger.layer([]))) : layer))
+
 export const harness = (options: HarnessOptions = {}) => {
   const orchestrator = InMemoryOrchestrator.layer({ agents: options.agents ?? demoAgents, maxWorkers: 4 })
   const wrap = options.wrapSocket
@@ -43,7 +51,8 @@ export const harness = (options: HarnessOptions = {}) => {
     Layer.provideMerge(socket),
     Layer.provideMerge(orchestrator),
     Layer.provideMerge(EventStore.layer(options.events)),
-    Layer.provideMerge(Layer.orDie(CommandInterfaceConfig.layer({ allowedCommands: "all", ...options.config })))
+    Layer.provideMerge(Layer.orDie(CommandInterfaceConfig.layer({ allowedCommands: "all", ...options.config }))),
+    quietLogs
   )
 }
 

@@ -9,7 +9,8 @@ import type { OrchestratorControl } from "../../src/ports/OrchestratorControl.ts
 import { layerServer } from "../../src/server/CommandInterface.ts"
 import { CommandInterfaceConfig, type CommandInterfaceOptions } from "../../src/server/CommandInterfaceConfig.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
-import { demoAgents } from "./harness.ts"
+import { RECEIVE_RECHECK_MILLIS, receiver } from "../../src/zmq/ZmqAdapter.ts"
+import { demoAgents, quietLogs } from "./harness.ts"
 
 export const ANY_PORT = "tcp://127.0.0.1:*"
 
@@ -33,7 +34,8 @@ export const serverLayer = (options: {
 } = {}) =>
   layerServer.pipe(
     Layer.provide(options.control ?? Layer.empty),
-    Layer.provideMerge(dependencies(options.config, options.agents))
+    Layer.provideMerge(dependencies(options.config, options.agents)),
+    quietLogs
   )
 
 /** Starts the real server in `scope` and returns its context. */
@@ -46,48 +48,38 @@ export const startServer = (scope: Scope.Scope, options: Parameters<typeof serve
 const closing = <S extends Zmq.Socket>(make: () => S) =>
   Effect.acquireRelease(Effect.sync(make), (socket) => Effect.sync(() => socket.close()))
 
-/** A REQ client; linger 0 so an unanswered request never keeps the process alive. */
+/**
+ * A REQ client; linger 0 so an unanswered request never keeps the process alive, and a short receive timeout, so
+ * that a receive looks again as every socket of the project does (src/zmq/ZmqAdapter.ts).
+ */
 export const reqClient = (endpoint: string) =>
   closing(() => {
-    const socket = new Zmq.Request({ linger: 0 })
+    const socket = new Zmq.Request({ linger: 0, receiveTimeout: RECEIVE_RECHECK_MILLIS })
     socket.connect(endpoint)
     return socket
   })
 
 export const dealerClient = (endpoint: string) =>
   closing(() => {
-    const socket = new Zmq.Dealer({ linger: 0 })
+    const socket = new Zmq.Dealer({ linger: 0, receiveTimeout: RECEIVE_RECHECK_MILLIS })
     socket.connect(endpoint)
     return socket
   })
 
-/**
- * Receives one message within `timeoutMillis`, in short receives: ZeroMQ's readiness signal is edge-triggered
- * and can be missed, and a receive that times out looks again (as src/client/CommandClient.ts does).
- */
-const receiveWithin = async (socket: Zmq.Request | Zmq.Dealer, timeoutMillis: number) => {
-  const deadline = Date.now() + timeoutMillis
-  socket.receiveTimeout = 250
-  for (;;) {
-    try {
-      return await socket.receive()
-    } catch (error) {
-      if (Date.now() >= deadline) throw error
-    }
-  }
-}
+/** Receives one message within `timeoutMillis`, or fails with a `TimeoutError`. */
+const receiveWithin = (socket: Zmq.Request | Zmq.Dealer, timeoutMillis: number) =>
+  receiver(socket).pipe(Effect.orDie, Effect.timeout(timeoutMillis))
 
 /** Sends one request on a REQ socket and parses the reply. */
 export const ask = (socket: Zmq.Request, body: unknown, timeoutMillis = 5000) =>
-  Effect.promise(async (): Promise<unknown> => {
-    await socket.send(typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body))
-    const [reply] = await receiveWithin(socket, timeoutMillis)
-    return JSON.parse(String(reply))
-  })
+  Effect.promise(() => socket.send(typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body))).pipe(
+    Effect.andThen(receiveWithin(socket, timeoutMillis)),
+    Effect.map(([reply]): unknown => JSON.parse(String(reply)))
+  )
 
 /** Receives one message on a DEALER socket as strings, one per frame. */
 export const receiveFrames = (socket: Zmq.Dealer, timeoutMillis = 5000) =>
-  Effect.promise(async () => (await receiveWithin(socket, timeoutMillis)).map((frame) => frame.toString()))
+  Effect.map(receiveWithin(socket, timeoutMillis), (frames) => frames.map((frame) => frame.toString()))
 
 export const send = (socket: Zmq.Dealer, frames: Array<string | Uint8Array>) => Effect.promise(() => socket.send(frames))
 
@@ -103,10 +95,10 @@ export interface Received {
  */
 export const silentServer = Effect.gen(function*() {
   const received: Array<Received> = []
-  const router = yield* closing(() => new Zmq.Router({ linger: 0 }))
+  const router = yield* closing(() => new Zmq.Router({ linger: 0, receiveTimeout: RECEIVE_RECHECK_MILLIS }))
   yield* Effect.promise(() => router.bind(ANY_PORT))
   yield* Effect.forkScoped(Effect.forever(Effect.flatMap(
-    Effect.promise(() => router.receive()),
+    Effect.orDie(receiver(router)),
     (frames) =>
       Effect.map(Clock.currentTimeMillis, (at) => {
         const body: unknown = JSON.parse(String(frames.at(-1)))

@@ -1,12 +1,14 @@
 import { Console, Effect, FileSystem, Schema, Stream } from "effect"
 import { Argument, Command } from "effect/cli"
 import { makeChainVerifier } from "../../security/auditChain.ts"
-import { UsageError } from "../exit.ts"
-import { details } from "../output.ts"
-import { describeReadFailure } from "../readFailure.ts"
+import { UnreadableAuditFile, UsageError } from "../errors.ts"
+import { currentStyle, details } from "../output.ts"
 import { root } from "../root.ts"
 
-/** The audit file's chain is broken: it was edited, or records were removed, inserted or reordered. */
+/**
+ * The audit file's chain is broken: it was edited, or records were removed, inserted or reordered. `detail` is the
+ * verifier's account of the first broken link (security/auditChain.ts), printed as it is and given in `--json`.
+ */
 export class AuditChainBroken extends Schema.TaggedError<AuditChainBroken>()("AuditChainBroken", {
   file: Schema.String,
   line: Schema.Number,
@@ -25,7 +27,7 @@ const verifyFile = Effect.fnUntraced(function*(file: string) {
     Stream.decodeText(),
     Stream.splitLines,
     Stream.runForEach((line) => Effect.sync(() => verifier.push(line))),
-    Effect.mapError((error) => new UsageError({ detail: `cannot read audit file ${file}: ${describeReadFailure(error)}` }))
+    Effect.mapError((cause) => new UsageError({ reason: new UnreadableAuditFile({ path: file, cause }) }))
   )
   return verifier.verdict()
 })
@@ -45,7 +47,7 @@ const verify = Command.make("verify", {
       ["file", `${file}: intact`],
       ["records", verdict.records === 0 ? "none" : `${verdict.records} (seq ${verdict.firstSeq} to ${verdict.lastSeq})`],
       ["last hash", verdict.lastHash]
-    ]))
+    ], yield* currentStyle))
   })).pipe(
     Command.withDescription(
       "Check an audit file's hash chain and report its first broken link (exit 1). Keep the last hash it prints " +

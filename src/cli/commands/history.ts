@@ -1,10 +1,14 @@
-import { Console, DateTime, Effect, Option, Schema } from "effect"
+/**
+ * `orchestrate history [--follow]`: recorded events, oldest first, with filters; with `--follow`, every new one as
+ * it is recorded.
+ */
+import { Console, DateTime, Duration, Effect, Option, Schema, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HISTORY_LIMIT_MAX, type HistoryPage, type HistoryQuery } from "../../protocol/Commands.ts"
-import { formatData, style, table } from "../output.ts"
+import { currentStyle, formatData, type Style, table } from "../output.ts"
 import { clientFor, intervalFlag, respond, root } from "../root.ts"
 
-const rows = (page: HistoryPage) =>
+const rows = (page: HistoryPage, style: Style) =>
   page.events.map((event) => [
     String(event.seq),
     DateTime.formatIso(event.timestamp),
@@ -16,38 +20,49 @@ const rows = (page: HistoryPage) =>
 
 const HEADERS = ["SEQ", "TIME", "CATEGORY", "EVENT", "AGENT", "DATA"]
 
-const render = (page: HistoryPage): string =>
+const render = (page: HistoryPage, style: Style): string =>
   page.events.length === 0
     ? "no events"
-    : table(HEADERS, rows(page)) + (page.hasMore ? `\n${style.dim(`(more events match; raise --limit, at most ${HISTORY_LIMIT_MAX})`)}` : "")
+    : table(HEADERS, rows(page, style), style) + (page.hasMore ? `\n${style.dim(`(more events match; raise --limit, at most ${HISTORY_LIMIT_MAX})`)}` : "")
+
+/** Where to continue after `page`, which was asked for what came after `after`. */
+const cursorAfter = (after: number, page: HistoryPage): number => {
+  const last = page.events[page.events.length - 1]?.seq
+  // With nothing more to fetch, everything up to the store's newest seq has been seen, matching or not.
+  return page.hasMore && last !== undefined ? last : Math.max(after, page.lastSeq ?? after, last ?? after)
+}
 
 /**
  * Prints the latest matching events, then every new one as it is recorded, until interrupted. Each poll asks
  * for what came after the last seq seen, so nothing is shown twice and nothing is skipped; events evicted from
- * the history before they could be shown are reported.
+ * the history before they could be shown are reported. Polls follow each other at once while the orchestrator
+ * has more to give, and `intervalSeconds` apart once caught up.
  */
-const follow = (filter: HistoryQuery, intervalSeconds: number) =>
-  Effect.gen(function*() {
-    const flags = yield* root
-    const client = yield* clientFor(flags)
-    const print = (page: HistoryPage, raw: string) =>
-      flags.json ? Console.log(raw) : Console.log(page.events.length === 0 ? "" : table(HEADERS, rows(page)).split("\n").slice(1).join("\n"))
-    const first = yield* client.call("history", [filter])
-    if (flags.json) yield* Console.log(first.raw)
-    else yield* Console.log(table(HEADERS, rows(first.data)))
-    let cursor = first.data.lastSeq ?? 0
-    for (;;) {
-      const { data: page, raw } = yield* client.call("history", [{ ...filter, afterSeq: cursor, limit: HISTORY_LIMIT_MAX }])
-      if (page.firstSeq !== null && page.firstSeq > cursor + 1) {
-        yield* Console.error(style.yellow(`warning: events ${cursor + 1} to ${page.firstSeq - 1} were dropped from the history before they could be shown`))
+const follow = Effect.fn("cli.history.follow")(function*(filter: HistoryQuery, intervalSeconds: number) {
+  const flags = yield* root
+  const client = yield* clientFor(flags)
+  const style = yield* currentStyle
+  const first = yield* client.call("history", [filter])
+  yield* Console.log(flags.json ? first.raw : table(HEADERS, rows(first.data, style), style))
+  const interval = Duration.seconds(intervalSeconds)
+  const pageAfter = (after: number) => client.call("history", [{ ...filter, afterSeq: after, limit: HISTORY_LIMIT_MAX }])
+  const pages = Stream.paginate({ after: first.data.lastSeq ?? 0, caughtUp: false }, ({ after, caughtUp }) =>
+    (caughtUp ? Effect.delay(pageAfter(after), interval) : pageAfter(after)).pipe(
+      Effect.map((reply) => [
+        [{ after, ...reply }],
+        Option.some({ after: cursorAfter(after, reply.data), caughtUp: !reply.data.hasMore })
+      ] as const)
+    ))
+  yield* Stream.runForEach(pages, ({ after, data: page, raw }) =>
+    Effect.gen(function*() {
+      if (page.firstSeq !== null && page.firstSeq > after + 1) {
+        yield* Console.error(style.yellow(`warning: events ${after + 1} to ${page.firstSeq - 1} were dropped from the history before they could be shown`))
       }
-      if (page.events.length > 0) yield* print(page, raw)
-      const last = page.events[page.events.length - 1]?.seq
-      // With nothing more to fetch, everything up to the store's newest seq has been seen, matching or not.
-      cursor = page.hasMore && last !== undefined ? last : Math.max(cursor, page.lastSeq ?? cursor, last ?? cursor)
-      if (!page.hasMore) yield* Effect.sleep(intervalSeconds * 1000)
-    }
-  })
+      if (page.events.length === 0) return
+      // The rows only: the header was printed with the first page.
+      yield* Console.log(flags.json ? raw : table(HEADERS, rows(page, style), style).split("\n").slice(1).join("\n"))
+    }))
+})
 
 const text = (name: string, description: string) =>
   Flag.String(name).pipe(Flag.optional, Flag.withDescription(description))
@@ -57,7 +72,11 @@ const whole = (name: string, minimum: number, description: string) =>
 
 export const history = Command.make("history", {
   limit: whole("limit", 1, `How many events (default 50, at most ${HISTORY_LIMIT_MAX})`),
-  category: text("category", "Only events of this category: agent, orchestrator or command"),
+  category: Flag.Literals("category", ["agent", "orchestrator", "command"]).pipe(
+    Flag.optional,
+    Flag.withDescription("Only events of this category: agent, orchestrator, or command (the audit trail)")
+  ),
+  all: Flag.Boolean("all").pipe(Flag.withDefault(false), Flag.withDescription("Every category, the audit trail included")),
   agent: text("agent", "Only events of this agent"),
   event: text("event", "Only events of this name, e.g. AGENT_FAILED"),
   afterSeq: whole("after-seq", 0, "Only events after this seq (then the oldest come first)"),
@@ -66,14 +85,19 @@ export const history = Command.make("history", {
 }, (options) => {
   const filter: HistoryQuery = {
     ...(Option.isSome(options.limit) ? { limit: options.limit.value } : {}),
-    ...(Option.isSome(options.category) ? { category: options.category.value } : {}),
+    // Without a category, what happened to the agents and the orchestrator: the audit trail is asked for by name.
+    ...(Option.isSome(options.category)
+      ? { category: options.category.value }
+      : options.all ? {} : { categories: ["agent", "orchestrator"] }),
     ...(Option.isSome(options.agent) ? { agent: options.agent.value } : {}),
     ...(Option.isSome(options.event) ? { event: options.event.value } : {}),
     ...(Option.isSome(options.afterSeq) ? { afterSeq: options.afterSeq.value } : {})
   }
   return options.follow ? follow(filter, options.interval) : respond("history", [filter], render)
 }).pipe(
-  Command.withDescription("Show recorded events, oldest first: agent lifecycle, orchestrator events and the command audit trail"),
+  Command.withDescription(
+    "Show recorded events, oldest first: agent lifecycle and orchestrator events (--category command: the audit trail; --all: everything)"
+  ),
   Command.withExamples([
     { command: "orchestrate history --agent web --limit 20", description: "The last 20 events of 'web'" },
     { command: "orchestrate history --category command", description: "The audit trail of commands" },

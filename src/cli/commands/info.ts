@@ -1,17 +1,18 @@
 import { Command } from "effect/cli"
-import { colorState, details, style, table } from "../output.ts"
+import { details, table } from "../output.ts"
 import { respond } from "../root.ts"
 
 const list = (names: ReadonlyArray<string>) => names.length === 0 ? "-" : names.join(", ")
 
 export const dependencies = Command.make("dependencies", {}, () =>
-  respond("dependencies", [], ({ agents, startOrder }) =>
+  respond("dependencies", [], ({ agents, startOrder }, style) =>
     [
       `${style.dim("start order")}  ${startOrder.length === 0 ? "-" : startOrder.join(" -> ")}`,
       "",
       table(
         ["NAME", "STATE", "DEPENDS ON", "NEEDED BY"],
-        agents.map((agent) => [agent.name, colorState(agent.state), list(agent.dependencies), list(agent.dependents)])
+        agents.map((agent) => [agent.name, style.state(agent.state), list(agent.dependencies), list(agent.dependents)]),
+        style
       )
     ].join("\n"))).pipe(
     Command.withDescription("Show the agents' dependency graph and the order they start in"),
@@ -19,21 +20,22 @@ export const dependencies = Command.make("dependencies", {}, () =>
   )
 
 export const commands = Command.make("commands", {}, () =>
-  respond("commands", [], ({ known }) =>
+  respond("commands", [], ({ known }, style) =>
     table(
       ["COMMAND", "ALLOWED", "DESCRIPTION"],
       known.map((command) => [
         command.usage,
         command.allowed ? style.green("yes") : style.dim("no"),
         command.summary
-      ])
+      ]),
+      style
     ))).pipe(
     Command.withDescription("List the commands the orchestrator's interface knows, and which it allows"),
     Command.withExamples([{ command: "orchestrate commands", description: "What may I run here?" }])
   )
 
 export const whoami = Command.make("whoami", {}, () =>
-  respond("whoami", [], ({ principal, keyFingerprint, allowed, agents }) =>
+  respond("whoami", [], ({ principal, keyFingerprint, allowed, agents }, style) =>
     details([
       [
         "principal",
@@ -43,7 +45,7 @@ export const whoami = Command.make("whoami", {}, () =>
       ],
       ["allowed", list(allowed)],
       ["agents", agents === null ? "any" : list(agents)]
-    ]))).pipe(
+    ], style))).pipe(
     Command.withDescription("Show who the orchestrator takes you for, and what you may do there"),
     Command.withExamples([
       { command: "orchestrate whoami --server-key server.key.pub --client-key ops.key", description: "Check a CURVE key's role" }

@@ -1,8 +1,7 @@
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fingerprint, generateKeyPair, writeKeyPair } from "../../security/keys.ts"
-import { UsageError } from "../exit.ts"
-import { details } from "../output.ts"
+import { currentStyle, details } from "../output.ts"
 import { root } from "../root.ts"
 
 export const keygen = Command.make("keygen", {
@@ -14,7 +13,7 @@ export const keygen = Command.make("keygen", {
   Effect.gen(function*() {
     const flags = yield* root
     const pair = generateKeyPair()
-    yield* writeKeyPair(file, pair, { force }).pipe(Effect.mapError((error) => new UsageError({ detail: error.message })))
+    yield* writeKeyPair(file, pair, { force })
     const written = {
       keyFile: file,
       publicKeyFile: `${file}.pub`,
@@ -29,7 +28,7 @@ export const keygen = Command.make("keygen", {
           ["public key", `${written.publicKeyFile} (share it)`],
           ["key", written.publicKey],
           ["fingerprint", written.fingerprint]
-        ])
+        ], yield* currentStyle)
     )
   })).pipe(
     Command.withDescription(

@@ -1,20 +1,21 @@
 import { Command } from "effect/cli"
-import { colorState, formatDuration, table } from "../output.ts"
+import { formatDuration, table } from "../output.ts"
 import { respond } from "../root.ts"
 
 export const ps = Command.make("ps", {}, () =>
-  respond("ps", [], ({ agents }) =>
+  respond("ps", [], ({ agents }, style) =>
     agents.length === 0
       ? "no agents"
       : table(
         ["NAME", "STATE", "PID", "UPTIME", "RESTARTS"],
         agents.map((agent) => [
           agent.name,
-          colorState(agent.state),
+          style.state(agent.state),
           agent.pid === null ? "-" : String(agent.pid),
           formatDuration(agent.uptimeSeconds),
           String(agent.restarts)
-        ])
+        ]),
+        style
       ))).pipe(
     Command.withDescription("List the agents with their state, pid, uptime and restarts"),
     Command.withExamples([

@@ -2,20 +2,32 @@
  * What `orchestrate up` does. Loaded only when `up` runs, so that the other commands never load the
  * orchestrator, the server or the process machinery.
  */
-import { Effect, FileSystem, Layer, Option, Path, type PlatformError, Schema } from "effect"
+import { Console, DateTime, Effect, FileSystem, Layer, Option, Path, type PlatformError, Schema } from "effect"
 import * as NodePath from "node:path"
 import { EventStore } from "../../events/EventStore.ts"
+import { LogFiles, type LogFilesConfig } from "../../logs/LogFiles.ts"
+import { type LogSink, LogStore } from "../../logs/LogStore.ts"
+import { type LogLayout, renderLogLine } from "../logLines.ts"
+import { currentStyle } from "../output.ts"
 import { processAgent } from "../../orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../orchestrator/Orchestrator.ts"
 import { checkConfigSize, type OrchestratorSettings, parseConfigText } from "../../app/ConfigFile.ts"
-import { commandNames, isCommandName } from "../../protocol/Commands.ts"
+import { isCommandName } from "../../protocol/Commands.ts"
 import { layer as commandInterface } from "../../server/CommandInterface.ts"
 import { CommandInterfaceConfig } from "../../server/CommandInterfaceConfig.ts"
 import { type AllowedCommands, PresetName } from "../../server/Whitelist.ts"
 import { packageRoot } from "../../packageRoot.ts"
-import { AgentsFailed, UsageError } from "../exit.ts"
-import { describeReadFailure } from "../readFailure.ts"
+import { UnknownCommandInAllow, UnreadableConfig, UsageError } from "../errors.ts"
 import { SHUTDOWN_SIGNALS } from "../runMain.ts"
+
+/** `up` in until-done mode finished with failed agents. */
+export class AgentsFailed extends Schema.TaggedError<AgentsFailed>()("AgentsFailed", {
+  agents: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `agents failed: ${this.agents.join(", ")}`
+  }
+}
 
 /** The demo `up` runs when given no config: examples/demo.json in this package. */
 export const demoConfig = (): string => NodePath.join(packageRoot(), "examples", "demo.json")
@@ -29,16 +41,12 @@ const parseAllow = (value: string): Effect.Effect<AllowedCommands, UsageError> =
   const unknown = names.filter((name) => !isCommandName(name))
   return unknown.length === 0
     ? Effect.succeed(names)
-    : Effect.fail(new UsageError({
-      detail: `--allow: unknown command${unknown.length > 1 ? "s" : ""} ${unknown.map((name) => `'${name}'`).join(", ")} ` +
-        `(presets: basic, monitoring, all; commands: ${commandNames.join(", ")})`
-    }))
+    : Effect.fail(new UsageError({ reason: new UnknownCommandInAllow({ names: unknown }) }))
 }
 
 const readSettings = Effect.fnUntraced(function*(path: string) {
   const fs = yield* FileSystem.FileSystem
-  const cannotRead = (error: PlatformError.PlatformError) =>
-    new UsageError({ detail: `cannot read config file ${path}: ${describeReadFailure(error)}` })
+  const cannotRead = (cause: PlatformError.PlatformError) => new UsageError({ reason: new UnreadableConfig({ path, cause }) })
   // Sized before it is read, so that a huge file is refused at once instead of filling memory. A pipe has no
   // size: what comes from one is refused after it is read, if it is too large.
   const info = yield* fs.stat(path).pipe(Effect.mapError(cannotRead))
@@ -71,6 +79,7 @@ const resolveFiles = (settings: OrchestratorSettings, directory: string): Orches
   const { curve, auditFile } = settings.commandInterface
   return {
     ...settings,
+    logs: { ...settings.logs, ...(settings.logs.dir === undefined ? {} : { dir: NodePath.resolve(directory, settings.logs.dir) }) },
     commandInterface: {
       ...settings.commandInterface,
       ...(curve === undefined ? {} : { curve: { ...curve, keyFile: NodePath.resolve(directory, curve.keyFile) } }),
@@ -78,6 +87,30 @@ const resolveFiles = (settings: OrchestratorSettings, directory: string): Orches
     }
   }
 }
+
+/**
+ * Where agents' lines go besides memory: files, when a directory is given; and this terminal, prefixed with the
+ * agent's name, unless `up` runs quiet. Only here: lines are never logged, so none is ever printed twice.
+ */
+const agentLogs = Effect.fnUntraced(function*(options: {
+  readonly keepLines: number
+  readonly files: LogFilesConfig | undefined
+  readonly foreground: ReadonlyArray<string> | undefined
+}) {
+  const files = options.files === undefined ? undefined : yield* LogFiles.make(options.files)
+  if (files !== undefined) yield* Effect.logInfo(`agents' lines also go to ${files.dir}/<agent>.log`)
+  const width = Math.max(0, ...(options.foreground ?? []).map((name) => name.length))
+  const layout: LogLayout = { prefix: true, timestamps: false, style: yield* currentStyle }
+  const print: LogSink = (lines) => {
+    const text = lines.flatMap((line) => {
+      const rendered = renderLogLine({ ...line, timestamp: DateTime.makeUnsafe(line.timestamp) }, width, layout)
+      return rendered === undefined ? [] : [rendered]
+    })
+    return text.length === 0 ? Effect.void : Console.log(text.join("\n"))
+  }
+  const sinks = [...(files === undefined ? [] : [files.write]), ...(options.foreground === undefined ? [] : [print])]
+  return yield* LogStore.make({ keepLines: options.keepLines, sinks })
+})
 
 /** Says which signal began a graceful shutdown (runMain turns it into the interruption that does the work). */
 const logShutdownSignal = Effect.gen(function*() {
@@ -99,6 +132,8 @@ export const runUp = Effect.fnUntraced(function*(options: {
   readonly address: Option.Option<string>
   readonly allow: Option.Option<string>
   readonly maxWorkers: Option.Option<number>
+  readonly logsDir: Option.Option<string>
+  readonly quiet: boolean
 }) {
   const { config, allow, maxWorkers } = options
   const path = yield* Path.Path
@@ -119,10 +154,17 @@ export const runUp = Effect.fnUntraced(function*(options: {
   }
 
   yield* logShutdownSignal
+  const logsDir = Option.isSome(options.logsDir) ? path.resolve(options.logsDir.value) : settings.logs.dir
+  const logs = yield* agentLogs({
+    keepLines: settings.logs.keepLines,
+    files: logsDir === undefined ? undefined : { dir: logsDir, maxBytes: settings.logs.maxBytes, keep: settings.logs.keep },
+    foreground: options.quiet ? undefined : agents.map((agent) => agent.name)
+  })
   const orchestrator = Orchestrator.layer({ ...settings, agents })
   const app = commandInterface.pipe(
     Layer.provide(Layer.succeed(CommandInterfaceConfig, settings.commandInterface)),
     Layer.provideMerge(orchestrator),
+    Layer.provideMerge(Layer.succeed(LogStore, logs)),
     Layer.provideMerge(EventStore.layer(settings.history, { log: true }))
   )
   const result = yield* Effect.provide(Orchestrator.run, app)

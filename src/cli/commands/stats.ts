@@ -1,10 +1,14 @@
-import { Clock, Console, DateTime, Effect, Schema } from "effect"
-import { Command, Flag } from "effect/cli"
+/**
+ * `orchestrate stats [--watch]`: counts of agents by state, workers, uptime, restarts and events, once or
+ * refreshed until interrupted.
+ */
+import { Console, DateTime, Duration, Effect, Schedule, Schema, Stream } from "effect"
+import { Command, Flag, TerminalCapabilities } from "effect/cli"
 import { Stats } from "../../protocol/Commands.ts"
-import { details, formatData, formatDuration } from "../output.ts"
+import { currentStyle, details, formatData, formatDuration, type Style } from "../output.ts"
 import { clientFor, intervalFlag, respond, root } from "../root.ts"
 
-const render = (stats: Stats): string =>
+const render = (stats: Stats, style: Style): string =>
   details([
     ["agents", `${stats.totalAgents} total`],
     ["running", String(stats.running)],
@@ -18,33 +22,31 @@ const render = (stats: Stats): string =>
     ["workers", String(stats.maxWorkers)],
     ["uptime", formatDuration(stats.uptimeSeconds)],
     ["events", `${stats.eventsRecorded} recorded, ${stats.eventsRetained} retained of ${stats.eventsCapacity}`]
-  ])
+  ], style)
 
 const encode = Schema.encodeSync(Stats)
 
-/** Refreshes until interrupted: redrawn in place on a terminal, one line per refresh otherwise. */
-const watch = (intervalSeconds: number) =>
-  Effect.gen(function*() {
-    const flags = yield* root
-    const client = yield* clientFor(flags)
-    const inPlace = !flags.json && process.stdout.isTTY === true
-    let drawn = 0
-    for (;;) {
-      const reply = yield* client.call("stats", [])
-      if (flags.json) {
-        yield* Console.log(reply.raw)
-      } else if (inPlace) {
-        const text = render(reply.data)
-        // Back over the previous drawing, then clear to the end of the screen.
-        process.stdout.write(`${drawn > 0 ? `\u001b[${drawn}A` : ""}\u001b[J${text}\n`)
-        drawn = text.split("\n").length
-      } else {
-        const at = DateTime.formatIso(DateTime.makeUnsafe(yield* Clock.currentTimeMillis))
-        yield* Console.log(`${at} ${formatData(encode(reply.data))}`)
-      }
-      yield* Effect.sleep(intervalSeconds * 1000)
-    }
-  })
+/**
+ * Refreshes every `intervalSeconds` until interrupted: on a terminal, each drawing goes back over the one before
+ * (as many lines up as it had) and clears to the end of the screen; anywhere else, one timestamped line per refresh.
+ */
+const watch = Effect.fn("cli.stats.watch")(function*(intervalSeconds: number) {
+  const flags = yield* root
+  const client = yield* clientFor(flags)
+  const { canAnimate } = yield* Effect.service(TerminalCapabilities.TerminalCapabilities)
+  const style = yield* currentStyle
+  const refreshes = Stream.fromEffectSchedule(client.call("stats", []), Schedule.spaced(Duration.seconds(intervalSeconds)))
+  const output = flags.json
+    ? Stream.map(refreshes, (reply) => reply.raw)
+    : canAnimate
+    ? refreshes.pipe(Stream.mapAccum(() => 0, (height, reply) => {
+      const text = render(reply.data, style)
+      return [text.split("\n").length, [`${height > 0 ? `\u001b[${height}A` : ""}\u001b[J${text}`]]
+    }))
+    : Stream.mapEffect(refreshes, (reply) =>
+      Effect.map(DateTime.now, (now) => `${DateTime.formatIso(now)} ${formatData(encode(reply.data))}`))
+  yield* Stream.runForEach(output, (text) => Console.log(text))
+})
 
 export const stats = Command.make("stats", {
   watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Keep refreshing until Ctrl-C")),

@@ -19,15 +19,24 @@ export const up = Command.make("up", {
     Flag.withSchema(MaxWorkers),
     Flag.optional,
     Flag.withDescription("Most agents running at once")
+  ),
+  logsDir: Flag.String("logs-dir").pipe(
+    Flag.optional,
+    Flag.withDescription("Also append each agent's lines to DIR/<agent>.log, rotated by size (overrides logs.dir)")
+  ),
+  quiet: Flag.Boolean("quiet").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Do not show agents' output here (it is still kept: 'orchestrate logs')")
   )
-}, ({ config, allow, maxWorkers }) =>
+}, ({ config, allow, maxWorkers, logsDir, quiet }) =>
   Effect.gen(function*() {
     const flags = yield* root
     const { runUp } = yield* Effect.promise(() => import("./runUp.ts"))
-    return yield* runUp({ config, address: flags.address, allow, maxWorkers })
+    return yield* runUp({ config, address: flags.address, allow, maxWorkers, logsDir, quiet })
   })).pipe(
   Command.withDescription(
-    "Run an orchestrator from a JSON config file, with its command interface. Ctrl-C, SIGTERM or SIGHUP (a closed " +
+    "Run an orchestrator from a JSON config file, with its command interface, showing agents' output prefixed " +
+      "with their names (--quiet: not). Ctrl-C, SIGTERM or SIGHUP (a closed " +
       "terminal) shut it down gracefully (exit 0); a second one kills every agent at once (exit 130). If up itself " +
       "is killed, its guardian process kills every agent. A config error, or an address in use, exits 2 before any " +
       "agent starts."
@@ -35,6 +44,7 @@ export const up = Command.make("up", {
   Command.withExamples([
     { command: "orchestrate up", description: "Run the demo, its command interface on tcp://127.0.0.1:5570" },
     { command: "orchestrate up services.json --allow monitoring", description: "Run your agents; allow only read commands" },
-    { command: "orchestrate up jobs.json --max-workers 2 --log-level debug", description: "Two at a time, logging every request" }
+    { command: "orchestrate up jobs.json --max-workers 2 --log-level debug", description: "Two at a time, logging every request" },
+    { command: "orchestrate up services.json --logs-dir /var/log/services --quiet", description: "Agents' output to files only" }
   ])
 )

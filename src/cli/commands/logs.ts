@@ -1,0 +1,114 @@
+/**
+ * `orchestrate logs [agent...]`: agents' output, like `docker compose logs`: every agent's lines interleaved in the
+ * order they were written, each prefixed `name | ` with the names padded to one width (and coloured per agent on a
+ * terminal); with `--follow`, every new line as it comes, and a restart as one marked line.
+ */
+import { Clock, Console, DateTime, Duration, Effect, Option, Schema, Stream } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { LOGS_LIMIT_MAX, type LogsPage, type LogsQuery } from "../../protocol/Commands.ts"
+import { InvalidSince, UsageError } from "../errors.ts"
+import { type LogLayout, renderLogLine } from "../logLines.ts"
+import { currentStyle } from "../output.ts"
+import { clientFor, intervalFlag, root } from "../root.ts"
+
+const printPage = (page: LogsPage, width: { value: number }, layout: LogLayout) =>
+  Effect.gen(function*() {
+    for (const line of page.lines) width.value = Math.max(width.value, line.agent.length)
+    const text = page.lines.flatMap((line) => {
+      const rendered = renderLogLine(line, width.value, layout)
+      return rendered === undefined ? [] : [rendered]
+    })
+    if (text.length > 0) yield* Console.log(text.join("\n"))
+  })
+
+/** `10m`, `2h`, `30s`, `1d` before now, or an ISO-8601 instant. */
+const parseSince = (text: string) =>
+  Effect.gen(function*() {
+    const relative = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim())
+    if (relative !== null) {
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] ?? "s"] ?? 1000
+      return DateTime.makeUnsafe((yield* Clock.currentTimeMillis) - Number(relative[1]) * unit)
+    }
+    const instant = DateTime.make(text)
+    if (Option.isSome(instant)) return DateTime.toUtc(instant.value)
+    return yield* new UsageError({ reason: new InvalidSince({ text }) })
+  })
+
+const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, layout: LogLayout, intervalSeconds: number) {
+  const flags = yield* root
+  const client = yield* clientFor(flags)
+  const width = { value: 0 }
+  const first = yield* client.call("logs", [query])
+  const print = (page: LogsPage) =>
+    flags.json
+      ? Effect.forEach(page.lines, (line) => Console.log(JSON.stringify(Schema.encodeSync(LogLineJson)(line))), { discard: true })
+      : printPage(page, width, layout)
+  yield* print(first.data)
+  const interval = Duration.seconds(intervalSeconds)
+  // The query without `limit` and `since`: each poll asks for everything after the last seq seen, so nothing is
+  // shown twice and nothing is skipped, across restarts too.
+  const { limit: _limit, since: _since, ...filter } = query
+  const pageAfter = (after: number) => client.call("logs", [{ ...filter, afterSeq: after, limit: LOGS_LIMIT_MAX }])
+  const pages = Stream.paginate({ after: first.data.lastSeq, caughtUp: false }, ({ after, caughtUp }) =>
+    (caughtUp ? Effect.delay(pageAfter(after), interval) : pageAfter(after)).pipe(
+      Effect.map((reply) => {
+        const last = reply.data.lines[reply.data.lines.length - 1]?.seq
+        const next = reply.data.hasMore && last !== undefined ? last : Math.max(after, reply.data.lastSeq)
+        return [[reply.data], Option.some({ after: next, caughtUp: !reply.data.hasMore })] as const
+      })
+    ))
+  yield* Stream.runForEach(pages, print)
+})
+
+/** A line as `--json --follow` prints it, one object per line: the wire's own shape. */
+const LogLineJson = Schema.Struct({
+  seq: Schema.Int,
+  agent: Schema.String,
+  stream: Schema.String,
+  timestamp: Schema.DateTimeUtcFromString,
+  line: Schema.String
+})
+
+export const logs = Command.make("logs", {
+  agents: Argument.String("agent").pipe(Argument.withDescription("Agents to show (default: every agent)"), Argument.variadic()),
+  lines: Flag.Int("lines").pipe(
+    Flag.withAlias("n"),
+    Flag.withSchema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+    Flag.withDefault(100),
+    Flag.withDescription(`How many of the latest lines to show first (default 100, at most ${LOGS_LIMIT_MAX})`)
+  ),
+  follow: Flag.Boolean("follow").pipe(Flag.withAlias("f"), Flag.withDefault(false), Flag.withDescription("Keep printing new lines until Ctrl-C")),
+  since: Flag.String("since").pipe(Flag.optional, Flag.withDescription("Only lines since then: 10m, 2h, 30s, or an ISO-8601 instant")),
+  stream: Flag.Literals("stream", ["stdout", "stderr"]).pipe(Flag.optional, Flag.withDescription("Only this stream's lines")),
+  timestamps: Flag.Boolean("timestamps").pipe(Flag.withDefault(false), Flag.withDescription("Show each line's time")),
+  prefix: Flag.Boolean("prefix").pipe(
+    Flag.withDefault(true),
+    Flag.withDescription("Prefix each line with its agent (--no-prefix: exactly what the agents wrote, for grep or jq)")
+  ),
+  interval: intervalFlag(0.5, "Seconds between polls with --follow")
+}, (options) =>
+  Effect.gen(function*() {
+    const flags = yield* root
+    const query: LogsQuery = {
+      limit: Math.min(options.lines, LOGS_LIMIT_MAX),
+      ...(options.agents.length > 0 ? { agents: options.agents } : {}),
+      ...(Option.isSome(options.since) ? { since: yield* parseSince(options.since.value) } : {}),
+      ...(Option.isSome(options.stream) ? { stream: options.stream.value } : {})
+    }
+    const layout: LogLayout = { prefix: options.prefix, timestamps: options.timestamps, style: yield* currentStyle }
+    if (options.follow) return yield* follow(query, layout, options.interval)
+    const client = yield* clientFor(flags)
+    const reply = yield* client.call("logs", [query]).pipe(
+      Effect.tapError((error) => flags.json && error._tag === "CommandRefused" ? Console.log(error.raw) : Effect.void)
+    )
+    if (flags.json) return yield* Console.log(reply.raw)
+    yield* printPage(reply.data, { value: 0 }, layout)
+  })).pipe(
+  Command.withDescription("Show agents' output: the latest lines of every agent (or those named), interleaved in order"),
+  Command.withExamples([
+    { command: "orchestrate logs", description: "The last 100 lines of every agent, each prefixed with its name" },
+    { command: "orchestrate logs api worker -f", description: "Follow two agents, restarts included" },
+    { command: "orchestrate logs api --since 10m --stream stderr", description: "What api wrote on stderr in the last 10 minutes" },
+    { command: "orchestrate logs api -n 1000 --no-prefix | grep ERROR", description: "Exactly what api wrote, for a pipe" }
+  ])
+)

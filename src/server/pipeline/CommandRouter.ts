@@ -1,0 +1,70 @@
+/**
+ * Routing to the command: a command name to its route, which decodes the request's arguments with the command's
+ * schema, runs its handler and encodes its result with the command's schema (or its fast encoder). Built once per
+ * server, so every decoder and encoder is made once, not per request.
+ */
+import { Effect, Result, Schema } from "effect"
+import { type CommandName, Commands, commandNames, type ResultOf } from "../../protocol/Commands.ts"
+import { fastEncoders } from "../../protocol/fastEncode.ts"
+import type { Handlers } from "../CommandHandlers.ts"
+import type { Caller } from "../Principals.ts"
+import { type CommandFailure, InvalidArguments } from "./RequestError.ts"
+
+/** A command's encoded result, and what to do once it has been sent (only `shutdown` has something). */
+export interface Executed {
+  readonly data: unknown
+  readonly afterReply: Effect.Effect<void> | undefined
+}
+
+/** Arguments decoded for a command: as decoded (for the authorizer to look at), and bound to the command's run. */
+export interface Bound {
+  readonly args: ReadonlyArray<unknown>
+  readonly run: (caller: Caller) => Effect.Effect<Executed, CommandFailure>
+}
+
+export interface Route {
+  readonly command: CommandName
+  readonly mutating: boolean
+  /** What the command acts on, for callers limited to some agents (see `protocol/Commands.ts`). */
+  readonly target: "none" | "agent" | "every-agent"
+  /** The arguments decoded with the command's schema, ready to run. */
+  readonly bind: (args: ReadonlyArray<unknown>) => Result.Result<Bound, InvalidArguments>
+}
+
+// Every problem at once, unknown keys refused (a typo must not be silently ignored), the offending value quoted.
+const strict = { errors: "all", onExcessProperty: "error", reportInput: true } as const
+
+const makeRoute = <K extends CommandName>(command: K, handler: Handlers[K]): Route => {
+  const spec: Commands[K] = Commands[command]
+  const decodeArgs = Schema.decodeUnknownResult(spec.args, strict)
+  const fast: ((result: ResultOf<K>) => unknown) | undefined = fastEncoders[command]
+  const encodeResult = Schema.encodeResult(spec.result)
+  // A result that does not fit its own schema is a bug in the handler: a defect, reported as 500.
+  const encode = (result: ResultOf<K>): Effect.Effect<unknown> => {
+    if (fast !== undefined) return Effect.succeed(fast(result))
+    const encoded = encodeResult(result)
+    return Result.isSuccess(encoded) ? Effect.succeed(encoded.success) : Effect.die(encoded.failure)
+  }
+  return {
+    command,
+    mutating: spec.mutating,
+    target: spec.target,
+    bind: (args) => {
+      const decoded = decodeArgs(args)
+      if (Result.isFailure(decoded)) return Result.fail(new InvalidArguments({ command, cause: decoded.failure }))
+      const typed = decoded.success
+      return Result.succeed({
+        args: typed,
+        run: (caller) =>
+          Effect.flatMap(handler(typed, caller), (reply) =>
+            Effect.map(encode(reply.data), (data): Executed => ({ data, afterReply: reply.afterReply })))
+      })
+    }
+  }
+}
+
+/** The route of each command the catalogue knows, over `handlers`: undefined for a name it does not know. */
+export const makeRouter = (handlers: Handlers): (command: string) => Route | undefined => {
+  const routes = new Map<string, Route>(commandNames.map((command) => [command, makeRoute(command, handlers[command])]))
+  return (command) => routes.get(command)
+}
