@@ -56,11 +56,18 @@ export const formatDuration = (seconds: number | null): string => {
 
 /**
  * Columns padded to their widest cell in terminal cells (colour codes count for nothing, wide characters for
- * two), two spaces apart; the last column is not padded.
+ * two), two spaces apart, and to at least `minWidths` (so that rows printed later line up with earlier ones);
+ * the last column is not padded.
  */
-export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, style: Style): string => {
+export const table = (
+  headers: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  style: Style,
+  minWidths: ReadonlyArray<number> = []
+): string => {
   const all = [headers.map((header) => style.bold(header)), ...rows]
-  const widths = headers.map((_, column) => Math.max(...all.map((row) => CliOutput.displayWidth(row[column] ?? ""))))
+  const widths = headers.map((_, column) =>
+    Math.max(minWidths[column] ?? 0, ...all.map((row) => CliOutput.displayWidth(row[column] ?? ""))))
   return all.map((row) =>
     row.map((cell, column) =>
       column === row.length - 1 ? cell : cell + " ".repeat((widths[column] ?? 0) - CliOutput.displayWidth(cell))

@@ -3,6 +3,7 @@
  * meets said in words, anything else as Node said it.
  */
 import { Predicate, Schema } from "effect"
+import { messageOf } from "../messageOf.ts"
 
 const described: Readonly<Record<string, string>> = {
   ENOENT: "no such file",
@@ -23,6 +24,6 @@ export class FileAccessFailed extends Schema.TaggedError<FileAccessFailed>()("Fi
     const known = code === undefined ? undefined : described[code]
     if (known !== undefined) return known
     // Node's file system functions throw Errors; anything else is shown as it is.
-    return this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return messageOf(this.cause)
   }
 }

@@ -10,6 +10,7 @@
  * wake-up per interval.
  */
 import { Effect, Predicate, Schema } from "effect"
+import { messageOf } from "../messageOf.ts"
 
 /** How long one receive waits before looking again (see the module header). */
 export const RECEIVE_RECHECK_MILLIS = 250
@@ -19,7 +20,7 @@ export const errorCode = (cause: unknown): string | undefined =>
   Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? cause.code : undefined
 
 /** What a thrown value says: zeromq.js and Node throw Errors; anything else is shown as it is. */
-export const messageOf = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
+export { messageOf }
 
 /** The socket was closed before or while the operation ran: the end of its life rather than a fault. */
 export class SocketClosed extends Schema.TaggedError<SocketClosed>()("SocketClosed", { cause: Schema.Defect() }) {

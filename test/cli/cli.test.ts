@@ -178,6 +178,12 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
         .data.events.map((event) => event.seq).filter((seq) => seq <= last)
       expect(shown.length).toBeGreaterThan(10)
       expect(shown).toEqual(seqs)
+      // Rows printed page after page stay under the header's columns.
+      const [header = "", ...lines] = stdout.trimEnd().split("\n")
+      for (const column of ["EVENT", "AGENT", "DATA"]) {
+        const at = header.indexOf(column)
+        for (const line of lines) expect(`${line.slice(at - 2, at)}|${line.charAt(at)}`, `${column} in: ${line}`).toMatch(/^ {2}\|\S$/)
+      }
     }))
 
   it.effect("stats --watch prints one line per refresh when piped, until Ctrl-C", () =>

@@ -20,6 +20,13 @@ const rows = (page: HistoryPage, style: Style) =>
 
 const HEADERS = ["SEQ", "TIME", "CATEGORY", "EVENT", "AGENT", "DATA"]
 
+/**
+ * The columns' widths while following: each page is a table of its own, so without fixed widths its rows would not
+ * line up with the header printed first. Wide enough for a 7-digit seq, an ISO time, every category and event name
+ * and a 16-character agent name; a longer cell still shows whole.
+ */
+const FOLLOW_WIDTHS = [7, 24, 12, 32, 16]
+
 const render = (page: HistoryPage, style: Style): string =>
   page.events.length === 0
     ? "no events"
@@ -43,7 +50,7 @@ const follow = Effect.fn("cli.history.follow")(function*(filter: HistoryQuery, i
   const client = yield* clientFor(flags)
   const style = yield* currentStyle
   const first = yield* client.call("history", [filter])
-  yield* Console.log(flags.json ? first.raw : table(HEADERS, rows(first.data, style), style))
+  yield* Console.log(flags.json ? first.raw : table(HEADERS, rows(first.data, style), style, FOLLOW_WIDTHS))
   const interval = Duration.seconds(intervalSeconds)
   const pageAfter = (after: number) => client.call("history", [{ ...filter, afterSeq: after, limit: HISTORY_LIMIT_MAX }])
   const pages = Stream.paginate({ after: first.data.lastSeq ?? 0, caughtUp: false }, ({ after, caughtUp }) =>
@@ -60,7 +67,7 @@ const follow = Effect.fn("cli.history.follow")(function*(filter: HistoryQuery, i
       }
       if (page.events.length === 0) return
       // The rows only: the header was printed with the first page.
-      yield* Console.log(flags.json ? raw : table(HEADERS, rows(page, style), style).split("\n").slice(1).join("\n"))
+      yield* Console.log(flags.json ? raw : table(HEADERS, rows(page, style), style, FOLLOW_WIDTHS).split("\n").slice(1).join("\n"))
     }))
 })
 

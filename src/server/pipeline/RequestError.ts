@@ -8,6 +8,7 @@ import { Duration, Match, Schema } from "effect"
 import type { AgentControlError } from "../../ports/errors.ts"
 import type { ErrorCode, ErrorReason } from "../../protocol/Envelope.ts"
 import { formatIssues } from "../../protocol/issues.ts"
+import { messageOf } from "../../messageOf.ts"
 
 // ---------------------------------------------------------------------------------------------------------------
 // The envelope
@@ -272,7 +273,7 @@ export class ShuttingDown extends Schema.TaggedError<ShuttingDown>()("ShuttingDo
 export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", { cause: Schema.Defect() }) {
   override get message(): string {
     // A defect is whatever was thrown or died with; an Error says what it is by its message.
-    return this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return messageOf(this.cause)
   }
 }
 
