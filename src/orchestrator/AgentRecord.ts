@@ -24,6 +24,11 @@ export interface AgentRecord {
   readonly waitingFor: WaitingFor | null
   /** Whether the last stop had to kill the agent after its grace period. */
   readonly stopForced: boolean
+  /**
+   * Stopped on its way to a requested restart: its dependents wait for it to come back, rather than taking the
+   * stop for good and failing.
+   */
+  readonly restarting: boolean
 }
 
 export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependencies" | "restartPolicy"> & Partial<AgentRecord>): AgentRecord => ({
@@ -36,6 +41,7 @@ export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependen
   lastError: null,
   waitingFor: null,
   stopForced: false,
+  restarting: false,
   ...fields
 })
 

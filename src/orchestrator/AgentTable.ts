@@ -26,6 +26,8 @@ export type Records = HashMap.HashMap<string, AgentRecord>
 export interface AgentTable {
   /** Every record, in definition order, read at once. */
   readonly records: Effect.Effect<ReadonlyArray<AgentRecord>>
+  /** Every record by name, read at once. */
+  readonly snapshot: Effect.Effect<Records>
   readonly get: (name: string) => Effect.Effect<AgentRecord, AgentNotFound>
   /**
    * Applies what `change` returns for the record as it is now (nothing, if it returns undefined), atomically,
@@ -63,6 +65,7 @@ export const makeAgentTable = Effect.fnUntraced(function*(
       return ordered
     }),
     get,
+    snapshot: SubscriptionRef.get(ref),
     // One change at a time (modifyEffect holds the ref's own lock), uninterruptibly, with its events recorded
     // before the new state is published: a fiber that reacts to a state (shutdown on completion, say) never writes
     // its own events ahead of the cause's.

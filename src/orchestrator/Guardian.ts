@@ -51,20 +51,47 @@ const script = (): string => {
   return Fs.existsSync(bundled) ? bundled : Path.join(root, "src", "orchestrator", "guardianMain.ts")
 }
 
+/** A guardian that has not said it is ready by then (Node's start-up is ~40 ms) is not working. */
+const READY_TIMEOUT = "5 seconds"
+
+/**
+ * Starts a guardian and waits until it says `ready` on its stdout: only then is it known to be watching, rather
+ * than a process that was spawned and died at once (a broken install, say).
+ */
 const spawnGuardian = (path: string, prefix: string) =>
   Effect.callback<NodeChildProcess.ChildProcess, GuardianError>((resume) => {
     const child = NodeChildProcess.spawn(process.execPath, [path, prefix], {
       detached: true,
-      stdio: ["pipe", "ignore", "ignore"]
+      stdio: ["pipe", "pipe", "ignore"]
     })
-    child.once("error", (cause) => resume(Effect.fail(new GuardianError({ cause }))))
-    child.once("spawn", () => {
+    let ready = false
+    const fail = (cause: unknown) => {
+      child.kill("SIGKILL")
+      resume(Effect.fail(new GuardianError({ cause })))
+    }
+    child.once("error", fail)
+    child.once("exit", (code, signal) => fail(new Error(`it exited (${signal ?? `code ${code}`}) before it was ready`)))
+    child.stdout?.once("data", () => {
+      ready = true
+      child.removeAllListeners("exit")
+      // It says nothing more; the pipe goes, and with it anything that could keep this process alive.
+      child.stdout?.destroy()
       child.unref()
-      // A write to a guardian that died fails with EPIPE; its exit is handled below, the error needs no crash.
+      // A write to a guardian that died fails with EPIPE; its exit is handled by the caller, the error needs no crash.
       child.stdin?.on("error", () => {})
       resume(Effect.succeed(child))
     })
-  })
+    // Given up on (the timeout below): a guardian that never got ready is no use, and must not linger.
+    return Effect.sync(() => {
+      if (!ready) child.kill("SIGKILL")
+    })
+  }).pipe(Effect.timeoutOrElse({
+    duration: READY_TIMEOUT,
+    orElse: () => Effect.fail(new GuardianError({ cause: new Error(`it did not say it was ready within ${READY_TIMEOUT}`) }))
+  }))
+
+/** Replacements for a guardian that keeps dying are spaced out, doubling up to this. */
+const MAX_RESPAWN_DELAY_MILLIS = 5000
 
 /** How long a clean stop waits for the guardian's last sweep, which finds nothing when every agent has stopped. */
 const SWEEP_WAIT = "1 second"
@@ -86,20 +113,42 @@ export const make: Effect.Effect<Guardian, never, Scope.Scope> = Effect.gen(func
     current?.stdin?.write(`${line}\n`)
   }
 
-  // A guardian that dies (killed by an operator, say) is replaced at once and told every live group.
+  // A guardian that dies (killed by an operator, say) is replaced and told every live group: at once the first
+  // time, then with a doubling delay while replacements keep failing. Meanwhile no new agent starts (`ensure`).
+  let respawnDelay = 0
   const adopt = (child: NodeChildProcess.ChildProcess) => {
+    if (closing) {
+      child.stdin?.end()
+      return
+    }
     current = child
     child.once("exit", (code, signal) => {
+      current = undefined
       if (closing) return
       Effect.runForkWith(services)(Effect.gen(function*() {
         yield* Effect.logWarning(`the guardian process exited (${signal ?? `code ${code}`}); starting another`)
-        adopt(yield* spawnGuardian(path, prefix))
-        for (const pgid of groups) send(`+${pgid}`)
-      }).pipe(Effect.catch((error) => Effect.logError(error.message))))
+        for (;;) {
+          if (respawnDelay > 0) yield* Effect.sleep(respawnDelay)
+          if (closing) return
+          const next = yield* Effect.result(spawnGuardian(path, prefix))
+          if (next._tag === "Success") {
+            adopt(next.success)
+            for (const pgid of groups) send(`+${pgid}`)
+            respawnDelay = 0
+            return
+          }
+          respawnDelay = Math.min(MAX_RESPAWN_DELAY_MILLIS, Math.max(100, respawnDelay * 2))
+          yield* Effect.logError(`${next.failure.message}; trying again in ${respawnDelay} ms`)
+        }
+      }))
     })
   }
 
-  const ensure = yield* Effect.cached(Effect.map(spawnGuardian(path, prefix), adopt))
+  const started = yield* Effect.cached(Effect.map(spawnGuardian(path, prefix), adopt))
+  const ensure = Effect.flatMap(started, () =>
+    current === undefined
+      ? Effect.fail(new GuardianError({ cause: new Error("the guardian process died and has not been replaced yet") }))
+      : Effect.void)
 
   yield* Effect.addFinalizer(() =>
     Effect.suspend(() => {

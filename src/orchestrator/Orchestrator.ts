@@ -108,6 +108,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       events
     )
     const supervisors = yield* FiberMap.make<string>()
+    // Launches and the start of a shutdown take turns, so that no agent is launched behind a shutdown's back.
+    const lifecycle = yield* Semaphore.make(1)
     const env: SupervisorEnv = {
       table,
       events,
@@ -125,14 +127,27 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       events.record({ eventName, category: EventCategory.orchestrator, data })
 
     /** Queues an agent and hands it to a new supervisor fiber. */
-    const launch = (agent: AgentDefinition<R>, change: (record: AgentRecord) => Partial<AgentRecord>, extra: ReadonlyArray<{ readonly eventName: string; readonly data?: Record<string, unknown> }> = []) =>
-      Effect.gen(function*() {
+    /**
+     * Queues an agent and hands it to a new supervisor fiber. Under the lifecycle lock, with the state checked: a
+     * start or restart that was decided before a shutdown began must not launch after it has swept the agents.
+     */
+    const launch = (
+      agent: AgentDefinition<R>,
+      change: (record: AgentRecord) => Partial<AgentRecord>,
+      extra: ReadonlyArray<{ readonly eventName: string; readonly data?: Record<string, unknown> }> = []
+    ) =>
+      lifecycle.withPermit(Effect.gen(function*() {
+        const current = yield* Ref.get(state)
+        if (current === "stopping" || current === "stopped") {
+          yield* Effect.orDie(table.modify(agent.name, (record) => record.restarting ? { patch: { restarting: false } } : undefined))
+          return yield* new OrchestratorStopping({ action: `start agent '${agent.name}'` })
+        }
         yield* Effect.orDie(table.modify(agent.name, (record) => ({
-          patch: { ...change(record), state: "queued", waitingFor: null, pid: null },
+          patch: { ...change(record), state: "queued", waitingFor: null, pid: null, restarting: false },
           events: [...extra, { eventName: "AGENT_QUEUED" }]
         })))
         yield* FiberMap.run(supervisors, agent.name, Effect.provideContext(supervise(agent, env), context))
-      })
+      }))
 
     const now = Clock.currentTimeMillis
     const statusOf = (record: AgentRecord) => Effect.map(now, (millis) => toStatus(record, millis))
@@ -167,10 +182,12 @@ export class Orchestrator extends Context.Service<Orchestrator, {
 
     /** Refuses before anything is stopped: a start that cannot succeed must leave the agent as it was. */
     const ensureStartable = (agent: AgentDefinition<R>, action: "start" | "restart") =>
-      Effect.flatMap(table.waitFor((records) => ({ unavailable: unavailableDependency(agent.dependsOn, records) })), ({ unavailable }) =>
-        unavailable === undefined
+      Effect.flatMap(table.snapshot, (records) => {
+        const unavailable = unavailableDependency(agent.dependsOn, records)
+        return unavailable === undefined
           ? Effect.void
-          : Effect.fail(new DependencyUnavailable({ agent: agent.name, action, dependency: unavailable.name, state: unavailable.state })))
+          : Effect.fail(new DependencyUnavailable({ agent: agent.name, action, dependency: unavailable.name, state: unavailable.state }))
+      })
 
     const describeStop = (agent: AgentDefinition<R>, record: AgentRecord) =>
       record.stopForced
@@ -219,6 +236,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           case "restart": {
             yield* ensureRunning(`restart agent '${name}'`)
             yield* ensureStartable(agent, "restart")
+            yield* Effect.orDie(table.modify(name, () => ({ patch: { restarting: true } })))
             yield* stopSupervisor(name)
             yield* logs.append(name, "orchestrator", "restarted (requested)")
             yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [
@@ -276,7 +294,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const dependents = dependentsOf(nodes)
     const shutdown = yield* Effect.cached(Effect.gen(function*() {
       const began = yield* now
-      yield* Ref.set(state, "stopping")
+      yield* lifecycle.withPermit(Ref.set(state, "stopping"))
       yield* recordOrchestrator("ORCHESTRATOR_STOPPING", {})
       yield* Ref.set(env.forced, [])
       const stopped = new Map(options.agents.map((agent) => [agent.name, Deferred.makeUnsafe<void>()]))
@@ -314,7 +332,10 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         for (const name of order.success) {
           const agent = byName.get(name)
           // An operator's `start` may have come first, through an interface that was listening already.
-          if (agent !== undefined && !(yield* FiberMap.has(supervisors, name))) yield* launch(agent, () => ({}))
+          // A shutdown that began meanwhile has the last word: what is not launched yet stays so.
+          if (agent !== undefined && !(yield* FiberMap.has(supervisors, name))) {
+            yield* launch(agent, () => ({})).pipe(Effect.catchTag("OrchestratorStopping", () => Effect.void))
+          }
         }
       }
       yield* Ref.set(state, "running")

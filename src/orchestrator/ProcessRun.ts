@@ -17,7 +17,7 @@ import { messageOf } from "../messageOf.ts"
 import type { ProcessAgent } from "./AgentDefinition.ts"
 import type { AgentRun, RunHooks, RunOutcome } from "./AgentRun.ts"
 import { type Guardian, GuardianError } from "./Guardian.ts"
-import { INVOCATION_VARIABLE, isGone, type ProcessTable, signal } from "./ProcessTable.ts"
+import { INVOCATION_VARIABLE, isGone, type Member, type ProcessTable, signal, ticksNow } from "./ProcessTable.ts"
 
 /** Longest output line kept whole; longer ones are split, so a line without an end cannot exhaust memory. */
 export const MAX_LINE_LENGTH = 8192
@@ -103,7 +103,10 @@ const forEachLine = <E>(
         const lines: Array<string> = []
         let rest = pending + chunk
         for (let end = rest.indexOf("\n"); end !== -1; end = rest.indexOf("\n")) {
-          lines.push(rest.slice(0, end > 0 && rest[end - 1] === "\r" ? end - 1 : end))
+          const line = rest.slice(0, end > 0 && rest[end - 1] === "\r" ? end - 1 : end)
+          for (let start = 0; start < line.length || start === 0; start += MAX_LINE_LENGTH) {
+            lines.push(line.slice(start, start + MAX_LINE_LENGTH))
+          }
           rest = rest.slice(end + 1)
         }
         while (rest.length > MAX_LINE_LENGTH) {
@@ -124,7 +127,7 @@ interface Spawned {
 }
 
 /** Spawns the agent's command as the leader of a new process group; `exited` completes with how it ended. */
-const spawnLeader = (agent: ProcessAgent, invocation: string, exited: Deferred.Deferred<RunOutcome>) =>
+const spawnLeader = (agent: ProcessAgent, invocation: string, exited: Deferred.Deferred<RunOutcome>, onExit: () => void) =>
   Effect.callback<Spawned, LaunchFailed>((resume) => {
     const fail = (reason: LaunchFailureReason) => resume(Effect.fail(new LaunchFailed({ reason })))
     const child = NodeChildProcess.spawn(agent.command, agent.args, {
@@ -134,11 +137,13 @@ const spawnLeader = (agent: ProcessAgent, invocation: string, exited: Deferred.D
       detached: true
     })
     // Listening before the fiber resumes: a command that exits at once must not end unobserved.
-    child.once("exit", (code, signalName) =>
+    child.once("exit", (code, signalName) => {
+      onExit()
       Deferred.doneUnsafe(
         exited,
         Exit.succeed<RunOutcome>(code === null ? { _tag: "Killed", signal: signalName ?? "a signal" } : { _tag: "Exited", code })
-      ))
+      )
+    })
     child.once("error", (cause: NodeJS.ErrnoException) =>
       fail(cause.code === "ENOENT" ? new CommandNotFound({ command: agent.command, cause }) : new SpawnRefused({ command: agent.command, cause })))
     child.once("spawn", () => {
@@ -172,45 +177,61 @@ export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
   const exited = yield* Deferred.make<RunOutcome>()
   const isRunning = Effect.map(Deferred.isDone(exited), (done) => !done)
 
-  /** Signals every process of the run: the group as a whole, and each member found outside it. */
-  const signalAll = (members: ReadonlyArray<number>, name: NodeJS.Signals, leader: number) => {
-    signal(-leader, name)
-    for (const pid of members) signal(pid, name)
+  // Set by the leader's exit: after it, its pid and group id may be reused by a process that is not ours.
+  let leaderExitedAt: number | undefined
+  const runOf = (leader: number) => ({ leader, invocation, leaderExitedAt })
+
+  /** Whether the run's process group still holds processes of ours, so that signalling it reaches only them. */
+  const groupIsOurs = (leader: number, members: ReadonlyArray<Member>) =>
+    leaderExitedAt === undefined || members.some((member) => member.pgid === leader)
+
+  /**
+   * Signals each process of the run once: the group as a whole (while it is ours), and by pid each member outside
+   * it. A process signalled twice may take the second SIGTERM for an impatient operator's "now, please".
+   */
+  const signalOnce = (members: ReadonlyArray<Member>, names: ReadonlyArray<NodeJS.Signals>, leader: number) => {
+    const group = groupIsOurs(leader, members)
+    for (const name of names) {
+      if (group) signal(-leader, name)
+      for (const member of members) if (!group || member.pgid !== leader) signal(member.pid, name)
+    }
   }
 
   /** Waits until the leader has exited and every one of `members` is gone; false if `deadline` came first. */
-  const allGone = (members: ReadonlyArray<number>, deadline: number): Effect.Effect<boolean> =>
+  const allGone = (members: ReadonlyArray<Member>, deadline: number): Effect.Effect<boolean> =>
     Effect.gen(function*() {
       for (;;) {
-        if (!(yield* isRunning) && members.every(isGone)) return true
+        if (!(yield* isRunning) && members.every((member) => isGone(member.pid))) return true
         if ((yield* Clock.currentTimeMillis) >= deadline) return false
         yield* Effect.sleep(STOP_POLL_MILLIS)
       }
     })
 
+  // Set once a stop has found nothing left, so that the scope's release need not look again.
+  let settled = false
+
   /**
    * Stops every process of the run: SIGTERM (and SIGCONT, for a paused one) to each as it is found, then SIGKILL
    * to whatever is left after `grace`. Says whether it had to kill.
    */
-  // Set once a stop has found nothing left, so that the scope's release need not look again.
-  let settled = false
   const terminate = (leader: number, grace: Duration.Duration) =>
     Effect.gen(function*() {
       if (settled) return { forced: false }
-      const run = { leader, invocation }
       const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(grace)
       const asked = new Set<number>()
       while ((yield* Clock.currentTimeMillis) < deadline) {
-        const members = processes.membersOf(run)
+        const members = processes.membersOf(runOf(leader))
         if (members.length === 0 && !(yield* isRunning)) {
           settled = true
           return { forced: false }
         }
-        const fresh = members.filter((pid) => !asked.has(pid))
+        const fresh = members.filter((member) => !asked.has(member.pid))
         if (fresh.length > 0) {
-          for (const pid of fresh) asked.add(pid)
-          signalAll(fresh, "SIGTERM", leader)
-          signalAll(fresh, "SIGCONT", leader)
+          // The first time, the group and whoever is outside it; after that, only those new since (a process
+          // started while its parent stops), each by pid, so that no one is asked twice.
+          if (asked.size === 0) signalOnce(fresh, ["SIGTERM", "SIGCONT"], leader)
+          else for (const member of fresh) for (const name of ["SIGTERM", "SIGCONT"] as const) signal(member.pid, name)
+          for (const member of fresh) asked.add(member.pid)
         }
         // Gone in time: look once more, for anything they started while stopping.
         if (!(yield* allGone(members, deadline))) break
@@ -218,20 +239,22 @@ export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
       const killDeadline = (yield* Clock.currentTimeMillis) + KILL_WAIT_MILLIS
       let forced = false
       while ((yield* Clock.currentTimeMillis) < killDeadline) {
-        const members = processes.membersOf(run)
+        const members = processes.membersOf(runOf(leader))
         if (members.length === 0 && !(yield* isRunning)) {
           settled = true
           break
         }
         forced = true
-        signalAll(members, "SIGKILL", leader)
+        signalOnce(members, ["SIGKILL"], leader)
         if (!(yield* allGone(members, killDeadline))) break
       }
       return { forced }
     }).pipe(Effect.withSpan("ProcessRun.terminate", { attributes: { agent: agent.name } }))
 
   const { pid, stdout, stderr } = yield* Effect.acquireRelease(
-    spawnLeader(agent, invocation, exited),
+    spawnLeader(agent, invocation, exited, () => {
+      leaderExitedAt = ticksNow()
+    }),
     // Whatever the run leaves when it ends (processes its leader left behind, or everything, if the scope closes
     // before a stop had its say) is stopped too.
     ({ pid }) => Effect.andThen(terminate(pid, options.grace), guardian.release(pid))
@@ -265,11 +288,12 @@ export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
     Effect.tap(() => Effect.forEach(pumps, (pump) => Effect.timeoutOption(Fiber.join(pump), OUTPUT_DRAIN_TIMEOUT)))
   )
 
-  const signalRun = (name: NodeJS.Signals) => Effect.sync(() => signalAll(processes.membersOf({ leader: pid, invocation }), name, pid))
+  const signalRun = (name: NodeJS.Signals) => Effect.sync(() => signalOnce(processes.membersOf(runOf(pid)), [name], pid))
 
   const run: AgentRun = {
     outcome,
-    stop: (grace) => Effect.tap(terminate(pid, grace), () => outcome),
+    // A leader that even SIGKILL has not ended (stuck in uninterruptible sleep) must not hold the stop for ever.
+    stop: (grace) => Effect.tap(terminate(pid, grace), () => Effect.timeoutOption(outcome, KILL_WAIT_MILLIS)),
     pause: signalRun("SIGSTOP"),
     resume: signalRun("SIGCONT")
   }

@@ -83,9 +83,38 @@ interface Scanned extends ProcessEntry {
   readonly marker: string | undefined
 }
 
+/** A process of a run, with its process group: whether a signal to the group already reaches it. */
+export interface Member {
+  readonly pid: number
+  readonly pgid: number
+}
+
+export interface Run {
+  readonly leader: number
+  readonly invocation: string
+  /**
+   * When the leader exited (clock ticks since boot, as /proc counts process start times), if it has. From then on
+   * its pid may be reused: a process with that pid, or in a group of that id, is the run's only if it started
+   * before the leader exited (or carries the run's marker).
+   */
+  readonly leaderExitedAt?: number | undefined
+}
+
+/**
+ * Now, in clock ticks since boot. Linux reports process start times in USER_HZ ticks, which is 100 on every
+ * architecture Node runs on (the kernel's HZ may differ; USER_HZ is fixed for the ABI).
+ */
+export const ticksNow = (): number => {
+  try {
+    return Number(Fs.readFileSync("/proc/uptime", "latin1").split(" ")[0]) * 100
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
+
 export interface ProcessTable {
   /** The live processes of a run: its leader, its process group, the leader's descendants, and the marked. */
-  readonly membersOf: (run: { readonly leader: number; readonly invocation: string }) => ReadonlyArray<number>
+  readonly membersOf: (run: Run) => ReadonlyArray<Member>
   /** The live processes whose marker starts with `prefix`: every run of one orchestrator. */
   readonly markedWith: (prefix: string) => ReadonlyArray<number>
 }
@@ -115,8 +144,14 @@ export const makeProcessTable = (): ProcessTable => {
     membersOf: (run) => {
       const members = new Set<number>()
       const children = new Map<number, Array<number>>()
+      const groups = new Map<number, number>()
+      const exitedAt = run.leaderExitedAt
       for (const entry of scan()) {
-        if (entry.pid === run.leader || entry.pgid === run.leader || entry.marker === run.invocation) members.add(entry.pid)
+        groups.set(entry.pid, entry.pgid)
+        const ours = exitedAt === undefined || Number(entry.startTime) <= exitedAt
+        if (entry.marker === run.invocation || (ours && (entry.pid === run.leader || entry.pgid === run.leader))) {
+          members.add(entry.pid)
+        }
         const siblings = children.get(entry.ppid)
         if (siblings === undefined) children.set(entry.ppid, [entry.pid])
         else siblings.push(entry.pid)
@@ -132,7 +167,7 @@ export const makeProcessTable = (): ProcessTable => {
         }
       }
       // A cached scan may list a process that has exited since.
-      return [...members].filter((pid) => !isGone(pid))
+      return [...members].flatMap((pid) => isGone(pid) ? [] : [{ pid, pgid: groups.get(pid) ?? pid }])
     },
     markedWith: (prefix) =>
       scan().flatMap((entry) => entry.marker !== undefined && entry.marker.startsWith(prefix) && !isGone(entry.pid) ? [entry.pid] : [])

@@ -74,8 +74,9 @@ export const unavailableDependency = (
   records: Records
 ): { readonly name: string; readonly state: "failed" | "stopped" } | undefined => {
   for (const name of dependencies) {
-    const state = Option.getOrUndefined(HashMap.get(records, name))?.state
-    if (state === "failed" || state === "stopped") return { name, state }
+    const record = Option.getOrUndefined(HashMap.get(records, name))
+    if (record === undefined || record.restarting) continue
+    if (record.state === "failed" || record.state === "stopped") return { name, state: record.state }
   }
   return undefined
 }

@@ -60,3 +60,6 @@ process.stdin.on("data", (chunk: string) => {
 })
 process.stdin.on("end", orchestratorGone)
 process.stdin.on("error", orchestratorGone)
+// Watching from here on: the orchestrator waits for this before it starts any agent, then closes its end.
+process.stdout.on("error", () => {})
+process.stdout.write("ready\n")

@@ -255,6 +255,33 @@ describe("orchestrator with Effect agents", () => {
       run: Effect.logInfo("run")
     })]))))
 
+  it.live("restarting a dependency does not fail the dependents waiting for it", () =>
+    Effect.gen(function*() {
+      yield* awaitState("db", "starting", { every: "5 millis" })
+      yield* awaitStatus("api", (status) => status.waitingFor === "dependencies", { every: "5 millis" })
+      expect(yield* control("restart", "db")).toMatchObject({ message: "Agent 'db' restarted" })
+      expect(yield* statusOf("api")).toMatchObject({ state: "queued", waitingFor: "dependencies", lastError: null })
+    }).pipe(Effect.provide(orchestratorLayer([
+      // Never ready: stuck starting, which is when an operator restarts it.
+      effectAgent({ name: "db", signalsReady: true, run: Effect.never }),
+      effectAgent({ name: "api", dependsOn: ["db"], run: Effect.never })
+    ]))))
+
+  it.live("a restart overtaken by a shutdown does not start the agent again after it", () =>
+    Effect.gen(function*() {
+      yield* awaitState("db", "running", { every: "5 millis" })
+      const orchestrator = yield* Orchestrator
+      // The restart's stop takes 300 ms; the shutdown begins meanwhile.
+      const restart = yield* Effect.forkChild(Effect.flip(control("restart", "db")))
+      yield* awaitState("db", "stopping", { every: "5 millis" })
+      yield* orchestrator.shutdown
+      expect((yield* Fiber.join(restart)).message).toBe("cannot start agent 'db': the orchestrator is shutting down")
+      yield* Effect.sleep("100 millis")
+      expect((yield* statusOf("db")).state).toBe("stopped")
+    }).pipe(Effect.provide(orchestratorLayer([
+      effectAgent({ name: "db", run: Effect.never.pipe(Effect.onInterrupt(() => Effect.sleep("300 millis"))) })
+    ]))))
+
   it.effect("refuses to restart or start an agent whose dependency is stopped, before stopping anything", () =>
     Effect.gen(function*() {
       for (const name of ["db", "api", "worker"]) yield* awaitState(name, "running")

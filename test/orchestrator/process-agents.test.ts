@@ -148,6 +148,32 @@ describe("orchestrator with process agents", () => {
       )
     ]))))
 
+  it.live("a stop asks each process once: its SIGTERM handler runs once, stop after stop", () =>
+    Effect.gen(function*() {
+      for (let round = 1; round <= 8; round++) {
+        yield* awaitState("counter", "running", every)
+        yield* eventually(linesOf("counter"), (lines) => lines.filter((line) => line.line === "up").length === round)
+        yield* control("stop", "counter")
+        yield* Orchestrator.use((o) => o.control.control("start", "counter"))
+      }
+      const terms = (yield* linesOf("counter")).filter((line) => line.line.startsWith("term"))
+      expect(terms.map((line) => line.line)).toEqual(Array.from({ length: 8 }, () => "term 1"))
+    }).pipe(Effect.provide(orchestratorLayer([
+      nodeAgent(
+        "counter",
+        "let n = 0; process.on('SIGTERM', () => { console.log('term ' + ++n); setTimeout(() => process.exit(0), 50) }); console.log('up'); setInterval(() => {}, 1000)",
+        { readyLine: "^up$" }
+      )
+    ]))), 30_000)
+
+  it.live("a line longer than 8192 characters is split, wherever it ends", () =>
+    Effect.gen(function*() {
+      yield* Orchestrator.run
+      expect((yield* linesOf("long")).map((line) => line.line.length)).toEqual([8192, 8192, 8192, 30_000 - 3 * 8192, 2])
+    }).pipe(Effect.provide(orchestratorLayer([nodeAgent("long", "process.stdout.write('x'.repeat(30000) + '\\nok\\n')")], {
+      runMode: "until-done"
+    }))))
+
   it.live("stops a process that ignores SIGTERM with SIGKILL after the grace period", () =>
     Effect.gen(function*() {
       yield* awaitState("stubborn", "running", every)
