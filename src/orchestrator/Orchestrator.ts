@@ -164,7 +164,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
 
     const describeStart = (name: string, verb: string, record: AgentRecord) =>
       record.state === "failed"
-        ? Effect.fail(new StartFailed({ agent: name, reason: record.lastError ?? "unknown reason" }))
+        ? Effect.fail(new StartFailed({ agent: name, lastError: record.lastError }))
         : result(
           record.state === "queued" && record.waitingFor !== null
             ? `Agent '${name}' queued: ${waitingDescriptions[record.waitingFor]}`

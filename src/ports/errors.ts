@@ -32,13 +32,16 @@ export class OrchestratorStopping extends Schema.TaggedError<OrchestratorStoppin
   }
 }
 
-/** An agent asked to start failed at once, e.g. because its command does not exist. */
+/**
+ * An agent asked to start failed at once, e.g. because its command does not exist. `lastError` is the agent's own
+ * account, as `status` shows it (the supervisor records it from the run's typed outcome).
+ */
 export class StartFailed extends Schema.TaggedError<StartFailed>()("StartFailed", {
   agent: Schema.String,
-  reason: Schema.String
+  lastError: Schema.NullOr(Schema.String)
 }) {
   override get message(): string {
-    return `agent '${this.agent}' failed to start: ${this.reason}`
+    return `agent '${this.agent}' failed to start: ${this.lastError ?? "no reason was recorded"}`
   }
 }
 

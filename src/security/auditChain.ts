@@ -65,19 +65,56 @@ export const claimedLink = (line: string): ChainLink | undefined => {
   return Result.isSuccess(link) ? { seq: link.success.seq, prev: link.success.prev, hash: parts.hash } : undefined
 }
 
+/** How a chain breaks at a line: what was done to the file, as far as the line shows. */
+export const ChainBreak = Schema.Union([
+  Schema.TaggedStruct("NoHash", {}),
+  Schema.TaggedStruct("Modified", {}),
+  Schema.TaggedStruct("NotJson", {}),
+  Schema.TaggedStruct("InvalidLink", {}),
+  Schema.TaggedStruct("NoLink", {}),
+  Schema.TaggedStruct("EmptyLine", {}),
+  Schema.TaggedStruct("NoGenesis", {}),
+  Schema.TaggedStruct("SeqOutOfOrder", { seq: Schema.Number, previousSeq: Schema.Number }),
+  Schema.TaggedStruct("PrevMismatch", { previousLine: Schema.Number })
+])
+export type ChainBreak = typeof ChainBreak.Type
+
+export const describeBreak = (broken: ChainBreak): string => {
+  switch (broken._tag) {
+    case "NoHash":
+      return "not a chained audit record (no hash at its end)"
+    case "Modified":
+      return "was modified: its content does not match its hash"
+    case "NotJson":
+      return "is not valid JSON"
+    case "InvalidLink":
+      return "has an invalid seq or prev"
+    case "NoLink":
+      return "has no seq or prev"
+    case "EmptyLine":
+      return "is empty"
+    case "NoGenesis":
+      return "does not start a chain (its prev is not the genesis hash): records before it were removed"
+    case "SeqOutOfOrder":
+      return `has seq ${broken.seq} after seq ${broken.previousSeq}: records were ${broken.seq > broken.previousSeq + 1 ? "removed or moved" : "moved or inserted"}`
+    case "PrevMismatch":
+      return `does not follow line ${broken.previousLine} (its prev is not that record's hash): records were replaced`
+  }
+}
+
 export type Verdict =
   | { readonly intact: true; readonly records: number; readonly firstSeq: number | null; readonly lastSeq: number | null; readonly lastHash: string }
-  | { readonly intact: false; readonly records: number; readonly line: number; readonly detail: string }
+  | { readonly intact: false; readonly records: number; readonly line: number; readonly broken: ChainBreak }
 
-const readRecord = (line: string): ChainLink | string => {
+const readRecord = (line: string): ChainLink | ChainBreak => {
   const parts = split(line)
-  if (parts === undefined) return "not a chained audit record (no hash at its end)"
-  if (sha256(parts.content) !== parts.hash) return "was modified: its content does not match its hash"
+  if (parts === undefined) return { _tag: "NoHash" }
+  if (sha256(parts.content) !== parts.hash) return { _tag: "Modified" }
   const link = decodeLink(parts.content)
   if (Result.isSuccess(link)) return { seq: link.success.seq, prev: link.success.prev, hash: parts.hash }
   const json = decodeJson(parts.content)
-  if (Result.isFailure(json)) return "is not valid JSON"
-  return hasLinkMembers(json.success) ? "has an invalid seq or prev" : "has no seq or prev"
+  if (Result.isFailure(json)) return { _tag: "NotJson" }
+  return hasLinkMembers(json.success) ? { _tag: "InvalidLink" } : { _tag: "NoLink" }
 }
 
 /**
@@ -92,8 +129,8 @@ export const makeChainVerifier = () => {
   let broken: Verdict | undefined
   let pendingBlank = false
 
-  const fail = (line: number, detail: string) => {
-    broken = { intact: false, records, line, detail }
+  const fail = (line: number, reason: ChainBreak) => {
+    broken = { intact: false, records, line, broken: reason }
   }
 
   const push = (line: string): void => {
@@ -103,21 +140,16 @@ export const makeChainVerifier = () => {
       pendingBlank = true
       return
     }
-    if (pendingBlank) return fail(lineNumber - 1, "is empty")
+    if (pendingBlank) return fail(lineNumber - 1, { _tag: "EmptyLine" })
     const record = readRecord(line)
-    if (typeof record === "string") return fail(lineNumber, record)
+    if ("_tag" in record) return fail(lineNumber, record)
     if (previous === undefined) {
-      if (record.prev !== GENESIS) {
-        return fail(lineNumber, "does not start a chain (its prev is not the genesis hash): records before it were removed")
-      }
+      if (record.prev !== GENESIS) return fail(lineNumber, { _tag: "NoGenesis" })
       firstSeq = record.seq
     } else if (record.seq !== previous.seq + 1) {
-      return fail(
-        lineNumber,
-        `has seq ${record.seq} after seq ${previous.seq}: records were ${record.seq > previous.seq + 1 ? "removed or moved" : "moved or inserted"}`
-      )
+      return fail(lineNumber, { _tag: "SeqOutOfOrder", seq: record.seq, previousSeq: previous.seq })
     } else if (record.prev !== previous.hash) {
-      return fail(lineNumber, `does not follow line ${lineNumber - 1} (its prev is not that record's hash): records were replaced`)
+      return fail(lineNumber, { _tag: "PrevMismatch", previousLine: lineNumber - 1 })
     }
     previous = { seq: record.seq, hash: record.hash }
     records++

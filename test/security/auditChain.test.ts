@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { chainLine, GENESIS, makeChainVerifier, type Verdict } from "../../src/security/auditChain.ts"
+import { chainLine, describeBreak, GENESIS, makeChainVerifier, type Verdict } from "../../src/security/auditChain.ts"
 
 const chain = (count: number, firstSeq = 1): Array<string> => {
   const lines: Array<string> = []
@@ -18,10 +18,16 @@ const chain = (count: number, firstSeq = 1): Array<string> => {
   return lines
 }
 
-const verify = (lines: ReadonlyArray<string>): Verdict => {
+const verdictOf = (lines: ReadonlyArray<string>): Verdict => {
   const verifier = makeChainVerifier()
   for (const line of lines) verifier.push(line)
   return verifier.verdict()
+}
+
+/** The verdict as `audit verify` reports it: a broken link with the verifier's account of it. */
+const verify = (lines: ReadonlyArray<string>) => {
+  const verdict = verdictOf(lines)
+  return verdict.intact ? verdict : { intact: false, records: verdict.records, line: verdict.line, detail: describeBreak(verdict.broken) }
 }
 
 describe("hash-chained audit file", () => {
@@ -54,6 +60,7 @@ describe("hash-chained audit file", () => {
     const lines = chain(5)
     lines.splice(2, 1)
     expect(verify(lines)).toMatchObject({ intact: false, records: 2, line: 3, detail: "has seq 4 after seq 2: records were removed or moved" })
+    expect(verdictOf(lines)).toMatchObject({ broken: { _tag: "SeqOutOfOrder", seq: 4, previousSeq: 2 } })
   })
 
   it("finds reordered lines", () => {

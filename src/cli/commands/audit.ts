@@ -1,22 +1,19 @@
 import { Console, Effect, FileSystem, Schema, Stream } from "effect"
 import { Argument, Command } from "effect/cli"
-import { makeChainVerifier } from "../../security/auditChain.ts"
+import { ChainBreak, describeBreak, makeChainVerifier } from "../../security/auditChain.ts"
 import { UnreadableAuditFile, UsageError } from "../errors.ts"
 import { currentStyle, details } from "../output.ts"
 import { root } from "../root.ts"
 
-/**
- * The audit file's chain is broken: it was edited, or records were removed, inserted or reordered. `detail` is the
- * verifier's account of the first broken link (security/auditChain.ts), printed as it is and given in `--json`.
- */
+/** The audit file's chain is broken at `line`: it was edited, or records were removed, inserted or reordered. */
 export class AuditChainBroken extends Schema.TaggedError<AuditChainBroken>()("AuditChainBroken", {
   file: Schema.String,
   line: Schema.Number,
-  detail: Schema.String,
+  broken: ChainBreak,
   intactRecords: Schema.Number
 }) {
   override get message(): string {
-    return `${this.file}: line ${this.line} ${this.detail} (the ${this.intactRecords} records before it are intact)`
+    return `${this.file}: line ${this.line} ${describeBreak(this.broken)} (the ${this.intactRecords} records before it are intact)`
   }
 }
 
@@ -38,9 +35,14 @@ const verify = Command.make("verify", {
   Effect.gen(function*() {
     const flags = yield* root
     const verdict = yield* verifyFile(file)
-    if (flags.json) yield* Console.log(JSON.stringify({ file, ...verdict }))
+    // The verifier's account of the first broken link is `detail`, as people read it.
+    if (flags.json) {
+      yield* Console.log(JSON.stringify(
+        verdict.intact ? { file, ...verdict } : { file, intact: false, records: verdict.records, line: verdict.line, detail: describeBreak(verdict.broken) }
+      ))
+    }
     if (!verdict.intact) {
-      return yield* new AuditChainBroken({ file, line: verdict.line, detail: verdict.detail, intactRecords: verdict.records })
+      return yield* new AuditChainBroken({ file, line: verdict.line, broken: verdict.broken, intactRecords: verdict.records })
     }
     if (flags.json) return
     yield* Console.log(details([
