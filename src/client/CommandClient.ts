@@ -280,11 +280,19 @@ const diagnose = (
     }
   })
 
-/** The request's frames sent and its reply received on `socket`; a failure of the socket itself is the reason. */
+/**
+ * The request's frames sent and its reply received on `socket`; a failure of the socket itself is the reason. An
+ * EAGAIN ("not possible or timed out") says only that nothing came yet: a handshake failing under load showed one
+ * now and then before its own event did. It waits on, for the handshake's diagnosis or the request's budget.
+ */
 const exchange = (socket: Zmq.Request, frames: ReadonlyArray<string>, address: string): Effect.Effect<string, Unreachable> =>
   sendOn(socket, [...frames]).pipe(
     Effect.andThen(receiver(socket)),
     Effect.map(([reply]) => reply === undefined ? "" : reply.toString("utf8")),
+    Effect.catchIf(
+      (cause) => cause.reason._tag === "OperationFailed" && cause.reason.code === "EAGAIN",
+      () => Effect.never
+    ),
     Effect.mapError((cause) => new Unreachable({ address, reason: new ExchangeFailed({ cause }) }))
   )
 

@@ -10,7 +10,9 @@
  * dies within FLUSH_MILLIS of it; the scope's finalizer writes what is buffered.
  *
  * Writing must never stop an agent or the orchestrator: a full disk or an unwritable directory is logged once per
- * agent, and every line that could not be written is counted (`failures`).
+ * agent, and every line that could not be written is counted (`failures`). A write can also take only part of the
+ * data without failing (a file-size limit, a disk filling up): the rest is written again until all of it is on disk
+ * or a write fails, and only then are the lines counted as written.
  */
 import { Context, Effect, Layer, Schedule, type Scope } from "effect"
 import * as Fs from "node:fs"
@@ -45,8 +47,33 @@ interface AgentFile {
   failed: boolean
 }
 
+/**
+ * Writes all of `data` to `fd` with `write` (Node's `writeSync`), as many times as it takes: a write may take only
+ * part of it. Returns how many bytes are on disk; fewer than `data.length` only when a write took none (then
+ * `error` says why) or threw.
+ */
+export const writeFully = (
+  write: (fd: number, data: Uint8Array, offset: number, length: number) => number,
+  fd: number,
+  data: Uint8Array
+): { readonly written: number; readonly error?: unknown } => {
+  let written = 0
+  try {
+    while (written < data.length) {
+      const count = write(fd, data, written, data.length - written)
+      if (count <= 0) return { written, error: new Error(`a write of ${data.length - written} bytes wrote nothing`) }
+      written += count
+    }
+    return { written }
+  } catch (error) {
+    return { written, error }
+  }
+}
+
 export class LogFiles extends Context.Service<LogFiles, {
   readonly write: (lines: ReadonlyArray<LogLine>) => Effect.Effect<void>
+  /** Writes what is buffered now, as the scope's end does; lines written afterwards are buffered again. */
+  readonly flush: Effect.Effect<void>
   /** Lines that could not be written (full disk, unwritable directory), since start. */
   readonly failures: Effect.Effect<number>
   readonly dir: string
@@ -88,21 +115,27 @@ export class LogFiles extends Context.Service<LogFiles, {
         if (lines.length === 0) return
         file.pending = []
         file.pendingBytes = 0
-        // Lines on disk so far: on a failure, the rest of this flush is what is lost.
+        // Lines wholly on disk so far: on a failure, the rest of this flush is what is lost.
         let flushed = 0
         try {
           if (file.fd === undefined) open(file)
-          let chunk = ""
+          let chunk: Array<string> = []
+          // Where each line of the chunk ends, in bytes: a write that stops part-way has written the lines before.
+          let ends: Array<number> = []
           let chunkBytes = 0
-          let chunkLines = 0
           const writeChunk = () => {
-            if (chunk === "" || file.fd === undefined) return
-            Fs.writeSync(file.fd, chunk)
-            file.size += chunkBytes
-            flushed += chunkLines
-            chunk = ""
+            if (chunk.length === 0 || file.fd === undefined) return
+            const data = Buffer.from(chunk.join(""))
+            const { written, error } = writeFully(Fs.writeSync, file.fd, data)
+            file.size += written
+            if (error !== undefined) {
+              flushed += ends.filter((end) => end <= written).length
+              throw error
+            }
+            flushed += chunk.length
+            chunk = []
+            ends = []
             chunkBytes = 0
-            chunkLines = 0
           }
           for (const text of lines) {
             const bytes = Buffer.byteLength(text)
@@ -110,9 +143,9 @@ export class LogFiles extends Context.Service<LogFiles, {
               writeChunk()
               rotate(file)
             }
-            chunk += text
+            chunk.push(text)
             chunkBytes += bytes
-            chunkLines++
+            ends.push(chunkBytes)
           }
           writeChunk()
           file.failed = false
@@ -147,6 +180,7 @@ export class LogFiles extends Context.Service<LogFiles, {
 
       return {
         dir: config.dir,
+        flush: flushAll,
         write: (lines) =>
           Effect.suspend(() => {
             // Lines that arrive together share a time: format it once.

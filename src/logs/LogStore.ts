@@ -7,7 +7,12 @@
  * sequence (stream `orchestrator`), so that a follower sees where one run's output ends and the next begins.
  *
  * Like the EventLog, it is mutable and synchronous inside one service: an append is O(1), and a page across agents
- * is a k-way merge of their rings by sequence number, O(limit x log agents), without copying any ring.
+ * is a k-way merge of their rings by sequence number, O(limit x log agents), without copying any ring. Within a ring
+ * seqs and times only grow, so where a page starts (after a seq, at or after a time) is a binary search.
+ *
+ * A ring forgets its oldest lines; a follower that reads less often than an agent writes `keepLines` lines would
+ * never see some of them. Each ring remembers the newest line it evicted per stream, so that a page read after a seq
+ * says which agents lost matching lines in between (`dropped`) instead of skipping them silently.
  */
 import { Clock, Context, Effect, Layer } from "effect"
 
@@ -40,15 +45,24 @@ export interface LogPage {
   readonly hasMore: boolean
   /** The newest seq of any agent when the page was read: a follower resumes after it once `hasMore` is false. */
   readonly lastSeq: number
+  /**
+   * With `afterSeq`: the agents that lost matching lines after it, up to where this page ends (its last line with
+   * `hasMore`, `lastSeq` otherwise), evicted before they could be read. Empty for a page of the newest lines.
+   */
+  readonly dropped: ReadonlyArray<string>
 }
 
-/** One agent's last lines: a ring buffer in seq order. */
+/** One agent's last lines: a ring buffer in seq (and so time) order. */
 class Ring {
+  readonly agent: string
   private readonly items: Array<LogLine> = []
   private readonly capacity: number
   private start = 0
+  /** The newest line evicted, per stream: every line evicted before it has a lower seq and no later time. */
+  private readonly evicted: Partial<Record<LogStream, LogLine>> = {}
 
-  constructor(capacity: number) {
+  constructor(agent: string, capacity: number) {
+    this.agent = agent
     this.capacity = capacity
   }
 
@@ -59,6 +73,8 @@ class Ring {
   push(line: LogLine): void {
     if (this.items.length < this.capacity) this.items.push(line)
     else {
+      const oldest = this.items[this.start]
+      if (oldest !== undefined) this.evicted[oldest.stream] = oldest
       this.items[this.start] = line
       this.start = (this.start + 1) % this.capacity
     }
@@ -81,7 +97,35 @@ class Ring {
     }
     return low
   }
+
+  /** The index of the first line written at or after `timestamp` (`size` if none). */
+  firstAtOrAfter(timestamp: number): number {
+    let low = 0
+    let high = this.items.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      const line = this.at(middle)
+      if (line !== undefined && line.timestamp < timestamp) low = middle + 1
+      else high = middle
+    }
+    return low
+  }
+
+  /**
+   * Whether a line of one of `streams`, at or after `since`, with a seq in (after, upTo], was evicted. Only the newest
+   * evicted line per stream is known, which is enough: if its seq is at most `after`, so are the older ones'; if its
+   * time is before `since`, so are theirs; if its seq is past `upTo`, the loss is reported by the page that reaches it,
+   * so that a follower paging through a burst hears of it once.
+   */
+  lost(streams: ReadonlyArray<LogStream>, after: number, upTo: number, since: number | undefined): boolean {
+    return streams.some((stream) => {
+      const line = this.evicted[stream]
+      return line !== undefined && line.seq > after && line.seq <= upTo && (since === undefined || line.timestamp >= since)
+    })
+  }
 }
+
+const ALL_STREAMS: ReadonlyArray<LogStream> = ["stdout", "stderr", "orchestrator"]
 
 interface Cursor {
   readonly ring: Ring
@@ -152,17 +196,22 @@ export class LogStore extends Context.Service<LogStore, {
       const rings = new Map<string, Ring>()
       const sinks = config.sinks ?? []
       let lastSeq = 0
+      let lastTimestamp = Number.NEGATIVE_INFINITY
 
+      // Time is not filtered here: where a cursor starts or stops already keeps to `since`.
       const matches = (line: LogLine, query: LogQuery) =>
-        (query.since === undefined || line.timestamp >= query.since) &&
-        (query.stream === undefined || line.stream === query.stream || line.stream === "orchestrator")
+        query.stream === undefined || line.stream === query.stream || line.stream === "orchestrator"
 
-      const keep = (agent: string, stream: LogStream, lines: ReadonlyArray<string>, timestamp: number): Array<LogLine> => {
+      const keep = (agent: string, stream: LogStream, lines: ReadonlyArray<string>, now: number): Array<LogLine> => {
         let ring = rings.get(agent)
         if (ring === undefined) {
-          ring = new Ring(config.keepLines)
+          ring = new Ring(agent, config.keepLines)
           rings.set(agent, ring)
         }
+        // A wall clock stepped back would give a line an earlier time than the one before it, and a binary search
+        // by time would then miss lines: a line is never stamped earlier than its predecessor.
+        const timestamp = Math.max(now, lastTimestamp)
+        lastTimestamp = timestamp
         const entries = new Array<LogLine>(lines.length)
         for (let i = 0; i < lines.length; i++) {
           const entry: LogLine = { seq: ++lastSeq, agent, stream, timestamp, line: lines[i] ?? "" }
@@ -178,10 +227,14 @@ export class LogStore extends Context.Service<LogStore, {
       const ringsOf = (query: LogQuery): ReadonlyArray<Ring> =>
         query.agents === undefined
           ? [...rings.values()]
-          : query.agents.flatMap((agent) => {
+          // An agent named twice is read once: its ring entered twice would give every line twice.
+          : [...new Set(query.agents)].flatMap((agent) => {
             const ring = rings.get(agent)
             return ring === undefined ? [] : [ring]
           })
+
+      const streamsOf = (query: LogQuery): ReadonlyArray<LogStream> =>
+        query.stream === undefined ? ALL_STREAMS : [query.stream, "orchestrator"]
 
       /** The oldest matching lines after `afterSeq`, one more than asked for to tell whether there are more. */
       const oldestAfter = (query: LogQuery, afterSeq: number): Array<LogLine> => {
@@ -190,7 +243,10 @@ export class LogStore extends Context.Service<LogStore, {
           const line = cursor.index < cursor.ring.size ? cursor.ring.at(cursor.index) : undefined
           if (line !== undefined) heap.push(line.seq, cursor)
         }
-        for (const ring of ringsOf(query)) enter({ ring, index: ring.firstAfter(afterSeq) })
+        for (const ring of ringsOf(query)) {
+          const index = ring.firstAfter(afterSeq)
+          enter({ ring, index: query.since === undefined ? index : Math.max(index, ring.firstAtOrAfter(query.since)) })
+        }
         const found: Array<LogLine> = []
         for (let cursor = heap.pop(); cursor !== undefined && found.length <= query.limit; cursor = heap.pop()) {
           const line = cursor.ring.at(cursor.index)
@@ -204,9 +260,10 @@ export class LogStore extends Context.Service<LogStore, {
       /** The newest matching lines, newest first, one more than asked for. */
       const newest = (query: LogQuery): Array<LogLine> => {
         const heap = makeHeap((a, b) => a > b)
+        // A cursor walks back in time: once below `since`, the rest of its ring is too, and it stops.
         const enter = (cursor: Cursor) => {
           const line = cursor.index >= 0 ? cursor.ring.at(cursor.index) : undefined
-          if (line !== undefined) heap.push(line.seq, cursor)
+          if (line !== undefined && (query.since === undefined || line.timestamp >= query.since)) heap.push(line.seq, cursor)
         }
         for (const ring of ringsOf(query)) enter({ ring, index: ring.size - 1 })
         const found: Array<LogLine> = []
@@ -233,7 +290,12 @@ export class LogStore extends Context.Service<LogStore, {
             const hasMore = found.length > query.limit
             // Newest-first pages dropped their oldest extra line (now first); oldest-first ones their newest.
             const lines = hasMore ? (query.afterSeq === undefined ? found.slice(1) : found.slice(0, query.limit)) : found
-            return { lines, hasMore, lastSeq }
+            if (query.afterSeq === undefined) return { lines, hasMore, lastSeq, dropped: [] }
+            const after = query.afterSeq
+            const upTo = hasMore ? (lines[lines.length - 1]?.seq ?? lastSeq) : lastSeq
+            const streams = streamsOf(query)
+            const dropped = ringsOf(query).filter((ring) => ring.lost(streams, after, upTo, query.since)).map((ring) => ring.agent)
+            return { lines, hasMore, lastSeq, dropped }
           }),
         agents: Effect.sync(() => [...rings.keys()])
       })

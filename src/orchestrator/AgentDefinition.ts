@@ -7,6 +7,7 @@ import * as Path from "node:path"
 import type { RestartPolicy } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
 import { Backoff, type ProcessAgentConfig } from "./OrchestratorConfig.ts"
+import { lineProbe, type Probe, probeFrom } from "./Probe.ts"
 
 interface AgentCommon {
   readonly name: string
@@ -16,6 +17,10 @@ interface AgentCommon {
   readonly backoff: Backoff
   /** Grace period before a forced stop; the orchestrator's `agentStopTimeout` when absent. */
   readonly stopTimeout: Duration.Duration | undefined
+  /** Until it passes, the agent is `starting` (not ready); later failures make it unready. */
+  readonly readiness: Probe | undefined
+  /** Failing, the agent is killed and restarted as its policy says. */
+  readonly liveness: Probe | undefined
 }
 
 export interface ProcessAgent extends AgentCommon {
@@ -24,7 +29,6 @@ export interface ProcessAgent extends AgentCommon {
   readonly args: ReadonlyArray<string>
   readonly cwd: string
   readonly env: Readonly<Record<string, string>> | undefined
-  readonly readyLine: RegExp | undefined
 }
 
 export interface EffectAgent<R = never> extends AgentCommon {
@@ -46,7 +50,13 @@ export const processAgent = (config: ProcessAgentConfig, baseDir: string): Proce
   args: config.args,
   cwd: config.cwd === undefined ? baseDir : Path.resolve(baseDir, config.cwd),
   env: config.env,
-  readyLine: config.readyLine === undefined ? undefined : new RegExp(config.readyLine),
+  // `readyLine` is shorthand for a `line` readiness probe (the config refuses both at once).
+  readiness: config.readiness !== undefined
+    ? probeFrom(config.readiness)
+    : config.readyLine === undefined
+    ? undefined
+    : lineProbe(new RegExp(config.readyLine)),
+  liveness: config.liveness === undefined ? undefined : probeFrom(config.liveness),
   dependsOn: config.dependsOn,
   restart: config.restart,
   maxRestarts: config.maxRestarts,
@@ -63,6 +73,9 @@ export interface EffectAgentOptions<R> {
   readonly backoff?: Partial<{ readonly [K in keyof Backoff]: K extends "factor" ? number : Duration.Input }>
   readonly stopTimeout?: Duration.Input
   readonly signalsReady?: boolean
+  /** Probes, as for a process agent: `exec` runs in the orchestrator's directory, `line` reads the agent's logs. */
+  readonly readiness?: Probe
+  readonly liveness?: Probe
 }
 
 /**
@@ -83,5 +96,7 @@ export const effectAgent = <R = never>(options: EffectAgentOptions<R>): EffectAg
     resetAfter: Duration.fromInputUnsafe(options.backoff?.resetAfter ?? defaultBackoff.resetAfter)
   },
   stopTimeout: options.stopTimeout === undefined ? undefined : Duration.fromInputUnsafe(options.stopTimeout),
-  signalsReady: options.signalsReady ?? false
+  signalsReady: options.signalsReady ?? false,
+  readiness: options.readiness,
+  liveness: options.liveness
 })

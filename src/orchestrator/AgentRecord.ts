@@ -3,7 +3,8 @@
  * Records are immutable: every change makes a new one, so a snapshot can never see half an update.
  */
 import { DateTime } from "effect"
-import type { AgentKind, AgentState, AgentStatus, RestartPolicy, WaitingFor } from "../protocol/Model.ts"
+import type { AgentKind, AgentState, AgentStatus, ProbeStatus, RestartPolicy, WaitingFor } from "../protocol/Model.ts"
+import { healthOf } from "./Probe.ts"
 
 export type { WaitingFor }
 
@@ -29,6 +30,8 @@ export interface AgentRecord {
    * stop for good and failing.
    */
   readonly restarting: boolean
+  /** The agent's probes in its current (or last) run, readiness first; empty for an agent without probes. */
+  readonly probes: ReadonlyArray<ProbeStatus>
 }
 
 export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependencies" | "restartPolicy"> & Partial<AgentRecord>): AgentRecord => ({
@@ -42,6 +45,7 @@ export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependen
   waitingFor: null,
   stopForced: false,
   restarting: false,
+  probes: [],
   ...fields
 })
 
@@ -63,5 +67,7 @@ export const toStatus = (record: AgentRecord, now: number): AgentStatus => ({
   waitingFor: record.waitingFor,
   dependencies: record.dependencies,
   exitCode: record.exitCode,
-  lastError: record.lastError
+  lastError: record.lastError,
+  health: healthOf(record.probes),
+  probes: record.probes
 })

@@ -56,7 +56,8 @@ export const launchEffect = Effect.fn("EffectRun.launch")(function*<R>(
     })
   yield* Effect.addFinalizer(() => interrupt(options.grace))
   yield* hooks.started(null)
-  if (!agent.signalsReady) yield* hooks.ready
+  // With a readiness probe, the probe says when the agent is ready (and `AgentContext.ready` as well, if it signals).
+  if (!agent.signalsReady && agent.readiness === undefined) yield* hooks.ready
 
   const run: AgentRun = {
     outcome: Effect.map(Fiber.await(fiber), (exit): RunOutcome =>

@@ -47,7 +47,7 @@ import { checkAgentGraph, ConfigError } from "./OrchestratorConfig.ts"
 import * as Guardian from "./Guardian.ts"
 import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 import { makeProcessTable } from "./ProcessTable.ts"
-import { graceOf, supervise, type SupervisorEnv, unavailableDependency } from "./Supervisor.ts"
+import { graceOf, probeStatusesOf, supervise, type SupervisorEnv, unavailableDependency } from "./Supervisor.ts"
 
 export interface OrchestratorOptions<R> {
   readonly maxWorkers: number
@@ -102,7 +102,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           name: agent.name,
           kind: agent._tag === "ProcessAgent" ? "process" : "effect",
           dependencies: agent.dependsOn,
-          restartPolicy: agent.restart
+          restartPolicy: agent.restart,
+          probes: probeStatusesOf(agent)
         })
       ),
       events

@@ -3,10 +3,10 @@
  * with the other parts' settings, is app/ConfigFile.ts). Every number has bounds, with a message by path.
  */
 import { Duration, Result, Schema } from "effect"
-import { messageOf } from "../messageOf.ts"
 import { RestartPolicy, RunMode } from "../protocol/Model.ts"
 import { describeDuration, durationBetween, intBetween, numberBetween, withDefault } from "../settings.ts"
 import { describeGraphProblem, type GraphProblem, startOrder } from "./graph.ts"
+import { ProbeConfig, RegexSource } from "./Probe.ts"
 
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
@@ -15,17 +15,6 @@ export const AgentName = Schema.String.check(
     AGENT_NAME.test(name) ||
     `expected an agent name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${JSON.stringify(name)}`
   )
-)
-
-const RegexSource = Schema.String.check(
-  Schema.makeFilter((source: string) => {
-    try {
-      new RegExp(source)
-      return true
-    } catch (error) {
-      return `expected a regular expression: ${messageOf(error)}`
-    }
-  })
 )
 
 /**
@@ -83,8 +72,19 @@ export const ProcessAgentConfig = Schema.Struct({
   env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   /** A regular expression; the agent is ready when a line of its output matches. Without it, ready on start. */
   readyLine: Schema.optionalKey(RegexSource),
+  /** Until it passes, the agent is `starting` and its dependents wait; failing later makes it unready. */
+  readiness: Schema.optionalKey(ProbeConfig),
+  /** Failing `failureThreshold` times in a row, the agent is killed and restarted as its policy says. */
+  liveness: Schema.optionalKey(ProbeConfig),
   ...RestartSettings
-})
+}).check(
+  Schema.makeFilter((agent) =>
+    agent.readyLine === undefined || agent.readiness === undefined || {
+      path: ["readyLine"],
+      issue: "readyLine is a shorthand for a readiness probe { \"line\": ... }: give readyLine or readiness, not both"
+    }
+  )
+)
 export type ProcessAgentConfig = typeof ProcessAgentConfig.Type
 
 /** Most agents running at once; exported so that `up --max-workers` can be held to the same bounds. */

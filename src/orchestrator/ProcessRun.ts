@@ -262,20 +262,17 @@ export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
   yield* guardian.watch(pid)
   yield* hooks.started(pid)
 
-  const { readyLine } = agent
-  const onLines = (stream: "stdout" | "stderr") => (lines: ReadonlyArray<string>) =>
-    readyLine !== undefined && lines.some((line) => readyLine.test(line))
-      ? Effect.andThen(hooks.output(stream, lines), hooks.ready)
-      : hooks.output(stream, lines)
   const pumps = yield* Effect.forEach(
     [["stdout", stdout], ["stderr", stderr]] as const,
     ([stream, readable]) =>
       Effect.forkScoped(Effect.ignore(forEachLine(
         NodeStream.fromReadable<Uint8Array, unknown>({ evaluate: () => readable, onError: (error) => error }).pipe(Stream.decodeText()),
-        onLines(stream)
+        (lines) => hooks.output(stream, lines)
       )))
   )
-  if (agent.readyLine === undefined) yield* hooks.ready
+  // A readiness probe (`readyLine` among them: a `line` probe reads the lines through `hooks.output`) decides when
+  // the agent is ready; without one it is as soon as it has started.
+  if (agent.readiness === undefined) yield* hooks.ready
 
   yield* Effect.forkScoped(
     isRunning.pipe(

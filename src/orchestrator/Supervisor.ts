@@ -3,14 +3,17 @@
  * its policy says. Interrupting the fiber stops the agent: a run in progress is asked to stop and forced after the
  * grace period, and the agent ends `stopped`.
  */
-import { Clock, DateTime, Duration, Effect, HashMap, Option, Ref, type Scope, type Semaphore } from "effect"
+import { Clock, DateTime, Deferred, Duration, Effect, Fiber, HashMap, Option, Ref, type Scope, type Semaphore } from "effect"
 import type { EventStore } from "../events/EventStore.ts"
 import { isFinished } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
 import type { AgentDefinition } from "./AgentDefinition.ts"
-import type { AgentRecord } from "./AgentRecord.ts"
+import { advance, initialStatus, type Probe, type TryResult } from "./Probe.ts"
+import { makeProbeRunner, type ProbeContext, type ProbeRunner } from "./ProbeRunner.ts"
+import type { ProbeRole, ProbeStatus } from "../protocol/Model.ts"
+import { type AgentRecord, isActive } from "./AgentRecord.ts"
 import { type AgentRun, describeOutcome, isSuccess, type RunHooks, type RunOutcome } from "./AgentRun.ts"
-import type { AgentTable, Change, Records } from "./AgentTable.ts"
+import type { AgentEvent, AgentTable, Change, Records } from "./AgentTable.ts"
 import { launchEffect } from "./EffectRun.ts"
 import type { LogStore } from "../logs/LogStore.ts"
 import type { Guardian } from "./Guardian.ts"
@@ -39,21 +42,87 @@ export const graceOf = (agent: AgentDefinition<unknown>, env: SupervisorEnv) => 
 const update = (env: SupervisorEnv, name: string, change: (record: AgentRecord, now: number) => Change | undefined) =>
   Effect.orDie(Effect.asVoid(env.table.modify(name, change)))
 
-const hooksFor = (env: SupervisorEnv, name: string): RunHooks => ({
+const hooksFor = (env: SupervisorEnv, agent: AgentDefinition<unknown>, probes: ProbeRunner): RunHooks => ({
   started: (pid) =>
-    update(env, name, (_, now) => ({
-      patch: { state: "starting", pid, startedAt: DateTime.makeUnsafe(now), waitingFor: null, exitCode: null },
+    update(env, agent.name, (_, now) => ({
+      // Every run's probes start afresh: a verdict on the last run says nothing about this one.
+      patch: { state: "starting", pid, startedAt: DateTime.makeUnsafe(now), waitingFor: null, exitCode: null, probes: probeStatusesOf(agent) },
       events: [{ eventName: "AGENT_STARTED", data: { pid } }]
     })),
-  ready: update(env, name, (record) =>
-    record.state === "starting" ? { patch: { state: "running" }, events: [{ eventName: "AGENT_READY" }] } : undefined),
-  heartbeat: update(env, name, (_, now) => ({
+  ready: update(env, agent.name, becomeReady),
+  heartbeat: update(env, agent.name, (_, now) => ({
     patch: { lastHeartbeat: DateTime.makeUnsafe(now) },
     events: [{ eventName: "AGENT_HEARTBEAT", severity: "debug" }]
   })),
   // Kept apart from the event history, so that no other agent's events or a client's requests can evict them.
-  output: (stream, lines) => env.logs.appendAll(name, stream, lines)
+  output: (stream, lines) => Effect.andThen(probes.observe(lines), env.logs.appendAll(agent.name, stream, lines))
 })
+
+/** A starting agent becomes running and ready: its dependents may start. */
+const becomeReady = (record: AgentRecord): Change | undefined =>
+  record.state === "starting" ? { patch: { state: "running" }, events: [{ eventName: "AGENT_READY" }] } : undefined
+
+/** The agent's probes before their first try, readiness first. */
+export const probeStatusesOf = (agent: AgentDefinition<unknown>): ReadonlyArray<ProbeStatus> => [
+  ...(agent.readiness === undefined ? [] : [initialStatus("readiness", agent.readiness)]),
+  ...(agent.liveness === undefined ? [] : [initialStatus("liveness", agent.liveness)])
+]
+
+const probeOf = (agent: AgentDefinition<unknown>, role: ProbeRole): Probe | undefined =>
+  role === "readiness" ? agent.readiness : agent.liveness
+
+/** Where a process agent's probes run: its directory and environment; an Effect agent's, the orchestrator's. */
+const probeContextOf = (agent: AgentDefinition<unknown>, env: SupervisorEnv): ProbeContext =>
+  agent._tag === "ProcessAgent"
+    ? { cwd: agent.cwd, env: { ...process.env, ...agent.env }, watch: env.guardian.watch, release: env.guardian.release }
+    : { cwd: process.cwd(), env: process.env }
+
+const describeProbe = (status: ProbeStatus) => `${status.role} probe (${status.kind} ${status.target})`
+
+/**
+ * Records one try of a probe: only changes of health are events. Readiness that passes makes a starting agent
+ * running (ready) and an unready one ready again; readiness that fails makes a ready one unready, still running.
+ * Returns why the agent must be killed, when its liveness probe has just failed for good.
+ */
+const recordTry = (env: SupervisorEnv, agent: AgentDefinition<unknown>, role: ProbeRole, result: TryResult) =>
+  Effect.gen(function*() {
+    let killFor: string | undefined
+    yield* update(env, agent.name, (record, now) => {
+      const probe = probeOf(agent, role)
+      const index = record.probes.findIndex((status) => status.role === role)
+      const current = record.probes[index]
+      if (probe === undefined || current === undefined) return undefined
+      const { status, became } = advance(current, probe, result, now)
+      const probes = record.probes.map((entry, at) => at === index ? status : entry)
+      if (became === undefined) return { patch: { probes } }
+      const about = { probe: role, kind: status.kind, target: status.target }
+      if (became === "healthy") {
+        const events: Array<AgentEvent> = [{ eventName: "AGENT_HEALTHY", data: about }]
+        let state = record.state
+        if (role === "readiness" && record.state === "starting") {
+          state = "running"
+          events.push({ eventName: "AGENT_READY" })
+        } else if (role === "readiness" && current.health === "unhealthy" && isActive(record.state)) {
+          events.push({ eventName: "AGENT_READY", data: { recovered: true } })
+        }
+        return { patch: { probes, state }, events }
+      }
+      const failure = {
+        ...about,
+        failures: status.consecutiveFailures,
+        output: status.lastFailure
+      }
+      const events: Array<AgentEvent> = [{ eventName: "AGENT_UNHEALTHY", severity: "warning", data: failure }]
+      if (role === "readiness" && current.health === "healthy" && isActive(record.state)) {
+        events.push({ eventName: "AGENT_UNREADY", severity: "warning", data: about })
+      }
+      if (role === "liveness") {
+        killFor = `${describeProbe(status)} failed ${status.consecutiveFailures} times in a row: ${status.lastFailure ?? ""}`
+      }
+      return { patch: { probes }, events }
+    })
+    return killFor
+  })
 
 const launch = <R>(
   agent: AgentDefinition<R>,
@@ -135,23 +204,50 @@ interface RunResult {
   readonly outcome: RunOutcome
   /** How long the program ran, in milliseconds. */
   readonly ranFor: number
+  /** Killed because its liveness probe failed (the outcome's error says which and how). */
+  readonly liveness: boolean
 }
+
+const hasProbes = (agent: AgentDefinition<unknown>) => agent.readiness !== undefined || agent.liveness !== undefined
 
 const runOnce = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
   Effect.gen(function*() {
     yield* takeSlot(agent, env)
     const startedAt = yield* Clock.currentTimeMillis
-    const launched = yield* Effect.result(launch(agent, hooksFor(env, agent.name), env))
+    // Before the launch, so that a `line` probe sees the run's first lines.
+    const probes = yield* makeProbeRunner({ readiness: agent.readiness, liveness: agent.liveness }, probeContextOf(agent, env))
+    const launched = yield* Effect.result(launch(agent, hooksFor(env, agent, probes), env))
     if (launched._tag === "Failure") {
-      return { outcome: { _tag: "Crashed", error: launched.failure.message }, ranFor: 0 } satisfies RunResult
+      return { outcome: { _tag: "Crashed", error: launched.failure.message }, ranFor: 0, liveness: false } satisfies RunResult
     }
     const run = launched.success
     yield* Effect.acquireRelease(
       Ref.update(env.runs, HashMap.set(agent.name, run)),
       () => Ref.update(env.runs, HashMap.remove(agent.name))
     )
-    const outcome = yield* run.outcome.pipe(Effect.onInterrupt(() => stopRun(agent, run, env)))
-    return { outcome, ranFor: (yield* Clock.currentTimeMillis) - startedAt } satisfies RunResult
+    const livenessFailed = yield* Deferred.make<string>()
+    const probing = hasProbes(agent)
+      ? yield* Effect.forkScoped(probes.run({
+        // A paused agent cannot answer and must not be killed for it; a stopping one is going anyway.
+        skip: Effect.map(Effect.orDie(env.table.get(agent.name)), (record) => record.state === "paused" || record.state === "stopping"),
+        tried: (role, result) =>
+          Effect.flatMap(recordTry(env, agent, role, result), (killFor) =>
+            killFor === undefined ? Effect.void : Effect.asVoid(Deferred.succeed(livenessFailed, killFor)))
+      }))
+      : undefined
+    const ended = yield* Effect.raceFirst(
+      Effect.map(run.outcome, (outcome) => ({ _tag: "Ended", outcome }) as const),
+      Effect.map(Deferred.await(livenessFailed), (reason) => ({ _tag: "Dead", reason }) as const)
+    ).pipe(Effect.onInterrupt(() => stopRun(agent, run, env)))
+    const ranFor = () => Effect.map(Clock.currentTimeMillis, (now) => now - startedAt)
+    if (ended._tag === "Ended") return { outcome: ended.outcome, ranFor: yield* ranFor(), liveness: false } satisfies RunResult
+    // Alive but not answering: killed like a stop (SIGTERM, SIGKILL after the grace period), without passing
+    // through `stopped`, which its dependents would take for good.
+    if (probing !== undefined) yield* Fiber.interrupt(probing)
+    yield* update(env, agent.name, () => ({ patch: { state: "stopping" } }))
+    const { forced } = yield* run.stop(graceOf(agent, env))
+    if (forced) yield* Ref.update(env.forced, (names) => [...names, agent.name])
+    return { outcome: { _tag: "Crashed", error: ended.reason }, ranFor: yield* ranFor(), liveness: true } satisfies RunResult
   }).pipe(Effect.scoped)
 
 const exitCodeOf = (outcome: RunOutcome): number | null => outcome._tag === "Exited" ? outcome.code : null
@@ -172,7 +268,7 @@ export const supervise = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
         }))
         return
       }
-      const { outcome, ranFor } = yield* runOnce(agent, env)
+      const { outcome, ranFor, liveness } = yield* runOnce(agent, env)
       const succeeded = isSuccess(outcome)
       if (ranFor >= Duration.toMillis(agent.backoff.resetAfter)) consecutive = 0
       const policyWantsRestart = wantsRestart(agent.restart, succeeded)
@@ -203,7 +299,7 @@ export const supervise = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
         patch: { ...result, state: "queued", waitingFor: "backoff", restarts: record.restarts + 1 },
         events: [ended, {
           eventName: "AGENT_RESTARTED",
-          data: { attempt: consecutive, delay_ms: Duration.toMillis(delay), reason: "policy" }
+          data: { attempt: consecutive, delay_ms: Duration.toMillis(delay), reason: liveness ? "liveness" : "policy" }
         }]
       }))
       // Where one run's output ends and the next one's begins, for whoever follows the agent's lines.

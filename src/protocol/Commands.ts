@@ -103,18 +103,23 @@ export type LogLineRecord = typeof LogLineRecord.Type
 /**
  * A page of agents' lines, oldest first, with the paging rules of `history`: without `after_seq` the newest
  * matching lines; with it, the oldest after that seq. When `has_more` is false, a follower resumes after `last_seq`,
- * the newest seq of any line, so it never sees a gap or a line twice, across agent restarts too.
+ * the newest seq of any line, so it never sees a line twice, across agent restarts too. Each agent keeps only its
+ * last lines: with `after_seq`, `dropped` names the agents that lost matching lines after it (up to where the page
+ * ends) before they could be read, so that a follower that fell behind can say so; it is empty otherwise.
  */
 export const LogsPage = Schema.Struct({
   lines: Schema.Array(LogLineRecord),
   hasMore: Schema.Boolean,
-  lastSeq: Schema.Int
+  lastSeq: Schema.Int,
+  dropped: Schema.Array(Schema.String)
 }).pipe(Schema.encodeKeys({ hasMore: "has_more", lastSeq: "last_seq" }))
 export type LogsPage = typeof LogsPage.Type
 
 export const Stats = Schema.Struct({
   totalAgents: Schema.Int,
   ...stateCountFields,
+  /** Agents whose probes say they are unhealthy (any probe past its failure threshold). */
+  unhealthy: Schema.Int,
   restarts: Schema.Int,
   maxWorkers: Schema.Int,
   uptimeSeconds: Schema.Finite,

@@ -51,13 +51,48 @@ const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Seconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const Instant = Schema.DateTimeUtcFromString
 
+/** What an agent's probes say: null (on the wire) when it has none. */
+export const Health = Schema.Literals(["starting", "healthy", "unhealthy"])
+export type Health = typeof Health.Type
+
+export const ProbeRole = Schema.Literals(["readiness", "liveness"])
+export type ProbeRole = typeof ProbeRole.Type
+
+export const ProbeKind = Schema.Literals(["http", "tcp", "exec", "line"])
+export type ProbeKind = typeof ProbeKind.Type
+
+/** One probe of an agent in its current (or last) run, as `status <agent>` reports it. */
+export const ProbeStatus = Schema.Struct({
+  role: ProbeRole,
+  kind: ProbeKind,
+  /** The URL, `host:port`, command line or expression it checks. */
+  target: Schema.String,
+  health: Health,
+  lastResult: Schema.NullOr(Schema.Literals(["success", "failure"])),
+  lastCheckedAt: Schema.NullOr(Instant),
+  consecutiveSuccesses: Count,
+  consecutiveFailures: Count,
+  /** What the last failing try saw (a status and body, an error, a command's output), truncated. */
+  lastFailure: Schema.NullOr(Schema.String),
+  lastFailureAt: Schema.NullOr(Instant)
+}).pipe(Schema.encodeKeys({
+  lastResult: "last_result",
+  lastCheckedAt: "last_checked_at",
+  consecutiveSuccesses: "consecutive_successes",
+  consecutiveFailures: "consecutive_failures",
+  lastFailure: "last_failure",
+  lastFailureAt: "last_failure_at"
+}))
+export type ProbeStatus = typeof ProbeStatus.Type
+
 /** One row of `ps`. */
 export const AgentSummary = Schema.Struct({
   name: Schema.String,
   state: AgentState,
   pid: Schema.NullOr(Schema.Int),
   uptimeSeconds: Schema.NullOr(Seconds),
-  restarts: Count
+  restarts: Count,
+  health: Schema.NullOr(Health)
 }).pipe(Schema.encodeKeys({ uptimeSeconds: "uptime_seconds" }))
 export type AgentSummary = typeof AgentSummary.Type
 
@@ -75,7 +110,9 @@ export const AgentStatus = Schema.Struct({
   waitingFor: Schema.NullOr(WaitingFor),
   dependencies: Schema.Array(Schema.String),
   exitCode: Schema.NullOr(Schema.Int),
-  lastError: Schema.NullOr(Schema.String)
+  lastError: Schema.NullOr(Schema.String),
+  health: Schema.NullOr(Health),
+  probes: Schema.Array(ProbeStatus)
 }).pipe(Schema.encodeKeys({
   agentName: "agent_name",
   uptimeSeconds: "uptime_seconds",

@@ -13,12 +13,26 @@ import * as Model from "./Model.ts"
 
 const instant = (value: DateTime.Utc | null): string | null => value === null ? null : DateTime.formatIso(value)
 
+const encodeProbeStatus = (probe: Model.ProbeStatus): (typeof Model.ProbeStatus)["Encoded"] => ({
+  role: probe.role,
+  kind: probe.kind,
+  target: probe.target,
+  health: probe.health,
+  last_result: probe.lastResult,
+  last_checked_at: instant(probe.lastCheckedAt),
+  consecutive_successes: probe.consecutiveSuccesses,
+  consecutive_failures: probe.consecutiveFailures,
+  last_failure: probe.lastFailure,
+  last_failure_at: instant(probe.lastFailureAt)
+})
+
 export const encodeAgentSummary = (agent: Model.AgentSummary): (typeof Model.AgentSummary)["Encoded"] => ({
   name: agent.name,
   state: agent.state,
   pid: agent.pid,
   uptime_seconds: agent.uptimeSeconds,
-  restarts: agent.restarts
+  restarts: agent.restarts,
+  health: agent.health
 })
 
 export const encodeAgentStatus = (agent: Model.AgentStatus): (typeof Model.AgentStatus)["Encoded"] => ({
@@ -34,7 +48,9 @@ export const encodeAgentStatus = (agent: Model.AgentStatus): (typeof Model.Agent
   waiting_for: agent.waitingFor,
   dependencies: agent.dependencies,
   exit_code: agent.exitCode,
-  last_error: agent.lastError
+  last_error: agent.lastError,
+  health: agent.health,
+  probes: agent.probes.map(encodeProbeStatus)
 })
 
 const encodeCounts = (counts: Model.AgentCounts): (typeof Model.AgentCounts)["Encoded"] => ({ ...counts })

@@ -57,7 +57,8 @@ const toSummary = (agent: AgentStatus): AgentSummary => ({
   state: agent.state,
   pid: agent.pid,
   uptimeSeconds: agent.uptimeSeconds,
-  restarts: agent.restarts
+  restarts: agent.restarts,
+  health: agent.health
 })
 
 export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>()(
@@ -93,6 +94,7 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
             return reply({
               totalAgents: total,
               ...byState,
+              unhealthy: snapshot.agents.filter((agent) => agent.health === "unhealthy").length,
               restarts: snapshot.agents.reduce((sum, agent) => sum + agent.restarts, 0),
               maxWorkers: snapshot.maxWorkers,
               uptimeSeconds: snapshot.uptimeSeconds,
@@ -130,7 +132,8 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
             (page) => reply({
               lines: page.lines.map((line) => ({ ...line, timestamp: DateTime.makeUnsafe(line.timestamp) })),
               hasMore: page.hasMore,
-              lastSeq: page.lastSeq
+              lastSeq: page.lastSeq,
+              dropped: page.dropped
             })
           ),
 

@@ -19,7 +19,15 @@ const base = () => ({
   history: { retention: [{ eventName: "AGENT_HEARTBEAT", keepLast: 3 }] },
   commandInterface: { ipcGroup: 0 },
   // Backoff at both ends of its range, so that initial and max can each reach either end without crossing.
-  agents: [{ name: "a", command: "node", stopTimeout: 1000, backoff: { initial: 0, max: "1 hour" } }]
+  // Probes of both roles with the checks that hold numbers: a port, and a status range wide open at both ends.
+  agents: [{
+    name: "a",
+    command: "node",
+    stopTimeout: 1000,
+    backoff: { initial: 0, max: "1 hour" },
+    readiness: { tcp: { port: 8080 } },
+    liveness: { http: { url: "http://127.0.0.1:8080/healthz", status: [100, 599] } }
+  }]
 })
 
 const asRecord = (node: unknown): Record<string, unknown> =>
@@ -58,7 +66,80 @@ interface Bound {
   readonly rejects: readonly [readonly [unknown, string], readonly [unknown, string]]
 }
 
+/** The settings every probe has, for both roles. */
+const probeBounds = (role: "readiness" | "liveness"): ReadonlyArray<Bound> => {
+  const path = `agents[0].${role}`
+  return [
+    {
+      path: `${path}.period`,
+      accepts: ["100 millis", "1 hour"],
+      rejects: [
+        [99, `${path}.period: expected a duration from 100 millis to 1 hour, got 99 millis`],
+        ["61 minutes", `${path}.period: expected a duration from 100 millis to 1 hour, got 61 minutes`]
+      ]
+    },
+    {
+      path: `${path}.timeout`,
+      accepts: [100, "10 minutes"],
+      rejects: [
+        [99, `${path}.timeout: expected a duration from 100 millis to 10 minutes, got 99 millis`],
+        ["11 minutes", `${path}.timeout: expected a duration from 100 millis to 10 minutes, got 11 minutes`]
+      ]
+    },
+    {
+      path: `${path}.initialDelay`,
+      accepts: [0, "1 hour"],
+      rejects: [
+        [-1, `${path}.initialDelay: expected a duration from 0 millis to 1 hour, got -1 millis`],
+        ["61 minutes", `${path}.initialDelay: expected a duration from 0 millis to 1 hour, got 61 minutes`]
+      ]
+    },
+    {
+      path: `${path}.successThreshold`,
+      accepts: [1, 100],
+      rejects: [
+        [0, `${path}.successThreshold: expected an integer from 1 to 100, got 0`],
+        [101, `${path}.successThreshold: expected an integer from 1 to 100, got 101`]
+      ]
+    },
+    {
+      path: `${path}.failureThreshold`,
+      accepts: [1, 100],
+      rejects: [
+        [0, `${path}.failureThreshold: expected an integer from 1 to 100, got 0`],
+        [101, `${path}.failureThreshold: expected an integer from 1 to 100, got 101`]
+      ]
+    }
+  ]
+}
+
 const bounds: ReadonlyArray<Bound> = [
+  ...probeBounds("readiness"),
+  ...probeBounds("liveness"),
+  {
+    path: "agents[0].readiness.tcp.port",
+    accepts: [1, 65_535],
+    rejects: [
+      [0, "agents[0].readiness.tcp.port: expected an integer from 1 to 65535, got 0"],
+      [65_536, "agents[0].readiness.tcp.port: expected an integer from 1 to 65535, got 65536"]
+    ]
+  },
+  {
+    path: "agents[0].liveness.http.status[0]",
+    accepts: [100, 599],
+    rejects: [
+      [99, "agents[0].liveness.http.status[0]: expected an integer from 100 to 599, got 99"],
+      [600, "agents[0].liveness.http.status[0]: expected an integer from 100 to 599, got 600"]
+    ]
+  },
+  {
+    path: "agents[0].liveness.http.status[1]",
+    accepts: [100, 599],
+    rejects: [
+      [99, "agents[0].liveness.http.status[1]: expected an integer from 100 to 599, got 99"],
+      [600, "agents[0].liveness.http.status[1]: expected an integer from 100 to 599, got 600"]
+    ]
+  },
   {
     path: "maxWorkers",
     accepts: [1, 100_000],
@@ -305,6 +386,43 @@ describe("config bounds", () => {
       "agents[1].maxRestarts: expected an integer from 0 to 1000000, got -1",
       "agents[1].stopTimeout: expected a duration from 0 millis to 1 hour, got 1 day"
     ])
+  })
+})
+
+describe("probes", () => {
+  const agent = (fields: Record<string, unknown>) => ({ agents: [{ name: "a", command: "node", ...fields }] })
+
+  it("a probe has exactly one check", () => {
+    expect(problems(agent({ readiness: { period: 1000 } }))).toEqual([
+      "agents[0].readiness: expected exactly one check of http, tcp, exec, line, got none"
+    ])
+    expect(problems(agent({ liveness: { tcp: { port: 1 }, exec: { command: "true" } } }))).toEqual([
+      "agents[0].liveness: expected exactly one check of http, tcp, exec, line, got tcp and exec"
+    ])
+  })
+
+  it("readyLine and readiness are refused together, readyLine being shorthand for the other", () => {
+    expect(problems(agent({ readyLine: "up", readiness: { line: "up" } }))).toEqual([
+      `agents[0].readyLine: readyLine is a shorthand for a readiness probe { "line": ... }: give readyLine or readiness, not both`
+    ])
+  })
+
+  it("an http status range must not be upside down; a line must be a regular expression", () => {
+    expect(problems(agent({ readiness: { http: { url: "http://x/", status: [500, 200] } } }))).toEqual([
+      "agents[0].readiness.http.status: expected [min, max] with min at most max, got [500, 200]"
+    ])
+    expect(problems(agent({ readiness: { line: "(" } }))).toEqual([
+      "agents[0].readiness.line: expected a regular expression: Invalid regular expression: /(/: Unterminated group"
+    ])
+  })
+
+  it("defaults: period 5 s, timeout 1 s, no initial delay, thresholds 1 and 3, statuses 200 to 399", () => {
+    const decoded = Schema.decodeUnknownSync(OrchestratorSettings)(agent({ readiness: { http: { url: "http://x/" } } }))
+    const readiness = decoded.agents[0]?.readiness
+    expect(readiness?.http?.status).toEqual([200, 399])
+    expect(readiness === undefined ? [] : [readiness.period, readiness.timeout, readiness.initialDelay].map(Duration.toMillis))
+      .toEqual([5000, 1000, 0])
+    expect([readiness?.successThreshold, readiness?.failureThreshold]).toEqual([1, 3])
   })
 })
 

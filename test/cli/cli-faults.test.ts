@@ -91,9 +91,9 @@ describe("orchestrate against faulty or restrictive servers", () => {
   it.live("stats --watch redraws in place on a terminal", () =>
     Effect.gen(function*() {
       const { endpoint } = yield* startServer(yield* Effect.scope)
-      // Each refresh goes back over the 12 lines drawn before and clears the screen below. The terminal (and the
+      // Each refresh goes back over the 13 lines drawn before and clears the screen below. The terminal (and the
       // command on it) is closed with the scope.
-      const redraws = (screen: string) => screen.split("\u001b[12A\u001b[J").length - 1
+      const redraws = (screen: string) => screen.split("\u001b[13A\u001b[J").length - 1
       const terminal = yield* onTerminalRunning(
         [process.execPath, BIN, "stats", "--watch", "--interval", "0.2", "--address", endpoint],
         { NO_COLOR: "1" }

@@ -5,9 +5,10 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { cli, spawn, startUp } from "../support/cli.ts"
+import { BIN, cli, ipcAddress, spawn, startUp } from "../support/cli.ts"
 import { tempDir } from "../support/files.ts"
 import { ask, reqClient } from "../support/zmq.ts"
 
@@ -44,6 +45,10 @@ describe("agent logs", () => {
       expect(last).toMatchObject({ code: 0, stdout: WRITTEN.slice(-5).join("\n") + "\n" })
       const prefixed = yield* cli(["logs", "-n", "1", "--address", address])
       expect(prefixed.stdout).toBe(`writer | ${WRITTEN[WRITTEN.length - 1]}\n`)
+      // --timestamps without a prefix: the time, then exactly what the agent wrote.
+      const timed = yield* cli(["logs", "-n", "1", "--no-prefix", "--timestamps", "--address", address])
+      expect(timed.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /)
+      expect(timed.stdout.slice(25)).toBe(`${WRITTEN[WRITTEN.length - 1]}\n`)
       // The audit trail is kept apart too: `history` shows agents' and the orchestrator's events, not 10,000 `ps`.
       const history = JSON.parse((yield* cli(["history", "--limit", "1000", "--json", "--address", address])).stdout) as {
         data: { events: Array<{ category: string; event_name: string; agent_name: string | null }> }
@@ -120,6 +125,187 @@ describe("agent logs", () => {
       expect(broken.code).toBe(0)
       expect(broken.stdout).toContain("chatty | chatty line 199\n")
       expect(broken.stderr.match(/cannot write agent log .*chatty\.log: ENOTDIR/g)).toHaveLength(1)
-      expect(broken.stderr).toContain("every agent has finished")
+      // And at the very end, after the last lines were tried, how much was lost: chatty's 200 lines and db's one.
+      const said = broken.stderr.trimEnd().split("\n")
+      expect(said.at(-1)).toContain("WARN")
+      expect(said.at(-1)?.endsWith(`: 201 agent log lines could not be written to ${Path.join(dir, "not-a-dir", "logs")}`)).toBe(true)
+      expect(said.findIndex((line) => line.includes("every agent has finished"))).toBeLessThan(said.length - 1)
+      expect(run.stderr).not.toContain("could not be written")
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("--since takes a duration or an instant with its zone, and refuses a bare number", () =>
+    Effect.gen(function*() {
+      // Refused before any orchestrator is asked: `5` was the year 2001.
+      expect(yield* cli(["logs", "--since", "5"])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: "error: --since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant, got '5'\n"
+      })
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("--follow says on stderr when an agent wrote more than it keeps between two polls", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig({
+        commandInterface: { enabled: true, allowedCommands: "all" },
+        logs: { keepLines: 5 },
+        agents: [{ name: "burst", ...node("let n = 0; setInterval(() => { for (let i = 0; i < 50; i++) console.log('burst line ' + n++) }, 200)") }]
+      })
+      const { address } = yield* startUp([file, "--quiet"])
+      const follower = yield* spawn(["logs", "-f", "--no-prefix", "--interval", "1", "--address", address])
+      const stderr = yield* follower.stderr.pipe(
+        Effect.tap(() => Effect.sleep("100 millis")),
+        Effect.repeat({ until: (text) => text.includes("\n"), times: 100 })
+      )
+      expect(stderr.split("\n")[0]).toBe("--- burst: lines were dropped before they could be shown (raise logs.keepLines) ---")
+      // What it shows is still in order, with nothing twice.
+      const shown = (yield* follower.stdout).split("\n").filter((line) => line !== "").map((line) => Number(line.slice("burst line ".length)))
+      expect(shown).toEqual([...shown].sort((a, b) => a - b))
+      expect(new Set(shown).size).toBe(shown.length)
+      yield* follower.signal("SIGINT")
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("--follow starts again from the first line when the orchestrator is restarted under it, and says so", () =>
+    Effect.gen(function*() {
+      const address = yield* ipcAddress
+      const agentWriting = (text: string, count: number) =>
+        writeConfig({
+          commandInterface: { enabled: true, allowedCommands: "all" },
+          agents: [{ name: "writer", ...node(`for (let i = 0; i < ${count}; i++) console.log('${text} ' + i); setInterval(() => {}, 1000)`) }]
+        })
+      const first = yield* agentWriting("first run", 50)
+      const second = yield* agentWriting("second run", 3)
+      const upOn = (config: string) =>
+        Effect.gen(function*() {
+          const up = yield* spawn(["up", config, "--quiet", "--address", address])
+          const ready = yield* cli(["status", "--wait", "--timeout", "20", "--address", address], { timeout: "25 seconds" })
+          expect(ready.code, ready.stderr).toBe(0)
+          return up
+        })
+      const before = yield* upOn(first)
+      const follower = yield* spawn(["logs", "-f", "--no-prefix", "-n", "1000", "--interval", "1", "--address", address])
+      yield* follower.waitForStdout((text) => text.includes("first run 49\n"))
+      // Halfway through the follower's wait between two polls, it is stopped while the orchestrator is replaced, so
+      // that its next poll goes to the new one (a poll with nobody listening fails at once, as it should).
+      yield* Effect.sleep("500 millis")
+      yield* follower.signal("SIGSTOP")
+      yield* before.signal("SIGINT")
+      expect((yield* before.exit()).code).toBe(0)
+      yield* upOn(second)
+      yield* follower.signal("SIGCONT")
+      const text = yield* follower.waitForStdout((stdout) => stdout.includes("second run 2\n"))
+      expect(text).toBe([...Array.from({ length: 50 }, (_, i) => `first run ${i}`), ...Array.from({ length: 3 }, (_, i) => `second run ${i}`)].join("\n") + "\n")
+      expect(yield* follower.stderr).toBe("--- the orchestrator restarted ---\n")
+      yield* follower.signal("SIGINT")
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("`up` drops what it cannot show to a reader that stopped reading, keeps its memory, and says how much", () =>
+    Effect.gen(function*() {
+      const address = yield* ipcAddress
+      // 200,000 lines of 1000 bytes: 200 MB that `up` would otherwise hold for its unread standard output.
+      const up = yield* unreadUp(process.execPath, [BIN, "up", yield* flood(200), "--address", address])
+      yield* untilFloodDone(address, up)
+      const rssMegabytes = Number(/VmRSS:\s+(\d+) kB/.exec(Fs.readFileSync(`/proc/${up.pid}/status`, "utf8"))?.[1]) / 1024
+      // About 150 MB here, garbage included, whatever the amount; over 400 MB when every line was queued.
+      expect(rssMegabytes).toBeLessThan(250)
+      const { shown, notShown } = yield* readUntilMarker(up)
+      expect(notShown).toBeGreaterThan(190_000)
+      // Every line either shown or counted, none twice.
+      expect(shown + notShown).toBe(200_001)
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
+
+  // `script` runs `up` on a terminal of its own and copies what it shows to a pipe: unread, the terminal stalls as
+  // one stopped with Ctrl-S does.
+  const hasScript = ChildProcess.spawnSync("script", ["--version"]).status === 0
+  it.live.skipIf(!hasScript)("`up` on a terminal that stopped showing keeps answering, and says how much it did not show", () =>
+    Effect.gen(function*() {
+      const address = yield* ipcAddress
+      const command = [process.execPath, BIN, "up", yield* flood(20), "--address", address].map((arg) => JSON.stringify(arg)).join(" ")
+      const up = yield* unreadUp("script", ["-qfec", command, "/dev/null"])
+      // Answered while the terminal holds what it was given: a blocking write would have stopped everything.
+      yield* untilFloodDone(address, up)
+      const { shown, notShown } = yield* readUntilMarker(up)
+      expect(notShown).toBeGreaterThan(0)
+      expect(shown + notShown).toBe(20_001)
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 })
+
+/** An agent `flood` that writes `thousands` x 1000 lines of 1000 bytes, then `flood done`, and stays up. */
+const flood = (thousands: number) =>
+  writeConfig({
+    commandInterface: { enabled: true, allowedCommands: "all" },
+    agents: [{
+      name: "flood",
+      ...node(
+        `const line = 'x'.repeat(1000); let n = 0; const batch = () => { for (let i = 0; i < 1000; i++) console.log(line); if (++n < ${thousands}) setImmediate(batch); else console.log('flood done') }; batch(); setInterval(() => {}, 1000)`
+      )
+    }]
+  })
+
+interface UnreadUp {
+  readonly pid: number
+  readonly stderr: () => string
+  /** Standard output from when `read` was first called: until then nobody reads it, and its pipe fills up. */
+  readonly read: () => string
+}
+
+/** `command args` (an `up`) with standard error read throughout and standard output left unread; killed with the scope. */
+const unreadUp = (command: string, args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    // Without colour, whatever the environment running the tests says.
+    const { FORCE_COLOR: _forced, ...environment } = process.env
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() => ChildProcess.spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...environment, NO_COLOR: "1" } })),
+      (child) => Effect.sync(() => child.kill("SIGKILL"))
+    )
+    const pid = child.pid
+    if (pid === undefined) return yield* Effect.die(new Error(`${command} did not start`))
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    let stdout: string | undefined
+    const up: UnreadUp = {
+      pid,
+      stderr: () => stderr,
+      read: () => {
+        if (stdout === undefined) {
+          stdout = ""
+          child.stdout.on("data", (chunk: Buffer) => {
+            stdout = `${stdout ?? ""}${chunk.toString()}`
+          })
+        }
+        return stdout
+      }
+    }
+    return up
+  })
+
+/** Waits until the orchestrator at `address` answers and has kept the flood's last line. */
+const untilFloodDone = (address: string, up: UnreadUp) =>
+  Effect.gen(function*() {
+    const ready = yield* cli(["status", "--wait", "--timeout", "20", "--address", address], { timeout: "25 seconds" })
+    expect(ready.code, up.stderr()).toBe(0)
+    const done = yield* cli(["logs", "flood", "-n", "1", "--no-prefix", "--address", address]).pipe(
+      Effect.tap(() => Effect.sleep("200 millis")),
+      Effect.repeat({ until: (result) => result.code !== 0 || result.stdout === "flood done\n", times: 150 })
+    )
+    expect(done).toMatchObject({ code: 0, stdout: "flood done\n" })
+  })
+
+const NOT_SHOWN = /^--- (\d+) lines? not shown here \(they are kept: orchestrate logs\) ---$/
+
+/**
+ * Reads `up`'s output until it says what it did not show; every line is the flood's or such a marker (or, on a
+ * terminal, which shows standard error too, one of the orchestrator's own log lines).
+ */
+const readUntilMarker = (up: UnreadUp) =>
+  Effect.gen(function*() {
+    const linesOf = () => up.read().split(/\r?\n/).filter((line) => line !== "" && !/^\[\d\d:\d\d:\d\d\.\d{3}\] /.test(line))
+    yield* Effect.sleep("100 millis").pipe(Effect.repeat({ until: () => linesOf().some((line) => NOT_SHOWN.test(line)), times: 200 }))
+    const lines = linesOf()
+    expect(lines.filter((line) => !line.startsWith("flood | ") && !NOT_SHOWN.test(line))).toEqual([])
+    return {
+      shown: lines.filter((line) => line.startsWith("flood | ")).length,
+      notShown: lines.reduce((sum, line) => sum + Number(NOT_SHOWN.exec(line)?.[1] ?? 0), 0)
+    }
+  })

@@ -1,10 +1,12 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Logger } from "effect"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { LogFiles, logFileName } from "../../src/logs/LogFiles.ts"
+import { LogFiles, logFileName, writeFully } from "../../src/logs/LogFiles.ts"
 import type { LogLine } from "../../src/logs/LogStore.ts"
+import { packageRoot } from "../../src/packageRoot.ts"
 import { tempDir } from "../support/files.ts"
 
 const line = (seq: number, text: string, agent = "api"): LogLine => ({
@@ -65,6 +67,55 @@ describe("LogFiles", () => {
         `cannot write agent log ${Path.join(dir, "api.log")}: ENOTDIR: not a directory, mkdir '${dir}'; lines that cannot be written are counted and dropped`
       ])
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
+
+  it.live("a write that takes only part of the data is finished, and what a file-size limit stops is counted", () =>
+    Effect.gen(function*() {
+      const dir = Path.join(yield* tempDir("orch-logfiles-"), "logs")
+      // A real short write: under `ulimit -f 1` (1024 bytes) a write that crosses the limit takes what fits and
+      // returns that count, and the next one fails with EFBIG (Node ignores SIGXFSZ).
+      const script = `
+        import { Effect } from "effect"
+        import { LogFiles } from "./src/logs/LogFiles.ts"
+        const line = (seq) => ({ seq, agent: "api", stream: "stdout", timestamp: Date.UTC(2026, 11, 1, 10, 0, 0, seq), line: "line " + String(seq).padStart(5, "0") })
+        const failures = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+          const files = yield* LogFiles.make({ dir: process.argv[1], maxBytes: 1000000, keep: 1 })
+          yield* files.write(Array.from({ length: 40 }, (_, i) => line(i + 1)))
+          yield* files.flush
+          return yield* files.failures
+        })))
+        console.log("failures " + failures)`
+      const run = ChildProcess.spawnSync("bash", ["-c", `ulimit -f 1 && exec "$0" --input-type=module -e "$1" "$2"`, process.execPath, script, dir], {
+        cwd: packageRoot(),
+        encoding: "utf8"
+      })
+      expect(run.status, run.stderr).toBe(0)
+      // Each line is 43 bytes: 23 fit whole in 1024, the 24th in part; 17 are not written.
+      expect(run.stdout).toContain("failures 17\n")
+      expect(`${run.stdout}${run.stderr}`).toMatch(/cannot write agent log .*api\.log: EFBIG/)
+      const written = Fs.readFileSync(Path.join(dir, "api.log"), "utf8")
+      expect(written.length).toBe(1024)
+      expect(written.split("\n").slice(0, 23).at(-1)).toBe("2026-12-01T10:00:00.023Z stdout line 00023")
+    }))
+
+  it("writes until everything is written, and a write that takes nothing is a failure", () => {
+    const calls: Array<number> = []
+    // At most 3 bytes a call, like a disk filling up or a slow device.
+    const slow = (_fd: number, _data: Uint8Array, _offset: number, length: number) => {
+      calls.push(length)
+      return Math.min(3, length)
+    }
+    expect(writeFully(slow, 7, Buffer.from("0123456789"))).toEqual({ written: 10 })
+    expect(calls).toEqual([10, 7, 4, 1])
+    let left = 4
+    const filling = (_fd: number, _data: Uint8Array, _offset: number, length: number) => {
+      const count = Math.min(left, length)
+      left -= count
+      return count
+    }
+    const full = writeFully(filling, 7, Buffer.from("0123456789"))
+    expect(full.written).toBe(4)
+    expect(String(full.error)).toBe("Error: a write of 6 bytes wrote nothing")
+  })
 
   it("names files safely whatever the agent is called", () => {
     expect(logFileName("api")).toBe("api.log")

@@ -63,3 +63,110 @@ describe("LogStore", () => {
       expect((yield* store.query({ limit: 2 })).lines.map((line) => line.line)).toEqual(["noise 9998", "noise 9999"])
     }))
 })
+
+describe("LogStore: lines a follower could not read", () => {
+  const texts = (page: { readonly lines: ReadonlyArray<LogLine> }) => page.lines.map((line) => line.line)
+
+  it.effect("a page after a seq names the agents that lost lines after it, once, and the newest lines name none", () =>
+    Effect.gen(function*() {
+      const store = yield* LogStore.make({ keepLines: 3 })
+      yield* store.appendAll("api", "stdout", ["a1", "a2"])
+      yield* store.append("db", "stdout", "d1")
+      const caughtUp = (yield* store.query({ afterSeq: 0, limit: 100 })).lastSeq
+      // api writes 5 lines before the follower's next poll, with room for 3: 2 of them are gone.
+      yield* store.appendAll("api", "stdout", ["a3", "a4", "a5", "a6", "a7"])
+      const behind = yield* store.query({ afterSeq: caughtUp, limit: 100 })
+      expect(texts(behind)).toEqual(["a5", "a6", "a7"])
+      expect(behind.dropped).toEqual(["api"])
+      expect((yield* store.query({ afterSeq: behind.lastSeq, limit: 100 })).dropped).toEqual([])
+      // Without `afterSeq` nobody asked for older lines: nothing is missing.
+      expect((yield* store.query({ limit: 100 })).dropped).toEqual([])
+      // A follower of db alone lost nothing.
+      expect((yield* store.query({ agents: ["db"], afterSeq: caughtUp, limit: 100 })).dropped).toEqual([])
+    }))
+
+  it.effect("a burst read over several pages is reported by the page that reaches it, not by each", () =>
+    Effect.gen(function*() {
+      const store = yield* LogStore.make({ keepLines: 5 })
+      yield* store.appendAll("db", "stdout", ["d1", "d2", "d3", "d4"])
+      // seqs 5 to 14: 5 to 9 are evicted.
+      yield* store.appendAll("api", "stdout", Array.from({ length: 10 }, (_, i) => `a${i + 5}`))
+      const first = yield* store.query({ afterSeq: 0, limit: 3 })
+      expect({ lines: texts(first), dropped: first.dropped }).toEqual({ lines: ["d1", "d2", "d3"], dropped: [] })
+      const second = yield* store.query({ afterSeq: 3, limit: 3 })
+      expect({ lines: texts(second), dropped: second.dropped }).toEqual({ lines: ["d4", "a10", "a11"], dropped: ["api"] })
+      const third = yield* store.query({ afterSeq: 11, limit: 3 })
+      expect({ lines: texts(third), dropped: third.dropped, hasMore: third.hasMore }).toEqual({
+        lines: ["a12", "a13", "a14"],
+        dropped: [],
+        hasMore: false
+      })
+    }))
+
+  it.effect("only lost lines the query would have shown count: of its stream, at or after its `since`", () =>
+    Effect.gen(function*() {
+      const store = yield* LogStore.make({ keepLines: 2 })
+      yield* store.appendAll("api", "stderr", ["e1", "e2"])
+      yield* TestClock.adjust(1000)
+      yield* store.appendAll("api", "stdout", ["o1", "o2"])
+      // e1 and e2 were evicted: lost to a reader of stderr, not to one of stdout.
+      expect((yield* store.query({ afterSeq: 0, limit: 10, stream: "stdout" })).dropped).toEqual([])
+      expect((yield* store.query({ afterSeq: 0, limit: 10, stream: "stderr" })).dropped).toEqual(["api"])
+      // Nor to a reader of lines since o1's time.
+      expect((yield* store.query({ afterSeq: 0, limit: 10, since: 1000 })).dropped).toEqual([])
+      expect((yield* store.query({ afterSeq: 0, limit: 10, since: 0 })).dropped).toEqual(["api"])
+    }))
+})
+
+describe("LogStore: queries", () => {
+  it.effect("an agent named twice is read once", () =>
+    Effect.gen(function*() {
+      const store = yield* LogStore.make({ keepLines: 10 })
+      yield* store.appendAll("api", "stdout", ["a1", "a2"])
+      yield* store.append("db", "stdout", "d1")
+      for (const afterSeq of [undefined, 0]) {
+        const page = yield* store.query({ agents: ["api", "db", "api"], limit: 10, afterSeq })
+        expect(page.lines.map((line) => line.line)).toEqual(["a1", "a2", "d1"])
+      }
+    }))
+
+  it.effect("a clock stepped back never stamps a line earlier than the one before, so `since` still finds it", () =>
+    Effect.gen(function*() {
+      const store = yield* LogStore.make({ keepLines: 10 })
+      yield* TestClock.setTime(10_000)
+      yield* store.append("api", "stdout", "before the step")
+      yield* TestClock.setTime(5_000)
+      const stepped = yield* store.append("api", "stdout", "after the step")
+      expect(stepped.timestamp).toBe(10_000)
+      for (const afterSeq of [undefined, 0]) {
+        const page = yield* store.query({ limit: 10, since: 8_000, afterSeq })
+        expect(page.lines.map((line) => line.line)).toEqual(["before the step", "after the step"])
+      }
+    }))
+
+  it.effect("`since` finds where to start by binary search: an empty answer from 400,000 lines is immediate", () =>
+    Effect.gen(function*() {
+      const store = yield* LogStore.make({ keepLines: 20_000 })
+      const lines = Array.from({ length: 1000 }, (_, i) => `line ${i}`)
+      for (let agent = 0; agent < 20; agent++) {
+        for (let batch = 0; batch < 20; batch++) {
+          yield* TestClock.adjust(1)
+          yield* store.appendAll(`agent${agent}`, "stdout", lines)
+        }
+      }
+      const fastest = (query: LogQuery) =>
+        Effect.gen(function*() {
+          let best = Number.POSITIVE_INFINITY
+          for (let run = 0; run < 5; run++) {
+            const start = performance.now()
+            const page = yield* store.query(query)
+            best = Math.min(best, performance.now() - start)
+            expect(page.lines).toEqual([])
+          }
+          return best
+        })
+      // A scan of every line takes tens of milliseconds here; a search per ring, microseconds.
+      expect(yield* fastest({ limit: 100, since: 1_000_000 })).toBeLessThan(5)
+      expect(yield* fastest({ limit: 100, since: 1_000_000, afterSeq: 0 })).toBeLessThan(5)
+    }))
+})

@@ -12,10 +12,10 @@ describe("commands", () => {
     Effect.gen(function*() {
       expect(yield* request({ command: "ps" })).toEqual(ok({
         agents: [
-          { name: "db", state: "running", pid: 1000, uptime_seconds: 0, restarts: 0 },
-          { name: "api", state: "running", pid: 1001, uptime_seconds: 0, restarts: 0 },
-          { name: "worker", state: "paused", pid: null, uptime_seconds: 0, restarts: 0 },
-          { name: "migrate", state: "completed", pid: null, uptime_seconds: null, restarts: 0 }
+          { name: "db", state: "running", pid: 1000, uptime_seconds: 0, restarts: 0, health: null },
+          { name: "api", state: "running", pid: 1001, uptime_seconds: 0, restarts: 0, health: null },
+          { name: "worker", state: "paused", pid: null, uptime_seconds: 0, restarts: 0, health: null },
+          { name: "migrate", state: "completed", pid: null, uptime_seconds: null, restarts: 0, health: null }
         ]
       }))
     }).pipe(Effect.provide(harness())))
@@ -60,7 +60,9 @@ describe("commands", () => {
         waiting_for: null,
         dependencies: ["db"],
         exit_code: null,
-        last_error: null
+        last_error: null,
+        health: null,
+        probes: []
       }))
       yield* InMemoryOrchestrator.use((o) => o.heartbeat("api"))
       expect(yield* request({ command: "status", args: ["api"] })).toHaveProperty(
@@ -83,6 +85,7 @@ describe("commands", () => {
         completed: 1,
         failed: 0,
         stopped: 0,
+        unhealthy: 0,
         restarts: 0,
         max_workers: 4,
         uptime_seconds: 0,

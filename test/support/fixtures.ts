@@ -18,6 +18,8 @@ export const agentStatus = (overrides: Partial<AgentStatus> & Pick<AgentStatus, 
   dependencies: [],
   exitCode: null,
   lastError: null,
+  health: null,
+  probes: [],
   ...overrides
 })
 

@@ -1,14 +1,15 @@
 /**
  * `orchestrate logs [agent...]`: agents' output, like `docker compose logs`: every agent's lines interleaved in the
  * order they were written, each prefixed `name | ` with the names padded to one width (and coloured per agent on a
- * terminal); with `--follow`, every new line as it comes, and a restart as one marked line.
+ * terminal); with `--follow`, every new line as it comes, and a restart as one marked line. What a follower cannot
+ * show, it says on stderr: lines an agent wrote faster than it kept them, an orchestrator that started again.
  */
 import { Clock, Console, DateTime, Duration, Effect, Option, Schema, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { LOGS_LIMIT_MAX, type LogsPage, type LogsQuery } from "../../protocol/Commands.ts"
 import { InvalidSince, UsageError } from "../errors.ts"
 import { type LogLayout, renderLogLine } from "../logLines.ts"
-import { currentStyle } from "../output.ts"
+import { colored, currentStyle, plain, type Style } from "../output.ts"
 import { clientFor, intervalFlag, root } from "../root.ts"
 
 const printPage = (page: LogsPage, width: { value: number }, layout: LogLayout) =>
@@ -21,43 +22,84 @@ const printPage = (page: LogsPage, width: { value: number }, layout: LogLayout) 
     if (text.length > 0) yield* Console.log(text.join("\n"))
   })
 
-/** `10m`, `2h`, `30s`, `1d` before now, or an ISO-8601 instant. */
-const parseSince = (text: string) =>
+/** `2026-12-01T10:00:00Z`, `2026-12-01T10:00:00.250+02:00`: a date, a time and a zone, nothing looser. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/
+
+/**
+ * `10m`, `2h`, `30s`, `1d`, `500ms` before now, or an ISO-8601 instant with its zone. Anything else is refused
+ * rather than guessed at: `DateTime.make` would take `5` for the year 2001, and a date without a zone for local time.
+ */
+export const parseSince = (text: string) =>
   Effect.gen(function*() {
     const relative = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim())
     if (relative !== null) {
       const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] ?? "s"] ?? 1000
       return DateTime.makeUnsafe((yield* Clock.currentTimeMillis) - Number(relative[1]) * unit)
     }
-    const instant = DateTime.make(text)
+    const instant = ISO_INSTANT.test(text) ? DateTime.make(text) : Option.none()
     if (Option.isSome(instant)) return DateTime.toUtc(instant.value)
     return yield* new UsageError({ reason: new InvalidSince({ text }) })
   })
+
+/** Where a follower reads next: after this seq, at once (`caughtUp` false) or after the interval. */
+export interface FollowCursor {
+  readonly after: number
+  readonly caughtUp: boolean
+}
+
+/**
+ * The cursor after a page read at `cursor`. A page whose `last_seq` is below the cursor comes from another
+ * orchestrator than the one the cursor was in (seqs start again at 1 when one starts): the follower starts again from
+ * its first line, and says so. An orchestrator restarted and already past the cursor cannot be told apart this way.
+ */
+export const nextCursor = (
+  cursor: FollowCursor,
+  page: Pick<LogsPage, "lines" | "hasMore" | "lastSeq">
+): { readonly cursor: FollowCursor; readonly restarted: boolean } => {
+  if (page.lastSeq < cursor.after) return { cursor: { after: 0, caughtUp: false }, restarted: true }
+  const last = page.lines[page.lines.length - 1]?.seq
+  return { cursor: { after: page.hasMore && last !== undefined ? last : page.lastSeq, caughtUp: !page.hasMore }, restarted: false }
+}
+
+/** What a follower says on stderr besides agents' lines, dim where stderr is a terminal that shows colour. */
+const followNotes = (style: Style) => {
+  const note = style === colored && process.stderr.isTTY ? colored.dim : plain.dim
+  return {
+    dropped: (agent: string) =>
+      Console.error(note(`--- ${agent}: lines were dropped before they could be shown (raise logs.keepLines) ---`)),
+    restarted: Console.error(note("--- the orchestrator restarted ---"))
+  }
+}
 
 const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, layout: LogLayout, intervalSeconds: number) {
   const flags = yield* root
   const client = yield* clientFor(flags)
   const width = { value: 0 }
+  const notes = followNotes(layout.style)
   const first = yield* client.call("logs", [query])
   const print = (page: LogsPage) =>
-    flags.json
-      ? Effect.forEach(page.lines, (line) => Console.log(JSON.stringify(Schema.encodeSync(LogLineJson)(line))), { discard: true })
-      : printPage(page, width, layout)
+    Effect.andThen(
+      // Before the page's lines: what was lost came before them.
+      Effect.forEach(page.dropped, notes.dropped, { discard: true }),
+      flags.json
+        ? Effect.forEach(page.lines, (line) => Console.log(JSON.stringify(Schema.encodeSync(LogLineJson)(line))), { discard: true })
+        : printPage(page, width, layout)
+    )
   yield* print(first.data)
   const interval = Duration.seconds(intervalSeconds)
   // The query without `limit` and `since`: each poll asks for everything after the last seq seen, so nothing is
-  // shown twice and nothing is skipped, across restarts too.
+  // shown twice and nothing is skipped unsaid, across restarts too.
   const { limit: _limit, since: _since, ...filter } = query
   const pageAfter = (after: number) => client.call("logs", [{ ...filter, afterSeq: after, limit: LOGS_LIMIT_MAX }])
-  const pages = Stream.paginate({ after: first.data.lastSeq, caughtUp: false }, ({ after, caughtUp }) =>
-    (caughtUp ? Effect.delay(pageAfter(after), interval) : pageAfter(after)).pipe(
+  const start: FollowCursor = { after: first.data.lastSeq, caughtUp: false }
+  const pages = Stream.paginate(start, (cursor) =>
+    (cursor.caughtUp ? Effect.delay(pageAfter(cursor.after), interval) : pageAfter(cursor.after)).pipe(
       Effect.map((reply) => {
-        const last = reply.data.lines[reply.data.lines.length - 1]?.seq
-        const next = reply.data.hasMore && last !== undefined ? last : Math.max(after, reply.data.lastSeq)
-        return [[reply.data], Option.some({ after: next, caughtUp: !reply.data.hasMore })] as const
+        const next = nextCursor(cursor, reply.data)
+        return [[{ page: reply.data, restarted: next.restarted }], Option.some(next.cursor)] as const
       })
     ))
-  yield* Stream.runForEach(pages, print)
+  yield* Stream.runForEach(pages, ({ page, restarted }) => Effect.andThen(restarted ? notes.restarted : Effect.void, print(page)))
 })
 
 /** A line as `--json --follow` prints it, one object per line: the wire's own shape. */
@@ -78,9 +120,15 @@ export const logs = Command.make("logs", {
     Flag.withDescription(`How many of the latest lines to show first (default 100, at most ${LOGS_LIMIT_MAX})`)
   ),
   follow: Flag.Boolean("follow").pipe(Flag.withAlias("f"), Flag.withDefault(false), Flag.withDescription("Keep printing new lines until Ctrl-C")),
-  since: Flag.String("since").pipe(Flag.optional, Flag.withDescription("Only lines since then: 10m, 2h, 30s, or an ISO-8601 instant")),
+  since: Flag.String("since").pipe(
+    Flag.optional,
+    Flag.withDescription("Only lines since then: 500ms, 30s, 10m, 2h, 1d ago, or an ISO-8601 instant with its zone (2026-12-01T10:00:00Z)")
+  ),
   stream: Flag.Literals("stream", ["stdout", "stderr"]).pipe(Flag.optional, Flag.withDescription("Only this stream's lines")),
-  timestamps: Flag.Boolean("timestamps").pipe(Flag.withDefault(false), Flag.withDescription("Show each line's time")),
+  timestamps: Flag.Boolean("timestamps").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Show each line's time before it (with --no-prefix too: `<ISO time> <line>`)")
+  ),
   prefix: Flag.Boolean("prefix").pipe(
     Flag.withDefault(true),
     Flag.withDescription("Prefix each line with its agent (--no-prefix: exactly what the agents wrote, for grep or jq)")

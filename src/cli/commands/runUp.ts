@@ -2,12 +2,12 @@
  * What `orchestrate up` does. Loaded only when `up` runs, so that the other commands never load the
  * orchestrator, the server or the process machinery.
  */
-import { Console, DateTime, Effect, FileSystem, Layer, Option, Path, type PlatformError, Schema } from "effect"
+import { DateTime, Effect, FileSystem, Layer, Option, Path, type PlatformError, Schema } from "effect"
 import * as NodePath from "node:path"
 import { EventStore } from "../../events/EventStore.ts"
 import { LogFiles, type LogFilesConfig } from "../../logs/LogFiles.ts"
 import { type LogSink, LogStore } from "../../logs/LogStore.ts"
-import { type LogLayout, renderLogLine } from "../logLines.ts"
+import { type LogLayout, lineWriter, renderLogLine } from "../logLines.ts"
 import { currentStyle } from "../output.ts"
 import { processAgent } from "../../orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../orchestrator/Orchestrator.ts"
@@ -89,6 +89,19 @@ const resolveFiles = (settings: OrchestratorSettings, directory: string): Orches
 }
 
 /**
+ * Switches a terminal's writes from blocking to queued. Node writes to a terminal synchronously: one stopped with
+ * Ctrl-S would block the orchestrator, command interface and all, on the next line it shows. Queued, the writes fill
+ * the stream's buffer and `writableNeedDrain` says so, as with a pipe. `setBlocking` is the handle's own switch (what
+ * Node calls to make it blocking in the first place); Node gives the descriptor back as it found it on exit.
+ */
+const queueTerminalWrites = (stream: NodeJS.WriteStream): void => {
+  const handle: unknown = Reflect.get(stream, "_handle")
+  if (typeof handle === "object" && handle !== null && "setBlocking" in handle && typeof handle.setBlocking === "function") {
+    handle.setBlocking(false)
+  }
+}
+
+/**
  * Where agents' lines go besides memory: files, when a directory is given; and this terminal, prefixed with the
  * agent's name, unless `up` runs quiet. Only here: lines are never logged, so none is ever printed twice.
  */
@@ -98,16 +111,35 @@ const agentLogs = Effect.fnUntraced(function*(options: {
   readonly foreground: ReadonlyArray<string> | undefined
 }) {
   const files = options.files === undefined ? undefined : yield* LogFiles.make(options.files)
-  if (files !== undefined) yield* Effect.logInfo(`agents' lines also go to ${files.dir}/<agent>.log`)
+  if (files !== undefined) {
+    yield* Effect.logInfo(`agents' lines also go to ${files.dir}/<agent>.log`)
+    // Said once more at the very end, after the last flush, with the number: the warnings while running say only
+    // that writing failed, not how much was lost. (This finalizer runs before the files' own, which then has
+    // nothing left to write.)
+    yield* Effect.addFinalizer(() =>
+      Effect.andThen(
+        files.flush,
+        Effect.flatMap(files.failures, (failures) =>
+          failures === 0
+            ? Effect.void
+            : Effect.logWarning(`${failures} agent log ${failures === 1 ? "line" : "lines"} could not be written to ${files.dir}`))
+      )
+    )
+  }
   const width = Math.max(0, ...(options.foreground ?? []).map((name) => name.length))
   const layout: LogLayout = { prefix: true, timestamps: false, style: yield* currentStyle }
-  const print: LogSink = (lines) => {
-    const text = lines.flatMap((line) => {
-      const rendered = renderLogLine({ ...line, timestamp: DateTime.makeUnsafe(line.timestamp) }, width, layout)
-      return rendered === undefined ? [] : [rendered]
-    })
-    return text.length === 0 ? Effect.void : Console.log(text.join("\n"))
-  }
+  // Straight to process.stdout, not through the platform's Console: Console.log queues every line whatever the
+  // stream already holds, so a pipe nobody reads would grow this process without limit. `lineWriter` sees when the
+  // stream is behind and drops lines (they stay in the LogStore) until it has caught up.
+  if (options.foreground !== undefined && process.stdout.isTTY) queueTerminalWrites(process.stdout)
+  const show = lineWriter(process.stdout, layout.style)
+  const print: LogSink = (lines) =>
+    Effect.sync(() =>
+      show(lines.flatMap((line) => {
+        const rendered = renderLogLine({ ...line, timestamp: DateTime.makeUnsafe(line.timestamp) }, width, layout)
+        return rendered === undefined ? [] : [rendered]
+      }))
+    )
   const sinks = [...(files === undefined ? [] : [files.write]), ...(options.foreground === undefined ? [] : [print])]
   return yield* LogStore.make({ keepLines: options.keepLines, sinks })
 })

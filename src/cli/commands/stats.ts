@@ -18,6 +18,7 @@ const render = (stats: Stats, style: Style): string =>
     ["completed", String(stats.completed)],
     ["failed", String(stats.failed)],
     ["stopped", String(stats.stopped)],
+    ["unhealthy", String(stats.unhealthy)],
     ["restarts", String(stats.restarts)],
     ["workers", String(stats.maxWorkers)],
     ["uptime", formatDuration(stats.uptimeSeconds)],

@@ -7,6 +7,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { type Reply, Unreachable } from "../../client/CommandClient.ts"
 import type { ResultOf } from "../../protocol/Commands.ts"
 import { type AgentCounts, AgentState, type AgentStatus, isFinished, type OrchestratorStatus, waitingDescriptions } from "../../protocol/Model.ts"
+import { probeLines } from "../health.ts"
 import { currentStyle, details, formatDuration, type Style, table } from "../output.ts"
 import { addressOf, clientFor, respond, root } from "../root.ts"
 
@@ -115,7 +116,9 @@ const renderAgent = (agent: AgentStatus, now: number, style: Style): string =>
     ["restarts", `${agent.restarts} (policy: ${agent.restartPolicy})`],
     ["depends on", agent.dependencies.length === 0 ? "-" : agent.dependencies.join(", ")],
     ["exit code", agent.exitCode === null ? "-" : String(agent.exitCode)],
-    ["last error", agent.lastError ?? "-"]
+    ["last error", agent.lastError ?? "-"],
+    ...(agent.health === null ? [] : [["health", agent.health] as const]),
+    ...agent.probes.flatMap((probe) => probeLines(probe, now, style))
   ], style)
 
 const render = (now: number) => (status: ResultOf<"status">, style: Style): string =>

@@ -1,0 +1,117 @@
+/**
+ * The CLI's side of agents' logs, without an orchestrator: how `--since` is read, how a follower moves on from a
+ * page, how a line is laid out, and how `up` writes to a stream that falls behind.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { DateTime, Effect } from "effect"
+import { TestClock } from "effect/testing"
+import { EventEmitter } from "node:events"
+import { nextCursor, parseSince } from "../../src/cli/commands/logs.ts"
+import { lineWriter, renderLogLine } from "../../src/cli/logLines.ts"
+import { colored, plain } from "../../src/cli/output.ts"
+import type { LogLineRecord } from "../../src/protocol/Commands.ts"
+
+const record = (seq: number, line: string, stream: LogLineRecord["stream"] = "stdout"): LogLineRecord => ({
+  seq,
+  agent: "api",
+  stream,
+  timestamp: DateTime.makeUnsafe(Date.UTC(2026, 11, 1, 10, 0, 0, seq)),
+  line
+})
+
+describe("logs --since", () => {
+  it.effect("takes a duration back from now, or an ISO-8601 instant with its zone", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.UTC(2026, 11, 1, 12, 0, 0))
+      const since = (text: string) => Effect.map(parseSince(text), DateTime.formatIso)
+      expect(yield* since("10m")).toBe("2026-12-01T11:50:00.000Z")
+      expect(yield* since("500ms")).toBe("2026-12-01T11:59:59.500Z")
+      expect(yield* since("1d")).toBe("2026-11-30T12:00:00.000Z")
+      expect(yield* since("2026-12-01T10:00:00Z")).toBe("2026-12-01T10:00:00.000Z")
+      expect(yield* since("2026-12-01T10:00:00.250+02:00")).toBe("2026-12-01T08:00:00.250Z")
+    }))
+
+  it.effect("refuses a bare number, a date without a time or zone, and anything else Date would guess at", () =>
+    Effect.gen(function*() {
+      for (const text of ["5", "2001", "2026-12-01", "2026-12-01T10:00:00", "Dec 1 2026", "10 minutes", "2026-13-01T10:00:00Z"]) {
+        const error = yield* Effect.flip(parseSince(text))
+        expect(error.message, text).toBe(`--since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant, got '${text}'`)
+      }
+    }))
+})
+
+describe("logs --follow", () => {
+  const page = (lines: ReadonlyArray<LogLineRecord>, hasMore: boolean, lastSeq: number) => ({ lines, hasMore, lastSeq })
+
+  it("resumes after the last line of a full page at once, and after last_seq once caught up", () => {
+    expect(nextCursor({ after: 10, caughtUp: true }, page([record(11, "a"), record(12, "b")], true, 50))).toEqual({
+      cursor: { after: 12, caughtUp: false },
+      restarted: false
+    })
+    expect(nextCursor({ after: 12, caughtUp: false }, page([record(13, "c")], false, 20))).toEqual({
+      cursor: { after: 20, caughtUp: true },
+      restarted: false
+    })
+    expect(nextCursor({ after: 20, caughtUp: true }, page([], false, 20))).toEqual({ cursor: { after: 20, caughtUp: true }, restarted: false })
+  })
+
+  it("starts again from the first line when last_seq is below the cursor: another orchestrator answers", () => {
+    expect(nextCursor({ after: 500, caughtUp: true }, page([], false, 3))).toEqual({ cursor: { after: 0, caughtUp: false }, restarted: true })
+  })
+})
+
+describe("a log line's layout", () => {
+  const layout = (prefix: boolean, timestamps: boolean) => ({ prefix, timestamps, style: plain })
+
+  it("puts the time before the line with --timestamps, prefixed or not", () => {
+    expect(renderLogLine(record(7, "ready"), 3, layout(true, true))).toBe("api | 2026-12-01T10:00:00.007Z ready")
+    expect(renderLogLine(record(7, "ready"), 3, layout(false, true))).toBe("2026-12-01T10:00:00.007Z ready")
+    expect(renderLogLine(record(7, "ready"), 3, layout(false, false))).toBe("ready")
+    expect(renderLogLine(record(8, "restarted (requested)", "orchestrator"), 3, layout(false, true))).toBeUndefined()
+  })
+})
+
+/** A stream that holds what it is given until told to drain, like a pipe nobody reads. */
+class StalledStream extends EventEmitter {
+  written: Array<string> = []
+  queued = 0
+  stalled = true
+  readonly highWaterMark = 100
+  get writableNeedDrain(): boolean {
+    return this.queued >= this.highWaterMark
+  }
+  write(text: string): boolean {
+    this.written.push(text)
+    if (this.stalled) this.queued += text.length
+    return !this.writableNeedDrain
+  }
+  drain(): void {
+    this.stalled = false
+    this.queued = 0
+    this.emit("drain")
+  }
+}
+
+describe("up's output of agents' lines", () => {
+  it("drops lines while the stream is behind, and says how many once it has drained", () => {
+    const stream = new StalledStream()
+    const show = lineWriter(stream, plain)
+    for (let i = 0; i < 1000; i++) show([`line ${i} ${"x".repeat(20)}`, `line ${i}b`])
+    // What was written before the stream said it was full, and nothing after: bounded whatever the agents write.
+    expect(stream.written.length).toBeLessThan(10)
+    const shown = stream.written.length
+    stream.drain()
+    show(["after"])
+    expect(stream.written.slice(shown)).toEqual([`--- ${2000 - 2 * shown} lines not shown here (they are kept: orchestrate logs) ---\n`, "after\n"])
+  })
+
+  it("writes the marker dim on a terminal, and one drain says it once", () => {
+    const stream = new StalledStream()
+    const show = lineWriter(stream, colored)
+    show(["x".repeat(200)])
+    show(["dropped"])
+    stream.drain()
+    stream.emit("drain")
+    expect(stream.written).toEqual([`${"x".repeat(200)}\n`, "\u001b[2m--- 1 line not shown here (they are kept: orchestrate logs) ---\u001b[0m\n"])
+  })
+})
