@@ -19,7 +19,7 @@ import type { AuditFileError } from "../server/AuditTrail.ts"
 import type { BindError } from "../server/Socket.ts"
 import type { AuditChainBroken } from "./commands/audit.ts"
 import type { AgentsFailed } from "./commands/runUp.ts"
-import type { WaitTimedOut } from "./commands/status.ts"
+import type { NeverReady, WaitTimedOut } from "./commands/status.ts"
 import type { UsageError } from "./errors.ts"
 
 export const ExitCode = { ok: 0, failed: 1, usage: 2, unreachable: 3, interrupted: 130 } as const
@@ -35,6 +35,7 @@ export type CliFailure =
   | BadResponse
   | CommandRefused
   | WaitTimedOut
+  | NeverReady
   // `up`: an orchestrator that cannot start, or agents that failed.
   | ConfigError
   | BindError
@@ -60,6 +61,7 @@ const exitCodes = {
   UserError: ExitCode.failed,
   Unreachable: ExitCode.unreachable,
   WaitTimedOut: ExitCode.unreachable,
+  NeverReady: ExitCode.failed,
   BadResponse: ExitCode.failed,
   CommandRefused: ExitCode.failed,
   ConfigError: ExitCode.usage,

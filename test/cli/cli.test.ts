@@ -152,12 +152,13 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       }
     }))
 
-  it.effect("status --wait: ready at once for a running agent; an agent that has ended fails fast", () =>
+  it.effect("status --wait: ready at once for a running agent or a completed job; every agent without a name", () =>
     Effect.gen(function*() {
       expect((yield* run(["status", "--wait", "ticker"])).code).toBe(0)
-      const ended = yield* run(["status", "--wait", "job", "--timeout", "10"])
-      expect(ended.code).toBe(3)
-      expect(ended.stderr).toBe("error: agent 'job' is completed; it will not become running by waiting\n")
+      expect(yield* run(["status", "--wait", "job", "--timeout", "10"])).toMatchObject({ code: 0, stderr: "" })
+      const all = yield* run(["status", "--wait", "--json", "--timeout", "10"])
+      expect(all.code).toBe(0)
+      expect(json(all.stdout)).toMatchObject({ status: "success", data: { state: "running" } })
     }))
 
   it.effect("history --follow prints every new event once, in order, until Ctrl-C", () =>
@@ -209,7 +210,7 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       const waited = yield* run(["status", "--wait", "web", "--timeout", "1"]).pipe(Effect.timed)
       yield* run(["resume", "web"])
       const [took, result] = waited
-      expect(result).toEqual({ code: 3, stdout: "", stderr: "error: not ready after 1s: agent 'web' is paused\n" })
+      expect(result).toEqual({ code: 3, stdout: "", stderr: "waiting for web (paused)\nerror: not ready after 1s: agent 'web' is paused\n" })
       expect(Duration.toMillis(took)).toBeGreaterThanOrEqual(1000)
     }))
 })

@@ -3,7 +3,7 @@ import { Cause, Effect, Exit, Schema } from "effect"
 import { CliError } from "effect/cli"
 import { expectTypeOf } from "vitest"
 import { AgentsFailed } from "../../src/cli/commands/runUp.ts"
-import { AgentEnded, AgentNotRunning, NotPolled, WaitTimedOut } from "../../src/cli/commands/status.ts"
+import { AgentsNotReady, NeverReady, NotPolled, WaitTimedOut } from "../../src/cli/commands/status.ts"
 import { MissingKeyFlag, UnknownCommandInAllow, UsageError } from "../../src/cli/errors.ts"
 import { type CliFailure, conclude } from "../../src/cli/exit.ts"
 import type { runMain } from "../../src/cli/runMain.ts"
@@ -29,17 +29,21 @@ describe("how the CLI ends", () => {
 
   it("says why status --wait gave up, and exits 3", () => {
     const gaveUp = (timeoutSeconds: number, reason: WaitTimedOut["reason"]) => failed(new WaitTimedOut({ timeoutSeconds, reason }))
-    expect(gaveUp(90, new AgentNotRunning({ agent: "web", state: "starting" }))).toEqual({
+    expect(gaveUp(90, new AgentsNotReady({ pending: [{ agent: "web", state: "starting", health: null }] }))).toEqual({
       code: 3,
       line: "error: not ready after 1m 30s: agent 'web' is starting"
     })
+    expect(gaveUp(5, new AgentsNotReady({
+      pending: [{ agent: "web", state: "starting", health: "starting" }, { agent: "api", state: "running", health: "unhealthy" }]
+    }))).toEqual({ code: 3, line: "error: not ready after 5s: waiting for web (starting), api (unhealthy)" })
     expect(gaveUp(2, new NotPolled({ address: "tcp://127.0.0.1:5570" }))).toEqual({
       code: 3,
       line: "error: not ready after 2s: no answer from tcp://127.0.0.1:5570"
     })
-    expect(gaveUp(60, new AgentEnded({ agent: "job", state: "failed", lastError: "exit code 2" }))).toEqual({
-      code: 3,
-      line: "error: agent 'job' is failed: exit code 2; it will not become running by waiting"
+    // An agent that can no longer become ready ends the wait at once, as a failure.
+    expect(failed(new NeverReady({ agent: "job", state: "failed", lastError: "exit code 2" }))).toEqual({
+      code: 1,
+      line: "error: agent 'job' is failed: exit code 2; it will not become ready by waiting"
     })
   })
 

@@ -1,12 +1,13 @@
 /**
  * `orchestrate status [agent] [--wait]`: the orchestrator and its agents, or one agent in detail. With `--wait`,
- * it polls until the orchestrator answers (and, with an agent, until that agent is running) or the wait runs out.
+ * it polls until the agent (or, without one, every long-running agent) is ready, an awaited agent can no longer
+ * become ready (exit 1, at once), or the wait runs out (exit 3); meanwhile stderr says what it is waiting for.
  */
 import { Clock, Console, DateTime, Duration, Effect, Option, Schedule, Schema, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { type Reply, Unreachable } from "../../client/CommandClient.ts"
 import type { ResultOf } from "../../protocol/Commands.ts"
-import { type AgentCounts, AgentState, type AgentStatus, isFinished, type OrchestratorStatus, waitingDescriptions } from "../../protocol/Model.ts"
+import { type AgentCounts, AgentState, type AgentStatus, type OrchestratorStatus, waitingDescriptions } from "../../protocol/Model.ts"
 import { probeLines } from "../health.ts"
 import { currentStyle, details, formatDuration, type Style, table } from "../output.ts"
 import { addressOf, clientFor, respond, root } from "../root.ts"
@@ -30,29 +31,24 @@ export class Unanswered extends Schema.TaggedError<Unanswered>()("Unanswered", {
   }
 }
 
-/** The orchestrator answered, but the agent was not running yet. */
-export class AgentNotRunning extends Schema.TaggedError<AgentNotRunning>()("AgentNotRunning", {
-  agent: Schema.String,
-  state: AgentState
+const Pending = Schema.Struct({ agent: Schema.String, state: AgentState, health: Schema.NullOr(Schema.String) })
+
+const describePending = (pending: typeof Pending.Type) =>
+  `${pending.agent} (${pending.health === "unhealthy" ? "unhealthy" : pending.state})`
+
+/** The orchestrator answered, but awaited agents were not ready yet. */
+export class AgentsNotReady extends Schema.TaggedError<AgentsNotReady>()("AgentsNotReady", {
+  pending: Schema.Array(Pending)
 }) {
   override get message(): string {
-    return `agent '${this.agent}' is ${this.state}`
+    const [only] = this.pending
+    return this.pending.length === 1 && only !== undefined
+      ? `agent '${only.agent}' is ${only.health === "unhealthy" ? `${only.state} but unhealthy` : only.state}`
+      : `waiting for ${this.pending.map(describePending).join(", ")}`
   }
 }
 
-/** The agent has ended: it will not become running by waiting, so the wait stops at once. */
-export class AgentEnded extends Schema.TaggedError<AgentEnded>()("AgentEnded", {
-  agent: Schema.String,
-  state: AgentState,
-  lastError: Schema.NullOr(Schema.String)
-}) {
-  override get message(): string {
-    return `agent '${this.agent}' is ${this.state}${this.lastError === null ? "" : `: ${this.lastError}`}; ` +
-      "it will not become running by waiting"
-  }
-}
-
-export const WaitTimedOutReason = Schema.Union([NotPolled, Unanswered, AgentNotRunning, AgentEnded])
+export const WaitTimedOutReason = Schema.Union([NotPolled, Unanswered, AgentsNotReady])
 export type WaitTimedOutReason = typeof WaitTimedOutReason.Type
 
 /** `status --wait` gave up: out of time (saying what the last poll found), or on an agent that has ended. */
@@ -62,10 +58,30 @@ export class WaitTimedOut extends Schema.TaggedError<WaitTimedOut>()("WaitTimedO
   reason: WaitTimedOutReason
 }) {
   override get message(): string {
-    return this.reason._tag === "AgentEnded"
-      ? this.reason.message
-      : `not ready after ${formatDuration(this.timeoutSeconds)}: ${this.reason.message}`
+    return `not ready after ${formatDuration(this.timeoutSeconds)}: ${this.reason.message}`
   }
+}
+
+/** An awaited agent has failed (or was stopped): it will not become ready by waiting, so the wait ends at once. */
+export class NeverReady extends Schema.TaggedError<NeverReady>()("NeverReady", {
+  agent: Schema.String,
+  state: AgentState,
+  lastError: Schema.NullOr(Schema.String)
+}) {
+  override get message(): string {
+    return `agent '${this.agent}' is ${this.state}${this.lastError === null ? "" : `: ${this.lastError}`}; ` +
+      "it will not become ready by waiting"
+  }
+}
+
+/**
+ * Whether an agent is what `--wait` waits for: running and not unhealthy (its readiness probe, if any, has passed),
+ * or completed (a one-shot job that succeeded); `never` once it has failed or been stopped.
+ */
+const readinessOf = (agent: AgentStatus): "ready" | "pending" | "never" => {
+  if (agent.state === "running") return agent.health === "unhealthy" ? "pending" : "ready"
+  if (agent.state === "completed") return "ready"
+  return agent.state === "failed" || agent.state === "stopped" ? "never" : "pending"
 }
 
 const ago = (instant: DateTime.Utc | null, now: number): string =>
@@ -127,7 +143,7 @@ const render = (now: number) => (status: ResultOf<"status">, style: Style): stri
 /** What one poll of `--wait` found: the reply once ready, why not yet, or nothing because the time is up. */
 type Polled =
   | { readonly _tag: "Ready"; readonly reply: Reply<ResultOf<"status">> }
-  | { readonly _tag: "NotReady"; readonly reason: Unanswered | AgentNotRunning }
+  | { readonly _tag: "NotReady"; readonly reason: Unanswered | AgentsNotReady }
   | { readonly _tag: "OutOfTime" }
 
 const isPolled = (polled: Polled): polled is Exclude<Polled, { readonly _tag: "OutOfTime" }> => polled._tag !== "OutOfTime"
@@ -150,13 +166,18 @@ const waitUntilReady = Effect.fn("cli.status.wait")(function*(agent: Option.Opti
     const left = yield* timeLeft
     if (Duration.isZero(left)) return { _tag: "OutOfTime" } satisfies Polled
     return yield* client.call("status", args, { timeout: Duration.min(left, POLL_TIMEOUT) }).pipe(
-      Effect.flatMap((reply): Effect.Effect<Polled, WaitTimedOut> => {
+      Effect.flatMap((reply): Effect.Effect<Polled, NeverReady> => {
         const status = reply.data
-        if (!("agentName" in status) || status.state === "running") return Effect.succeed({ _tag: "Ready", reply })
-        const { agentName, state, lastError } = status
-        return isFinished(state)
-          ? Effect.fail(gaveUp(new AgentEnded({ agent: agentName, state, lastError })))
-          : Effect.succeed({ _tag: "NotReady", reason: new AgentNotRunning({ agent: agentName, state }) })
+        const awaited = "agentName" in status ? [status] : status.agents
+        const never = awaited.find((agent) => readinessOf(agent) === "never")
+        if (never !== undefined) {
+          return Effect.fail(new NeverReady({ agent: never.agentName, state: never.state, lastError: never.lastError }))
+        }
+        const pending = awaited.filter((agent) => readinessOf(agent) === "pending")
+        return Effect.succeed(pending.length === 0 ? { _tag: "Ready", reply } : {
+          _tag: "NotReady",
+          reason: new AgentsNotReady({ pending: pending.map((agent) => ({ agent: agent.agentName, state: agent.state, health: agent.health })) })
+        })
       }),
       // Nothing listening yet is what waiting is for; any answer, even an error, is final.
       Effect.catchTag("Unreachable", (cause) => Effect.succeed<Polled>({ _tag: "NotReady", reason: new Unanswered({ cause }) }))
@@ -165,7 +186,17 @@ const waitUntilReady = Effect.fn("cli.status.wait")(function*(agent: Option.Opti
   const pacing = Schedule.spaced(POLL_INTERVAL).pipe(
     Schedule.modifyDelay(({ duration }) => Effect.map(timeLeft, (left) => Duration.min(duration, left)))
   )
+  // What it is waiting for, on stderr, each time that changes.
+  let said = ""
+  const tell = (polled: Polled) => {
+    if (polled._tag !== "NotReady" || polled.reason._tag !== "AgentsNotReady") return Effect.void
+    const text = `waiting for ${polled.reason.pending.map(describePending).join(", ")}`
+    if (text === said) return Effect.void
+    said = text
+    return Console.error(text)
+  }
   const last = yield* Stream.fromEffectSchedule(poll, pacing).pipe(
+    Stream.tap(tell),
     Stream.takeWhile(isPolled),
     Stream.takeUntil((polled) => polled._tag === "Ready"),
     Stream.runLast
@@ -179,7 +210,8 @@ export const status = Command.make("status", {
   wait: Flag.Boolean("wait").pipe(
     Flag.withDefault(false),
     Flag.withDescription(
-      `Wait until the orchestrator answers (and, with an agent, until it is running); --timeout sets how long (default ${WAIT_DEFAULT_SECONDS}s)`
+      `Wait until the agent (without one: every long-running agent) is ready: running with its readiness probe ` +
+        `passed, or completed. Exit 1 at once if it fails, 3 after --timeout (default ${WAIT_DEFAULT_SECONDS}s)`
     )
   )
 }, ({ agent, wait }) =>
@@ -196,7 +228,8 @@ export const status = Command.make("status", {
   Command.withExamples([
     { command: "orchestrate status", description: "Overview of the orchestrator and its agents" },
     { command: "orchestrate status web", description: "Everything about the agent 'web'" },
-    { command: "orchestrate status --wait web --timeout 30", description: "Wait up to 30s for 'web' to be running" },
+    { command: "orchestrate status --wait web --timeout 30", description: "Wait up to 30s for 'web' to be ready" },
+    { command: "orchestrate status --wait && ./run-smoke-tests", description: "Wait until every agent is ready" },
     { command: "while orchestrate status >/dev/null 2>&1; do sleep 2; done", description: "Wait until the orchestrator is gone" }
   ])
 )

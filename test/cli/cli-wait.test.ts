@@ -1,0 +1,54 @@
+/**
+ * `status --wait` as a deploy script uses it: until every long-running agent (or the one named) is ready, failing
+ * at once when one has failed for good, and saying on stderr what it is still waiting for.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { cli, spawn } from "../support/cli.ts"
+import { tempDir } from "../support/files.ts"
+
+const node = (script: string) => ({ command: process.execPath, args: ["-e", script] })
+
+describe("status --wait", () => {
+  it.live("waits for a slow agent's readiness, and fails at once on an agent that has failed", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("orch-wait-")
+      const address = `ipc://${Path.join(dir, "cmd.sock")}`
+      const file = Path.join(dir, "config.json")
+      Fs.writeFileSync(file, JSON.stringify({
+        commandInterface: { enabled: true },
+        agents: [
+          { name: "slow", ...node("setTimeout(() => console.log('ready now'), 1500); setInterval(() => {}, 1000)"), readyLine: "^ready now$" },
+          { name: "job", ...node("console.log('done')") }
+        ]
+      }))
+      yield* spawn(["up", file, "--address", address, "--quiet"])
+      const ready = yield* cli(["status", "--wait", "slow", "--timeout", "20", "--address", address])
+      expect(ready.code).toBe(0)
+      expect(ready.stderr).toMatch(/^(waiting for slow \(starting\)\n)?$/)
+      expect(ready.stdout).toContain("running")
+
+      const brokenFile = Path.join(dir, "broken.json")
+      const brokenAddress = `ipc://${Path.join(dir, "broken.sock")}`
+      Fs.writeFileSync(brokenFile, JSON.stringify({
+        commandInterface: { enabled: true },
+        agents: [
+          { name: "slow", ...node("setTimeout(() => console.log('ready now'), 3000); setInterval(() => {}, 1000)"), readyLine: "^ready now$" },
+          { name: "broken", ...node("setTimeout(() => process.exit(4), 500)"), restart: "never" }
+        ]
+      }))
+      yield* spawn(["up", brokenFile, "--address", brokenAddress, "--quiet"])
+      const started = Date.now()
+      const failed = yield* cli(["status", "--wait", "--timeout", "20", "--address", brokenAddress])
+      expect(failed.code).toBe(1)
+      expect(failed.stderr.split("\n").filter((line) => line !== "").at(-1)).toBe(
+        "error: agent 'broken' is failed: exited with code 4; it will not become ready by waiting"
+      )
+      expect(failed.stderr).toContain("waiting for ")
+      // At once, not after the 20 s timeout, and before `slow` was ready.
+      expect(Date.now() - started).toBeLessThan(2900)
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
+})
