@@ -7,11 +7,15 @@ import * as Path from "node:path"
 import type { RestartPolicy } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
 import { Backoff, type ProcessAgentConfig } from "./OrchestratorConfig.ts"
+import { type Dependency, type DependencyInput, toDependency } from "./dependencies.ts"
 import { lineProbe, type Probe, probeFrom } from "./Probe.ts"
 
 interface AgentCommon {
   readonly name: string
+  /** The names of the agent's dependencies, in order; `dependencies` has each one's edge. */
   readonly dependsOn: ReadonlyArray<string>
+  /** Each dependency's condition and restart setting, in `dependsOn` order. */
+  readonly dependencies: ReadonlyArray<Dependency>
   readonly restart: RestartPolicy
   readonly maxRestarts: number
   readonly backoff: Backoff
@@ -40,6 +44,11 @@ export interface EffectAgent<R = never> extends AgentCommon {
 
 export type AgentDefinition<R = never> = ProcessAgent | EffectAgent<R>
 
+const dependenciesFrom = (entries: ReadonlyArray<DependencyInput>) => {
+  const dependencies = entries.map(toDependency)
+  return { dependsOn: dependencies.map((edge) => edge.agent), dependencies }
+}
+
 const defaultBackoff: Backoff = Schema.decodeUnknownSync(Backoff)({})
 
 /** A process agent from its config entry; relative paths are resolved against `baseDir`. */
@@ -57,7 +66,7 @@ export const processAgent = (config: ProcessAgentConfig, baseDir: string): Proce
     ? undefined
     : lineProbe(new RegExp(config.readyLine)),
   liveness: config.liveness === undefined ? undefined : probeFrom(config.liveness),
-  dependsOn: config.dependsOn,
+  ...dependenciesFrom(config.dependsOn),
   restart: config.restart,
   maxRestarts: config.maxRestarts,
   backoff: config.backoff,
@@ -67,7 +76,8 @@ export const processAgent = (config: ProcessAgentConfig, baseDir: string): Proce
 export interface EffectAgentOptions<R> {
   readonly name: string
   readonly run: Effect.Effect<void, unknown, AgentContext | R>
-  readonly dependsOn?: ReadonlyArray<string>
+  /** Names (the dependency must be ready), or edges with a condition and a restart setting. */
+  readonly dependsOn?: ReadonlyArray<DependencyInput>
   readonly restart?: RestartPolicy
   readonly maxRestarts?: number
   readonly backoff?: Partial<{ readonly [K in keyof Backoff]: K extends "factor" ? number : Duration.Input }>
@@ -86,7 +96,7 @@ export const effectAgent = <R = never>(options: EffectAgentOptions<R>): EffectAg
   _tag: "EffectAgent",
   name: options.name,
   run: options.run,
-  dependsOn: options.dependsOn ?? [],
+  ...dependenciesFrom(options.dependsOn ?? []),
   restart: options.restart ?? "never",
   maxRestarts: options.maxRestarts ?? 5,
   backoff: {

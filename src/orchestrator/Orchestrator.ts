@@ -32,7 +32,8 @@ import type { AgentDefinition } from "./AgentDefinition.ts"
 import { decide, pastTense, settledState } from "./AgentLifecycle.ts"
 import { type AgentRecord, makeRecord, toStatus } from "./AgentRecord.ts"
 import type { AgentRun } from "./AgentRun.ts"
-import { makeAgentTable } from "./AgentTable.ts"
+import { makeAgentTable, type Records } from "./AgentTable.ts"
+import { type Dependency, verdictOf } from "./dependencies.ts"
 import {
   AgentNotFound,
   type AgentControlError,
@@ -184,7 +185,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     /** Refuses before anything is stopped: a start that cannot succeed must leave the agent as it was. */
     const ensureStartable = (agent: AgentDefinition<R>, action: "start" | "restart") =>
       Effect.flatMap(table.snapshot, (records) => {
-        const unavailable = unavailableDependency(agent.dependsOn, records)
+        const unavailable = unavailableDependency(agent.name, agent.dependencies, records)
         return unavailable === undefined
           ? Effect.void
           : Effect.fail(new DependencyUnavailable({ agent: agent.name, action, dependency: unavailable.name, state: unavailable.state }))
@@ -207,6 +208,49 @@ export class Orchestrator extends Context.Service<Orchestrator, {
             ? { patch: { state: settledState(action) }, events: [{ eventName: action === "pause" ? "AGENT_PAUSED" : "AGENT_RESUMED" }] }
             : undefined)
         return yield* result(`Agent '${record.name}' ${pastTense[action]}`, after)
+      })
+
+    /** Stops an agent and queues it again, after checking that it can start; `data` says why (AGENT_RESTARTED). */
+    const restartAgent = (agent: AgentDefinition<R>, data: Record<string, unknown>, note: string) =>
+      Effect.gen(function*() {
+        yield* ensureRunning(`restart agent '${agent.name}'`)
+        yield* ensureStartable(agent, "restart")
+        yield* Effect.orDie(table.modify(agent.name, () => ({ patch: { restarting: true } })))
+        yield* stopSupervisor(agent.name)
+        yield* logs.append(agent.name, "orchestrator", note)
+        yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [{ eventName: "AGENT_RESTARTED", data }])
+      })
+
+    /**
+     * Compose's `depends_on.restart`: whenever `edge.agent` is restarted (on request, by its policy or for its
+     * liveness), `agent` is restarted once the dependency meets the edge's condition again, if it is still up
+     * (starting, running or paused). Restarting it counts as a restart of its own, so a chain of such edges
+     * restarts each agent in order, after the one it depends on.
+     */
+    const followRestarts = (agent: AgentDefinition<R>, edge: Dependency) =>
+      Effect.gen(function*() {
+        const restartsOf = (records: Records) => Option.getOrUndefined(HashMap.get(records, edge.agent))?.restarts ?? 0
+        let seen = restartsOf(yield* table.snapshot)
+        for (;;) {
+          // A restart of the dependency, then its verdict once it has been settled: met again, or never.
+          const restarts = yield* table.waitFor((records) => restartsOf(records) > seen ? restartsOf(records) : undefined)
+          const verdict = yield* table.waitFor((records) => {
+            const dependency = Option.getOrUndefined(HashMap.get(records, edge.agent))
+            if (dependency === undefined) return undefined
+            // Restarted once more meanwhile: wait for that run instead.
+            if (dependency.restarts > restarts) return { _tag: "Again" } as const
+            const current = verdictOf(agent.name, edge, dependency)
+            return current._tag === "Waiting" ? undefined : current
+          })
+          if (verdict._tag === "Again") continue
+          seen = restartsOf(yield* table.snapshot)
+          if (verdict._tag !== "Met") continue
+          const dependent = yield* Effect.orDie(table.get(agent.name))
+          if (dependent.state !== "starting" && dependent.state !== "running" && dependent.state !== "paused") continue
+          yield* restartAgent(agent, { reason: "dependency", dependency: edge.agent }, `restarted (dependency '${edge.agent}' was restarted)`).pipe(
+            Effect.catch((error) => logs.append(agent.name, "orchestrator", `not restarted after '${edge.agent}': ${error.message}`))
+          )
+        }
       })
 
     const control = OrchestratorControl.of({
@@ -235,14 +279,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
             return yield* result(stopped ? describeStop(agent, after) : `Agent '${name}' is already ${after.state}`, after)
           }
           case "restart": {
-            yield* ensureRunning(`restart agent '${name}'`)
-            yield* ensureStartable(agent, "restart")
-            yield* Effect.orDie(table.modify(name, () => ({ patch: { restarting: true } })))
-            yield* stopSupervisor(name)
-            yield* logs.append(name, "orchestrator", "restarted (requested)")
-            yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [
-              { eventName: "AGENT_RESTARTED", data: { reason: "requested" } }
-            ])
+            yield* restartAgent(agent, { reason: "requested" }, "restarted (requested)")
             return yield* describeStart(name, "restarted", yield* settled(name))
           }
           case "pause":
@@ -278,7 +315,15 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           () => logs.query(query)
         ),
       dependencies: Effect.map(table.records, (records) =>
-        describeGraph(records.map((record) => ({ name: record.name, state: record.state, dependencies: record.dependencies })), startNames))
+        describeGraph(
+          records.map((record) => ({
+            name: record.name,
+            state: record.state,
+            dependencies: record.dependencies,
+            edges: byName.get(record.name)?.dependencies ?? []
+          })),
+          startNames
+        ))
     })
 
     const failedAgents = Effect.map(table.records, (records) =>
@@ -317,6 +362,12 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     // Closing the layer without a shutdown still stops everything in order (registered after the FiberMap, so it
     // runs before the FiberMap interrupts whatever is left).
     yield* Effect.addFinalizer(() => shutdown)
+    // After the shutdown's finalizer, so that they are interrupted before it runs.
+    for (const agent of options.agents) {
+      for (const edge of agent.dependencies) {
+        if (edge.restart) yield* Effect.forkScoped(followRestarts(agent, edge))
+      }
+    }
 
     const start = yield* Effect.cached(Effect.uninterruptible(Effect.gen(function*() {
       if ((yield* Ref.get(state)) !== "starting") return

@@ -6,6 +6,7 @@ import { Duration, Result, Schema } from "effect"
 import { RestartPolicy, RunMode } from "../protocol/Model.ts"
 import { describeDuration, durationBetween, intBetween, numberBetween, withDefault } from "../settings.ts"
 import { describeGraphProblem, type GraphProblem, startOrder } from "./graph.ts"
+import { DEPENDENCY_CONDITIONS, type DependencyInput, dependencyName } from "./dependencies.ts"
 import { ProbeConfig, RegexSource } from "./Probe.ts"
 
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -51,13 +52,25 @@ export const Backoff = Schema.Struct({
 )
 export type Backoff = typeof Backoff.Type
 
+/**
+ * A `dependsOn` entry: an agent's name (it must be ready), or an edge with a condition, as in Compose's
+ * `depends_on`. `restart: true` restarts the dependent whenever the dependency is restarted.
+ */
+export const DependencyEdgeConfig = Schema.Struct({
+  agent: AgentName,
+  condition: withDefault(Schema.Literals(DEPENDENCY_CONDITIONS), "ready"),
+  restart: withDefault(Schema.Boolean, false)
+})
+export const DependsOnEntry = Schema.Union([AgentName, DependencyEdgeConfig])
+export type DependsOnEntry = typeof DependsOnEntry.Type
+
 /** How an agent is restarted; shared by process and Effect agents. */
 export const RestartSettings = {
   restart: withDefault(RestartPolicy, "never"),
   /** Consecutive restarts allowed before the agent is left failed. */
   maxRestarts: withDefault(intBetween(0, 1_000_000), 5),
   backoff: withDefault(Backoff, {}),
-  dependsOn: withDefault(Schema.Array(AgentName), []),
+  dependsOn: withDefault(Schema.Array(DependsOnEntry), []),
   /** Grace period between SIGTERM (or interruption) and SIGKILL; defaults to the orchestrator's `agentStopTimeout`. */
   stopTimeout: Schema.optionalKey(StopTimeout)
 }
@@ -119,14 +132,17 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
 /** Where a graph problem is, as a config path. */
 const graphProblemPath = (
   problem: GraphProblem,
-  agents: ReadonlyArray<{ readonly name: string; readonly dependsOn: ReadonlyArray<string> }>
+  agents: ReadonlyArray<{ readonly name: string; readonly dependsOn: ReadonlyArray<DependencyInput> }>
 ): string => {
   const at = (name: string) => agents.findIndex((agent) => agent.name === name)
   switch (problem._tag) {
     case "UnknownDependency": {
       const index = at(problem.agent)
-      const dependency = agents[index]?.dependsOn.indexOf(problem.dependency) ?? -1
-      return `agents[${index}].dependsOn[${dependency}]: ${describeGraphProblem(problem)}`
+      const entries = agents[index]?.dependsOn ?? []
+      const dependency = entries.findIndex((entry) => dependencyName(entry) === problem.dependency)
+      // An edge written as an object names its dependency in `agent`.
+      const key = typeof entries[dependency] === "object" ? ".agent" : ""
+      return `agents[${index}].dependsOn[${dependency}]${key}: ${describeGraphProblem(problem)}`
     }
     case "DuplicateAgent":
       return `agents[${agents.map((agent) => agent.name).lastIndexOf(problem.agent)}].name: ${describeGraphProblem(problem)}`
@@ -137,9 +153,9 @@ const graphProblemPath = (
 
 /** Checks what a schema cannot: unique names, dependencies that exist, and no cycles. */
 export const checkAgentGraph = (
-  agents: ReadonlyArray<{ readonly name: string; readonly dependsOn: ReadonlyArray<string> }>
+  agents: ReadonlyArray<{ readonly name: string; readonly dependsOn: ReadonlyArray<DependencyInput> }>
 ): ReadonlyArray<string> => {
-  const order = startOrder(agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn })))
+  const order = startOrder(agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn.map(dependencyName) })))
   return Result.isFailure(order) ? [graphProblemPath(order.failure, agents)] : []
 }
 

@@ -19,6 +19,7 @@ import type { LogStore } from "../logs/LogStore.ts"
 import type { Guardian } from "./Guardian.ts"
 import type { ProcessTable } from "./ProcessTable.ts"
 import { launchProcess } from "./ProcessRun.ts"
+import { type Dependency, dependenciesVerdict, verdictOf } from "./dependencies.ts"
 import { backoffDelay, wantsRestart } from "./restart.ts"
 
 export interface SupervisorEnv {
@@ -137,34 +138,34 @@ const launch = <R>(
     ? launchProcess(agent, hooks, { heartbeatInterval: env.heartbeatInterval, grace: graceOf(agent, env), guardian: env.guardian, processes: env.processes })
     : launchEffect(agent, hooks, { grace: graceOf(agent, env) })
 
-/** The first dependency that failed or was stopped, so that the agent can never start while it stays so. */
+/**
+ * The first dependency that can no longer meet its edge's condition (it failed, completed with an exit code the
+ * edge does not accept, or was stopped), so that the agent can never start while it stays so.
+ */
 export const unavailableDependency = (
-  dependencies: ReadonlyArray<string>,
+  dependent: string,
+  dependencies: ReadonlyArray<Dependency>,
   records: Records
-): { readonly name: string; readonly state: "failed" | "stopped" } | undefined => {
-  for (const name of dependencies) {
-    const record = Option.getOrUndefined(HashMap.get(records, name))
-    if (record === undefined || record.restarting) continue
-    if (record.state === "failed" || record.state === "stopped") return { name, state: record.state }
+): { readonly name: string; readonly state: "failed" | "stopped"; readonly reason: string } | undefined => {
+  for (const edge of dependencies) {
+    const record = Option.getOrUndefined(HashMap.get(records, edge.agent))
+    if (record === undefined) continue
+    const verdict = verdictOf(dependent, edge, record)
+    if (verdict._tag === "Never") return { name: edge.agent, state: verdict.state, reason: verdict.reason }
   }
   return undefined
 }
 
-/** Why an agent can never start: a dependency that failed or was stopped. Undefined while it may still start. */
-const blockedBy = (dependencies: ReadonlyArray<string>, records: Records): { readonly blocked?: string } | undefined => {
-  const unavailable = unavailableDependency(dependencies, records)
-  if (unavailable !== undefined) return { blocked: `dependency '${unavailable.name}' ${unavailable.state}` }
-  const waiting = dependencies.some((name) => {
-    const state = Option.getOrUndefined(HashMap.get(records, name))?.state
-    return state !== "running" && state !== "paused" && state !== "completed"
-  })
-  return waiting ? undefined : {}
+/** Why an agent can never start: a dependency that can no longer meet its condition. Undefined while it may still start. */
+const blockedBy = (agent: AgentDefinition<unknown>, records: Records): { readonly blocked?: string } | undefined => {
+  const verdict = dependenciesVerdict(agent.name, agent.dependencies, records)
+  return verdict._tag === "Never" ? { blocked: verdict.reason } : verdict._tag === "Met" ? {} : undefined
 }
 
 const awaitDependencies = (agent: AgentDefinition<unknown>, env: SupervisorEnv) =>
   Effect.gen(function*() {
-    if (agent.dependsOn.length === 0) return {}
-    const check = (records: Records) => blockedBy(agent.dependsOn, records)
+    if (agent.dependencies.length === 0) return {}
+    const check = (records: Records) => blockedBy(agent, records)
     const now = yield* env.table.waitFor((records) => ({ verdict: check(records) }))
     if (now.verdict !== undefined) return now.verdict
     yield* update(env, agent.name, () => ({ patch: { waitingFor: "dependencies" } }))

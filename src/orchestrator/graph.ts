@@ -5,6 +5,7 @@
 import { Result } from "effect"
 import type { DependencyGraph } from "../protocol/Commands.ts"
 import type { AgentState } from "../protocol/Model.ts"
+import type { Dependency } from "./dependencies.ts"
 
 export interface GraphNode {
   readonly name: string
@@ -81,7 +82,7 @@ export const startOrder = (nodes: ReadonlyArray<GraphNode>): Result.Result<Reado
 /** For each agent, the agents that depend on it. */
 /** The graph as the query port reports it, for agents in `order` (a valid start order of them). */
 export const describeGraph = (
-  agents: ReadonlyArray<GraphNode & { readonly state: AgentState }>,
+  agents: ReadonlyArray<GraphNode & { readonly state: AgentState; readonly edges?: ReadonlyArray<Dependency> }>,
   order: ReadonlyArray<string>
 ): DependencyGraph => {
   const dependents = dependentsOf(agents)
@@ -90,7 +91,8 @@ export const describeGraph = (
       name: agent.name,
       state: agent.state,
       dependencies: agent.dependencies,
-      dependents: dependents.get(agent.name) ?? []
+      dependents: dependents.get(agent.name) ?? [],
+      ...(agent.edges === undefined ? {} : { edges: agent.edges })
     })),
     startOrder: order
   }

@@ -140,7 +140,16 @@ export const DependencyNode = Schema.Struct({
   name: Schema.String,
   state: AgentState,
   dependencies: Schema.Array(Schema.String),
-  dependents: Schema.Array(Schema.String)
+  dependents: Schema.Array(Schema.String),
+  /**
+   * Each dependency's edge, in `dependencies` order: the condition it must meet before this agent starts, and
+   * whether its restarts restart this agent. Absent where the orchestrator does not know them.
+   */
+  edges: Schema.optionalKey(Schema.Array(Schema.Struct({
+    agent: Schema.String,
+    condition: Schema.Literals(["started", "ready", "completed", "completed_successfully"]),
+    restart: Schema.Boolean
+  })))
 })
 export type DependencyNode = typeof DependencyNode.Type
 

@@ -426,6 +426,49 @@ describe("probes", () => {
   })
 })
 
+describe("dependsOn", () => {
+  const agents = (...list: ReadonlyArray<Record<string, unknown>>) => ({
+    agents: list.map((fields) => ({ command: "node", ...fields }))
+  })
+
+  it("takes names and edges with a condition (ready by default) and a restart setting (false by default)", () => {
+    const decoded = Schema.decodeUnknownSync(OrchestratorSettings)(agents(
+      { name: "db" },
+      { name: "migrate", dependsOn: ["db"] },
+      { name: "api", dependsOn: [{ agent: "migrate", condition: "completed_successfully" }, { agent: "db", restart: true }] }
+    ))
+    expect(decoded.agents.map((agent) => agent.dependsOn)).toEqual([
+      [],
+      ["db"],
+      [{ agent: "migrate", condition: "completed_successfully", restart: false }, { agent: "db", condition: "ready", restart: true }]
+    ])
+  })
+
+  it("refuses an unknown condition, a missing agent and an unknown key, by path", () => {
+    const lines = problems(agents(
+      { name: "db" },
+      { name: "api", dependsOn: ["db", { agent: "db", condition: "healthy" }, { condition: "started" }, { agent: "db", wait: 1 }] }
+    ))
+    expect(lines.some((line) => line.startsWith("agents[1].dependsOn[1].condition: ") && line.includes("completed_successfully")))
+      .toBe(true)
+    expect(lines.some((line) => line.startsWith("agents[1].dependsOn[2].agent: "))).toBe(true)
+    expect(lines.some((line) => line.startsWith("agents[1].dependsOn[3].wait: "))).toBe(true)
+    expect(lines.every((line) => line.startsWith("agents[1].dependsOn["))).toBe(true)
+  })
+
+  it("an unknown dependency and a cycle are found in both forms", () => {
+    expect(problems(agents({ name: "api", dependsOn: ["db", { agent: "cache" }] }))).toEqual([
+      "agents[0].dependsOn[0]: agent 'api' depends on unknown agent 'db'"
+    ])
+    expect(problems(agents({ name: "db" }, { name: "api", dependsOn: ["db", { agent: "cache", condition: "started" }] }))).toEqual([
+      "agents[1].dependsOn[1].agent: agent 'api' depends on unknown agent 'cache'"
+    ])
+    expect(problems(agents({ name: "a", dependsOn: [{ agent: "b" }] }, { name: "b", dependsOn: ["a"] }))).toEqual([
+      "agents: dependency cycle: a -> b -> a"
+    ])
+  })
+})
+
 describe("settings that must agree", () => {
   const agent = (backoff: Record<string, unknown>) => ({ agents: [{ name: "a", command: "node", backoff }] })
 

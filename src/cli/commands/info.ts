@@ -1,8 +1,15 @@
 import { Command } from "effect/cli"
+import type { DependencyNode } from "../../protocol/Commands.ts"
 import { details, table } from "../output.ts"
 import { respond } from "../root.ts"
 
 const list = (names: ReadonlyArray<string>) => names.length === 0 ? "-" : names.join(", ")
+
+/** Each dependency with its condition: `db (ready), migrate (completed_successfully, restart)`. */
+const dependsOn = (agent: DependencyNode) =>
+  agent.edges === undefined
+    ? list(agent.dependencies)
+    : list(agent.edges.map((edge) => `${edge.agent} (${edge.condition}${edge.restart ? ", restart" : ""})`))
 
 export const dependencies = Command.make("dependencies", {}, () =>
   respond("dependencies", [], ({ agents, startOrder }, style) =>
@@ -11,7 +18,7 @@ export const dependencies = Command.make("dependencies", {}, () =>
       "",
       table(
         ["NAME", "STATE", "DEPENDS ON", "NEEDED BY"],
-        agents.map((agent) => [agent.name, style.state(agent.state), list(agent.dependencies), list(agent.dependents)]),
+        agents.map((agent) => [agent.name, style.state(agent.state), dependsOn(agent), list(agent.dependents)]),
         style
       )
     ].join("\n"))).pipe(
