@@ -6,6 +6,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Duration, Effect } from "effect"
+import { TestClock } from "effect/testing"
+import { effectAgent } from "../../src/orchestrator/AgentDefinition.ts"
+import { lineProbe } from "../../src/orchestrator/Probe.ts"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
@@ -104,6 +107,55 @@ describe("probes", () => {
         expect((yield* statusOf("worker")).state).toBe("running")
       }).pipe(Effect.provide(layer))
     }), { timeout: 30_000 })
+
+  it.live("a server that starts answering 500 is restarted by its http liveness probe", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("orch-probe-")
+      const port = yield* freePort
+      Fs.writeFileSync(Path.join(dir, "open"), "")
+      const layer = orchestratorLayer([
+        nodeAgent("api", lateServer, {
+          env: { GATE_DIR: dir, PORT: String(port) },
+          liveness: { http: { url: "http://127.0.0.1:${PORT}/healthz" }, period: 100, timeout: 500, failureThreshold: 3 },
+          restart: "always",
+          backoff: { initial: 0 }
+        })
+      ])
+      yield* Effect.gen(function*() {
+        yield* awaitStatus("api", (s) => s.health === "healthy", every)
+        Fs.writeFileSync(Path.join(dir, "sick"), "")
+        const [restart] = yield* waitFor(eventsOf("api", "AGENT_RESTARTED"), (events) => events.length > 0)
+        expect(restart?.data).toMatchObject({ reason: "liveness" })
+        const [unhealthy] = yield* eventsOf("api", "AGENT_UNHEALTHY")
+        expect(unhealthy?.data).toMatchObject({ probe: "liveness", kind: "http", failures: 3, output: "status 500: database unreachable" })
+      }).pipe(Effect.provide(layer))
+    }), { timeout: 30_000 })
+
+  it.effect("thresholds and periods, on the test clock, for an in-process agent", () =>
+    Effect.gen(function*() {
+      // A liveness probe on a line the agent never writes: each try fails, one per period after the initial delay.
+      yield* awaitState("quiet", "running")
+      yield* TestClock.adjust(Duration.seconds(2))
+      expect((yield* statusOf("quiet")).restarts).toBe(0)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* TestClock.adjust(Duration.seconds(1))
+      // initialDelay 2 s, then tries at 2, 3, 4 s: the third failure in a row comes at 4 s.
+      yield* awaitStatus("quiet", (s) => s.restarts === 1)
+      const [restart] = yield* eventsOf("quiet", "AGENT_RESTARTED")
+      expect(restart?.data).toMatchObject({ reason: "liveness" })
+    }).pipe(Effect.provide(orchestratorLayer([effectAgent({
+      name: "quiet",
+      run: Effect.never,
+      restart: "always",
+      backoff: { initial: 0 },
+      liveness: {
+        ...lineProbe(/never written/),
+        period: Duration.seconds(1),
+        initialDelay: Duration.seconds(2),
+        failureThreshold: 3
+      }
+    })]))))
 
   it.live("a tcp liveness probe failing 3 times in a row restarts the agent (reason liveness), or fails it under never", () =>
     Effect.gen(function*() {
