@@ -55,7 +55,14 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       const graph = yield* run(["dependencies"])
       expect(graph.stdout).toMatch(/start order\s+ticker -> web -> job/)
       expect(graph.stdout).toMatch(/^ticker\s+running\s+-\s+web$/m)
-      expect(json((yield* run(["dependencies", "--json"])).stdout)).toMatchObject({ data: { start_order: ["ticker", "web", "job"] } })
+      // Each edge with its condition: web waits for ticker to be ready.
+      expect(graph.stdout).toMatch(/^web\s+running\s+ticker \(ready\)/m)
+      expect(json((yield* run(["dependencies", "--json"])).stdout)).toMatchObject({
+        data: {
+          start_order: ["ticker", "web", "job"],
+          agents: expect.arrayContaining([expect.objectContaining({ name: "web", edges: [{ agent: "ticker", condition: "ready", restart: false }] })])
+        }
+      })
       const commands = yield* run(["commands"])
       expect(commands.stdout).toMatch(/^shutdown\s+yes\s+Stop every agent, then the orchestrator$/m)
       expect(json((yield* run(["commands", "--json"])).stdout)).toHaveProperty(["data", "allowed", "length"], 14)
