@@ -4,14 +4,13 @@
  * command interface) put it behind the command interface in place of a real orchestrator.
  */
 import { Clock, Context, DateTime, Deferred, Effect, Layer, Ref, Result } from "effect"
-import type { AgentActionResult } from "../protocol/Commands.ts"
 import type { AgentKind, AgentState, RestartPolicy, RunMode } from "../protocol/Model.ts"
 import { decide, pastTense, settledState } from "./AgentLifecycle.ts"
 import { type AgentRecord, isActive, makeRecord, toStatus } from "./AgentRecord.ts"
 import { describeGraph, describeGraphProblem, startOrder } from "./graph.ts"
 import { DEFAULT_KEEP_LINES, LogStore } from "../logs/LogStore.ts"
 import { AgentNotFound, InvalidTransition } from "../ports/errors.ts"
-import { OrchestratorControl } from "../ports/OrchestratorControl.ts"
+import { type ControlResult, OrchestratorControl } from "../ports/OrchestratorControl.ts"
 import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 
 export interface AgentSeed {
@@ -92,13 +91,13 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
       })
 
       const control = OrchestratorControl.of({
-        control: Effect.fnUntraced(function*(action, name): Effect.fn.Return<AgentActionResult, AgentNotFound | InvalidTransition> {
+        control: Effect.fnUntraced(function*(action, name): Effect.fn.Return<ControlResult, AgentNotFound | InvalidTransition> {
           const record = yield* find(name)
           const decision = decide(action, record.state)
           if (decision === "refuse") return yield* new InvalidTransition({ agent: name, action, state: record.state })
           const now = yield* Clock.currentTimeMillis
           if (decision === "already") {
-            return { message: `Agent '${name}' is already ${record.state}`, agent: toStatus(record, now) }
+            return { message: `Agent '${name}' is already ${record.state}`, agent: toStatus(record, now), already: true }
           }
           const next = settledState(action)
           const starts = next === "running" && action !== "resume"
@@ -110,7 +109,7 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
             restarts: action === "restart" ? record.restarts + 1 : record.restarts
           }
           yield* Ref.update(agents, (map) => new Map(map).set(name, updated))
-          return { message: `Agent '${name}' ${pastTense[action]}`, agent: toStatus(updated, now) }
+          return { message: `Agent '${name}' ${pastTense[action]}`, agent: toStatus(updated, now), already: false }
         }),
         requestShutdown: Effect.asVoid(Deferred.succeed(shutdown, undefined))
       })

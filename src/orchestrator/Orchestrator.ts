@@ -25,7 +25,6 @@ import {
 } from "effect"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
 import { DEFAULT_KEEP_LINES, LogStore } from "../logs/LogStore.ts"
-import type { AgentActionResult } from "../protocol/Commands.ts"
 import { isFinished, type OrchestratorState, type RunMode, waitingDescriptions } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
 import type { AgentDefinition } from "./AgentDefinition.ts"
@@ -43,7 +42,7 @@ import {
   StartFailed
 } from "../ports/errors.ts"
 import { dependentsOf, describeGraph, startOrder } from "./graph.ts"
-import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
+import { type AgentAction, type ControlResult, OrchestratorControl } from "../ports/OrchestratorControl.ts"
 import { checkAgentGraph, ConfigError } from "./OrchestratorConfig.ts"
 import * as Guardian from "./Guardian.ts"
 import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
@@ -154,8 +153,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const now = Clock.currentTimeMillis
     const statusOf = (record: AgentRecord) => Effect.map(now, (millis) => toStatus(record, millis))
 
-    const result = (message: string, record: AgentRecord): Effect.Effect<AgentActionResult> =>
-      Effect.map(statusOf(record), (agent) => ({ message, agent }))
+    const result = (message: string, record: AgentRecord, already = false): Effect.Effect<ControlResult> =>
+      Effect.map(statusOf(record), (agent) => ({ message, agent, already }))
 
     /** After a (re)start: wait until the supervisor has started the agent, or has had to make it wait. */
     const settled = (name: string) =>
@@ -254,13 +253,13 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       })
 
     const control = OrchestratorControl.of({
-      control: Effect.fn("Orchestrator.control")(function*(action: AgentAction, name: string): Effect.fn.Return<AgentActionResult, AgentControlError> {
+      control: Effect.fn("Orchestrator.control")(function*(action: AgentAction, name: string): Effect.fn.Return<ControlResult, AgentControlError> {
         const agent = byName.get(name)
         if (agent === undefined) return yield* new AgentNotFound({ agent: name })
         const record = yield* table.get(name)
         switch (decide(action, record.state)) {
           case "already":
-            return yield* result(`Agent '${name}' is already ${record.state}`, record)
+            return yield* result(`Agent '${name}' is already ${record.state}`, record, true)
           case "refuse":
             return yield* new InvalidTransition({ agent: name, action, state: record.state })
           case "act":
@@ -276,7 +275,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           case "stop": {
             const stopped = yield* stopSupervisor(name)
             const after = yield* table.get(name)
-            return yield* result(stopped ? describeStop(agent, after) : `Agent '${name}' is already ${after.state}`, after)
+            return yield* result(stopped ? describeStop(agent, after) : `Agent '${name}' is already ${after.state}`, after, !stopped)
           }
           case "restart": {
             yield* restartAgent(agent, { reason: "requested" }, "restarted (requested)")

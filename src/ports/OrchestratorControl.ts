@@ -11,8 +11,13 @@ import type { AgentControlError } from "./errors.ts"
 
 export type AgentAction = "start" | "stop" | "restart" | "pause" | "resume"
 
+/** What an action did: the wire's `{message, agent}`, and whether the agent was already in that state. */
+export interface ControlResult extends AgentActionResult {
+  readonly already: boolean
+}
+
 export class OrchestratorControl extends Context.Service<OrchestratorControl, {
-  readonly control: (action: AgentAction, agent: string) => Effect.Effect<AgentActionResult, AgentControlError>
+  readonly control: (action: AgentAction, agent: string) => Effect.Effect<ControlResult, AgentControlError>
   /** Starts a graceful shutdown and returns at once; the shutdown itself runs elsewhere. */
   readonly requestShutdown: Effect.Effect<void>
 }>()("effect-orchestrate/OrchestratorControl") {}

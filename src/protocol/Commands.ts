@@ -40,7 +40,13 @@ const NoArgs = Schema.Tuple([])
  * 60,000-character name against `web-*-*x` held the server for 3.3 s.
  */
 const AgentName = Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(128))
-const AgentArg = Schema.Tuple([AgentName])
+/** Most targets one control command names: each is matched against every agent. */
+export const MAX_TARGETS = 256
+/**
+ * A control command's targets: one or more agent names, glob patterns (`*` any run of characters, `?` any one) or
+ * `all`. `[agent]` alone is the single-target form, answered with `AgentActionResult` as it always was.
+ */
+const AgentTargets = Schema.TupleWithRest(Schema.Tuple([AgentName]), [AgentName]).check(Schema.isMaxLength(MAX_TARGETS))
 
 /** The most events one `history` page returns; a larger `limit` is capped to it. */
 export const HISTORY_LIMIT_MAX = 1000
@@ -190,15 +196,42 @@ export type Message = typeof Message.Type
 export const AgentActionResult = Schema.Struct({ message: Schema.String, agent: AgentStatus })
 export type AgentActionResult = typeof AgentActionResult.Type
 
+/**
+ * What became of one target of a control command naming several: `done`, `already` in the state asked for, or
+ * `refused` because its state does not allow the action (`reason` says why, as the error's tag, e.g.
+ * `InvalidTransition`), or `failed` (the command then fails as a whole, saying which, and the reply is an error).
+ */
+export const TargetOutcome = Schema.Literals(["done", "already", "refused", "failed"])
+export type TargetOutcome = typeof TargetOutcome.Type
+
+export const TargetResult = Schema.Struct({
+  agent: Schema.String,
+  outcome: TargetOutcome,
+  message: Schema.String,
+  reason: Schema.optionalKey(Schema.String)
+})
+export type TargetResult = typeof TargetResult.Type
+
+/** The answer to a control command naming several targets (or a pattern): one result per agent, in the order run. */
+export const MultiActionResult = Schema.Struct({ results: Schema.Array(TargetResult) })
+export type MultiActionResult = typeof MultiActionResult.Type
+
+/** Whether a control command's targets are exactly one agent name (not a pattern, not `all`). */
+export const isSingleTarget = (targets: ReadonlyArray<string>): targets is readonly [string] =>
+  targets.length === 1 && !isTargetPattern(targets[0] ?? "")
+
+/** Whether a target names agents by pattern: `all`, or a name with `*` or `?`. */
+export const isTargetPattern = (target: string): boolean => target === "all" || /[*?]/.test(target)
+
 const agentAction = <const Name extends string>(name: Name, summary: string) =>
   spec({
     name,
-    usage: `${name} <agent>`,
+    usage: `${name} <agent|pattern|all>...`,
     summary,
     mutating: true,
     target: "agent",
-    args: AgentArg,
-    result: AgentActionResult
+    args: AgentTargets,
+    result: Schema.Union([AgentActionResult, MultiActionResult])
   })
 
 export const Commands = {

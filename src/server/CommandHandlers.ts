@@ -2,7 +2,8 @@
  * What each command does, against the orchestrator's ports and the event store. Arguments arrive decoded and
  * results leave as domain values; the request pipeline (`pipeline/CommandRouter.ts`) does the wire work around them.
  */
-import { Context, DateTime, Effect, Layer } from "effect"
+import { Context, DateTime, Effect, Layer, Result } from "effect"
+import { AgentNotFound } from "../ports/errors.ts"
 import { EventStore } from "../events/EventStore.ts"
 import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
 import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
@@ -12,13 +13,16 @@ import {
   Commands,
   HISTORY_LIMIT_DEFAULT,
   HISTORY_LIMIT_MAX,
+  isSingleTarget,
+  isTargetPattern,
   LOGS_LIMIT_DEFAULT,
   LOGS_LIMIT_MAX,
-  type ResultOf
+  type ResultOf,
+  type TargetResult
 } from "../protocol/Commands.ts"
 import type { AgentCounts, AgentState, AgentStatus, AgentSummary } from "../protocol/Model.ts"
-import type { CommandFailure } from "./pipeline/RequestError.ts"
-import type { Caller } from "./Principals.ts"
+import { type CommandFailure, NotAllowed, OutsideAgentPatterns, TargetsFailed } from "./pipeline/RequestError.ts"
+import { agentMatcher, type Caller } from "./Principals.ts"
 
 /** A command's result, and what to do once it has been sent (only `shutdown` needs that). */
 export interface Reply<A> {
@@ -75,8 +79,83 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
       const control = yield* OrchestratorControl
       const events = yield* EventStore
 
-      const agentAction = <A extends AgentAction>(action: A): Handler<A> => ([agent]) =>
-        Effect.map(control.control(action, agent), reply)
+      /** One agent's outcome of `action`: a refusal by its state is an outcome, any other error a failure. */
+      const runOne = (action: "start" | "stop" | "pause" | "resume", agent: string) =>
+        Effect.map(Effect.result(control.control(action, agent)), (result): TargetResult => {
+          if (Result.isSuccess(result)) {
+            const { message, already } = result.success
+            return { agent, outcome: already ? "already" : "done", message }
+          }
+          const error = result.failure
+          return { agent, outcome: error._tag === "InvalidTransition" ? "refused" : "failed", message: error.message, reason: error._tag }
+        })
+
+      /**
+       * The agents `targets` name, in start order (dependencies first): each name must exist and each pattern
+       * (or `all`) match at least one agent, else `AgentNotFound`; each must be within the caller's agent patterns.
+       */
+      const expand = (command: AgentAction, targets: ReadonlyArray<string>, caller: Caller) =>
+        Effect.gen(function*() {
+          const order = (yield* query.dependencies).startOrder
+          const chosen = new Set<string>()
+          for (const target of targets) {
+            const matches = target === "all"
+              ? order
+              : isTargetPattern(target)
+              ? order.filter(agentMatcher([target]))
+              : order.filter((name) => name === target)
+            if (matches.length === 0) return yield* new AgentNotFound({ agent: target })
+            for (const name of matches) chosen.add(name)
+          }
+          const agents = order.filter((name) => chosen.has(name))
+          const outside = agents.find((name) => !caller.mayTarget(name))
+          if (outside !== undefined && caller.agents !== null) {
+            return yield* new NotAllowed({
+              command,
+              principal: caller.principal,
+              reason: new OutsideAgentPatterns({ agent: outside, patterns: caller.agents })
+            })
+          }
+          return agents
+        })
+
+      /**
+       * One agent named: the orchestrator's answer as it is. Several (or a pattern): each in dependency order
+       * (`stop` and `pause` dependents first, `start` and `resume` dependencies first; `restart` stops them all in
+       * reverse order, then starts them in order), one outcome each; failing as a whole if any failed.
+       */
+      const agentAction = <A extends AgentAction>(action: A): Handler<A> => (targets, caller) => {
+        // One name: the reply as it always was, `{message, agent}`.
+        if (isSingleTarget(targets)) return Effect.map(control.control(action, targets[0]), ({ message, agent }) => reply({ message, agent }))
+        return Effect.gen(function*() {
+          const agents = yield* expand(action, targets, caller)
+          const reversed = [...agents].reverse()
+          let results: Array<TargetResult>
+          if (action === "restart") {
+            const stopped = new Map<string, TargetResult>()
+            for (const agent of reversed) stopped.set(agent, yield* runOne("stop", agent))
+            results = []
+            for (const agent of agents) {
+              const stop = stopped.get(agent)
+              if (stop !== undefined && stop.outcome !== "done" && stop.outcome !== "already") {
+                results.push(stop)
+                continue
+              }
+              const start = yield* runOne("start", agent)
+              results.push(start.outcome === "already" ? { ...start, outcome: "done" } : start)
+            }
+          } else {
+            results = []
+            for (const agent of action === "stop" || action === "pause" ? reversed : agents) {
+              results.push(yield* runOne(action, agent))
+            }
+          }
+          if (results.some((result) => result.outcome === "failed")) {
+            return yield* new TargetsFailed({ command: action, results })
+          }
+          return reply({ results })
+        })
+      }
 
       return CommandHandlers.of({
         ps: () => Effect.map(query.snapshot, (snapshot) => reply({ agents: snapshot.agents.map(toSummary) })),

@@ -115,7 +115,7 @@ describe("error responses", () => {
       expect(yield* request({ command: "stop", args: ["db"] })).toMatchObject({ code: 500, reason: "InternalError" })
     }).pipe(Effect.provide(harness({
       control: Layer.succeed(OrchestratorControl, {
-        control: (_, agent) => Effect.succeed({ message: "done", agent: agentStatus({ agentName: agent, restarts: -1 }) }),
+        control: (_, agent) => Effect.succeed({ message: "done", agent: agentStatus({ agentName: agent, restarts: -1 }), already: false }),
         requestShutdown: Effect.void
       })
     }))))

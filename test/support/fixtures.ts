@@ -35,7 +35,8 @@ export const gatedControl = (gate: Deferred.Deferred<void>, log?: Ref.Ref<Readon
         Effect.andThen(Deferred.await(gate)),
         Effect.as({
           message: `Agent '${agent}' ${action} done`,
-          agent: agentStatus({ agentName: agent, state: "stopped", pid: null, uptimeSeconds: null })
+          agent: agentStatus({ agentName: agent, state: "stopped", pid: null, uptimeSeconds: null }),
+          already: false
         })
       ),
     requestShutdown: note("shutdown requested")

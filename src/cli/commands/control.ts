@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { AgentAction } from "../../ports/OrchestratorControl.ts"
+import type { AgentActionResult, MultiActionResult } from "../../protocol/Commands.ts"
 import { MAX_REASON_LENGTH } from "../../protocol/Envelope.ts"
 import { respond } from "../root.ts"
 
@@ -11,15 +12,28 @@ const reason = Flag.String("reason").pipe(
   Flag.withDescription(`Why you are doing this, recorded in the orchestrator's audit trail (up to ${MAX_REASON_LENGTH} characters)`)
 )
 
+/** One line per agent: the orchestrator's message, and for a refusal, that it was refused. */
+const render = (result: AgentActionResult | MultiActionResult): string =>
+  "results" in result
+    ? result.results.map((target) => target.outcome === "refused" ? `${target.agent}: refused: ${target.message}` : target.message).join("\n")
+    : result.message
+
 const action = (name: AgentAction, description: string, example: string) =>
   Command.make(name, {
-    agent: Argument.String("agent").pipe(Argument.withDescription("The agent's name")),
+    agents: Argument.String("agent").pipe(
+      Argument.atLeast(1),
+      Argument.withDescription("Agent names, glob patterns ('web-*', '?' for one character) or 'all'")
+    ),
     reason
-  }, ({ agent, reason }) => respond(name, [agent], (result) => result.message, { reason })).pipe(
+  }, ({ agents, reason }) => {
+    const [first, ...rest] = agents
+    return respond(name, [first ?? "", ...rest], render, { reason })
+  }).pipe(
     Command.withDescription(description),
     Command.withExamples([
       { command: `orchestrate ${name} web`, description: example },
-      { command: `orchestrate ${name} web --reason "deploy 1.4.2"`, description: "The same, saying why in the audit trail" }
+      { command: `orchestrate ${name} db api 'web-*'`, description: "The same for several agents, in dependency order, one line each" },
+      { command: `orchestrate ${name} all --reason "deploy 1.4.2"`, description: "Every agent, saying why in the audit trail" }
     ])
   )
 export const start = action("start", "Start an agent that is stopped, completed or failed", "Start 'web' (it waits for its dependencies and a worker slot)")

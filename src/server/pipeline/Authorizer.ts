@@ -6,6 +6,7 @@
  * agent patterns against the agent those arguments name.
  */
 import { Result } from "effect"
+import { isTargetPattern } from "../../protocol/Commands.ts"
 import type { Caller } from "../Principals.ts"
 import type { Bound, Route } from "./CommandRouter.ts"
 import { ActsOnEveryAgent, type InvalidArguments, NotAllowed, OutsideAgentPatterns, OutsideRole } from "./RequestError.ts"
@@ -17,8 +18,12 @@ const targetRefusal = (caller: Caller, route: Route, args: ReadonlyArray<unknown
   const refuse = (reason: OutsideAgentPatterns | ActsOnEveryAgent) =>
     new NotAllowed({ command: route.command, principal: caller.principal, reason })
   if (route.target === "every-agent") return refuse(new ActsOnEveryAgent({ patterns }))
-  const [agent] = args
-  return typeof agent === "string" && !caller.mayTarget(agent) ? refuse(new OutsideAgentPatterns({ agent, patterns })) : undefined
+  // Every target the arguments name literally; patterns and `all` are checked by the handler once expanded, against
+  // every agent they match (see `CommandHandlers.ts`).
+  const agent = args.find((target): target is string =>
+    typeof target === "string" && !isTargetPattern(target) && !caller.mayTarget(target)
+  )
+  return agent === undefined ? undefined : refuse(new OutsideAgentPatterns({ agent, patterns }))
 }
 
 /** The arguments bound to the command, if `caller` may run it on them. */

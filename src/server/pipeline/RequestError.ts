@@ -6,6 +6,7 @@
  */
 import { Duration, Match, Schema } from "effect"
 import type { AgentControlError } from "../../ports/errors.ts"
+import { TargetResult } from "../../protocol/Commands.ts"
 import type { ErrorCode, ErrorReason } from "../../protocol/Envelope.ts"
 import { formatIssues } from "../../protocol/issues.ts"
 import { messageOf } from "../../messageOf.ts"
@@ -250,8 +251,26 @@ export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("In
   }
 }
 
-/** What a command's execution may fail with: the orchestrator's answer. */
-export type CommandFailure = AgentControlError
+/**
+ * A control command naming several targets, some of which failed (not merely refused by their state): every
+ * target's outcome, one line each, so that the error says which.
+ */
+export class TargetsFailed extends Schema.TaggedError<TargetsFailed>()("TargetsFailed", {
+  command: Schema.String,
+  results: Schema.Array(TargetResult)
+}) {
+  override get message(): string {
+    const failed = this.results.filter((result) => result.outcome === "failed")
+    return `${this.command}: ${failed.length} of ${this.results.length} agents failed (${failed.map((result) => result.agent).join(", ")})\n` +
+      this.results.map((result) => `${result.agent}: ${result.outcome}: ${result.message}`).join("\n")
+  }
+}
+
+/**
+ * What a command's execution may fail with: the orchestrator's answer; or, for a control command naming several
+ * targets, a target outside the principal's agent patterns once expanded, or some targets failing.
+ */
+export type CommandFailure = AgentControlError | NotAllowed | TargetsFailed
 
 // ---------------------------------------------------------------------------------------------------------------
 // The server
@@ -314,6 +333,7 @@ export const toErrorReply: (error: RequestError) => ErrorReply = Match.type<Requ
     OrchestratorStopping: (e) => failedToExecute("ShuttingDown", e.message),
     StartFailed: (e) => failedToExecute("ExecutionFailed", e.message),
     DependencyUnavailable: (e) => failedToExecute("ExecutionFailed", e.message),
+    TargetsFailed: (e) => failedToExecute("ExecutionFailed", e.message),
     ShuttingDown: (e): ErrorReply => ({ code: 500, reason: "ShuttingDown", error: e.message }),
     InternalError: (e): ErrorReply => ({ code: 500, reason: "InternalError", error: `Internal server error: ${e.message}` })
   })

@@ -1,0 +1,46 @@
+import { describe, expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Path from "node:path"
+import { packageRoot } from "../../src/packageRoot.ts"
+import { cli, UpServer, upServer } from "../support/cli.ts"
+
+const CONFIG = Path.join(packageRoot(), "test", "fixtures", "cli.json")
+
+const run = (args: ReadonlyArray<string>) => UpServer.use(({ address }) => cli([...args, "--address", address]))
+
+describe("control commands with several targets (real up)", () => {
+  layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orchestrate", (it) => {
+    it.effect("prints one line per agent, in dependency order", () =>
+      Effect.gen(function*() {
+        yield* run(["status", "--wait", "web", "--timeout", "20"])
+        const stopped = yield* run(["stop", "ticker", "web"])
+        expect(stopped.code).toBe(0)
+        expect(stopped.stdout.trim().split("\n")).toEqual([
+          expect.stringMatching(/^Agent 'web' stopped/),
+          expect.stringMatching(/^Agent 'ticker' stopped/)
+        ])
+        const started = yield* run(["start", "w*", "t?cker"])
+        expect(started.code).toBe(0)
+        expect(started.stdout.trim().split("\n")).toEqual([
+          expect.stringMatching(/^Agent 'ticker' (started|is already)/),
+          // Started as soon as it may be: queued here until ticker is ready.
+          expect.stringMatching(/^Agent 'web' (started|queued)/)
+        ])
+        yield* run(["status", "--wait", "web", "--timeout", "20"])
+        const paused = yield* run(["pause", "all"])
+        expect(paused.code).toBe(0)
+        expect(paused.stdout).toContain("job: refused: cannot pause agent 'job': it is completed\n")
+        expect(paused.stdout).toContain("Agent 'web' paused\n")
+        expect(paused.stdout).toContain("Agent 'ticker' paused\n")
+        expect(paused.stdout.trim().split("\n")).toHaveLength(3)
+        const restarted = yield* run(["restart", "all"])
+        expect(restarted.code).toBe(0)
+        expect(restarted.stdout.trim().split("\n")).toHaveLength(3)
+        // One name: the reply as before.
+        expect((yield* run(["stop", "web"])).stdout).toMatch(/^Agent 'web' stopped\n$/)
+        const missing = yield* run(["stop", "web", "nope-*"])
+        expect(missing.code).toBe(1)
+        expect(missing.stderr).toContain("agent not found: 'nope-*'")
+      }))
+  })
+})
