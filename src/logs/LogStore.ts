@@ -188,8 +188,6 @@ export class LogStore extends Context.Service<LogStore, {
   /** Keeps lines that arrived together, with one time; the hot path of an agent's output. */
   readonly appendAll: (agent: string, stream: LogStream, lines: ReadonlyArray<string>) => Effect.Effect<void>
   readonly query: (query: LogQuery) => Effect.Effect<LogPage>
-  /** The agents that have written anything. */
-  readonly agents: Effect.Effect<ReadonlyArray<string>>
 }>()("effect-orchestrate/LogStore") {
   static readonly make = (config: LogStoreConfig) =>
     Effect.sync(() => {
@@ -296,8 +294,7 @@ export class LogStore extends Context.Service<LogStore, {
             const streams = streamsOf(query)
             const dropped = ringsOf(query).filter((ring) => ring.lost(streams, after, upTo, query.since)).map((ring) => ring.agent)
             return { lines, hasMore, lastSeq, dropped }
-          }),
-        agents: Effect.sync(() => [...rings.keys()])
+          })
       })
     })
 

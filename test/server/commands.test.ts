@@ -8,6 +8,34 @@ import { harness, request } from "../support/harness.ts"
 const ok = (data: unknown) => ({ status: "success", data })
 
 describe("commands", () => {
+  it.effect("logs pages agents' lines on the wire: snake_case, ISO times, the paging fields, AgentNotFound", () =>
+    Effect.gen(function*() {
+      const orchestrator = yield* InMemoryOrchestrator
+      yield* orchestrator.output("db", "stdout", ["ready to accept connections"])
+      yield* orchestrator.output("api", "stderr", ["slow query", "listening"])
+      expect(yield* request({ command: "logs", args: [{ limit: 2 }] })).toEqual(ok({
+        lines: [
+          { seq: 2, agent: "api", stream: "stderr", timestamp: "1970-01-01T00:00:00.000Z", line: "slow query" },
+          { seq: 3, agent: "api", stream: "stderr", timestamp: "1970-01-01T00:00:00.000Z", line: "listening" }
+        ],
+        has_more: true,
+        last_seq: 3,
+        dropped: []
+      }))
+      expect(yield* request({ command: "logs", args: [{ agents: ["db"], after_seq: 0, stream: "stdout" }] })).toEqual(ok({
+        lines: [{ seq: 1, agent: "db", stream: "stdout", timestamp: "1970-01-01T00:00:00.000Z", line: "ready to accept connections" }],
+        has_more: false,
+        last_seq: 3,
+        dropped: []
+      }))
+      expect(yield* request({ command: "logs", args: [{ agents: ["ghost"] }] })).toEqual({
+        status: "error",
+        code: 500,
+        reason: "AgentNotFound",
+        error: "Failed to execute command: agent not found: 'ghost'"
+      })
+    }).pipe(Effect.provide(harness())))
+
   it.effect("ps lists every agent with name, state, pid, uptime and restarts", () =>
     Effect.gen(function*() {
       expect(yield* request({ command: "ps" })).toEqual(ok({
