@@ -10,6 +10,7 @@ import { CommandServer } from "../../src/server/CommandServer.ts"
 import { tempDir } from "../support/files.ts"
 import { gatedControl } from "../support/fixtures.ts"
 import { ANY_PORT, ask, dealerClient, dependencies, receiveFrames, reqClient, send, startServer } from "../support/zmq.ts"
+import { freePort } from "../support/net.ts"
 
 const untilInFlight = (context: Context.Context<CommandServer>, count: number) =>
   Context.get(context, CommandServer).inFlight.pipe(
@@ -24,16 +25,6 @@ const isPortFree = (port: number) =>
     probe.once("error", () => resume(Effect.succeed(false)))
     probe.listen({ host: "127.0.0.1", port, exclusive: true }, () => probe.close(() => resume(Effect.succeed(true))))
   })
-
-/** A port the system has just handed out as free: listened on at port 0, then closed. */
-const freePort = Effect.callback<number>((resume) => {
-  const probe = Net.createServer()
-  probe.listen({ host: "127.0.0.1", port: 0 }, () => {
-    const address = probe.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    probe.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 /** Sends `ps` on `dealer` until the server refuses it as shutting down: proof that it has begun to drain. */
 const untilRefused = (dealer: Zmq.Dealer) =>

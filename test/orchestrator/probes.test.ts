@@ -10,25 +10,12 @@ import { TestClock } from "effect/testing"
 import { effectAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { lineProbe } from "../../src/orchestrator/Probe.ts"
 import * as Fs from "node:fs"
-import * as Net from "node:net"
 import * as Path from "node:path"
 import { tempDir } from "../support/files.ts"
-import { awaitState, awaitStatus, eventNames, eventsOf, nodeAgent, orchestratorLayer, statusOf } from "../support/orchestrator.ts"
+import { freePort } from "../support/net.ts"
+import { awaitState, awaitStatus, eventNames, eventsOf, eventually, nodeAgent, orchestratorLayer, statusOf } from "../support/orchestrator.ts"
 
 const every = { every: "10 millis" } as const
-
-/** A port nothing listens on right now: the kernel's pick for port 0, released at once. */
-const freePort = Effect.callback<number>((resume) => {
-  const server = Net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
-const waitFor = <A, R>(check: Effect.Effect<A, never, R>, until: (a: A) => boolean) =>
-  check.pipe(Effect.tap(() => Effect.sleep("20 millis")), Effect.repeat({ until, times: 500 }))
 
 const timeOf = (agent: string, event: string) =>
   Effect.map(eventsOf(agent, event), (events) => events.map((e) => DateTime.toEpochMillis(e.timestamp)))
@@ -124,7 +111,7 @@ describe("probes", () => {
       yield* Effect.gen(function*() {
         yield* awaitStatus("api", (s) => s.health === "healthy", every)
         Fs.writeFileSync(Path.join(dir, "sick"), "")
-        const [restart] = yield* waitFor(eventsOf("api", "AGENT_RESTARTED"), (events) => events.length > 0)
+        const [restart] = yield* eventually(eventsOf("api", "AGENT_RESTARTED"), (events) => events.length > 0)
         expect(restart?.data).toMatchObject({ reason: "liveness" })
         const [unhealthy] = yield* eventsOf("api", "AGENT_UNHEALTHY")
         expect(unhealthy?.data).toMatchObject({ probe: "liveness", kind: "http", failures: 3, output: "status 500: database unreachable" })
@@ -175,7 +162,7 @@ describe("probes", () => {
         nodeAgent("fragile", hangs, { env: { PORT: String(never) }, liveness: { ...liveness, tcp: { port: never } } })
       ])
       yield* Effect.gen(function*() {
-        const [restart] = yield* waitFor(eventsOf("flaky", "AGENT_RESTARTED"), (events) => events.length > 0)
+        const [restart] = yield* eventually(eventsOf("flaky", "AGENT_RESTARTED"), (events) => events.length > 0)
         expect(restart?.data).toMatchObject({ reason: "liveness", attempt: 1 })
         const [unhealthy] = yield* eventsOf("flaky", "AGENT_UNHEALTHY")
         expect(unhealthy?.data).toMatchObject({ probe: "liveness", kind: "tcp", target: `127.0.0.1:${restarted}`, failures: 3 })
@@ -218,7 +205,7 @@ describe("probes", () => {
         expect(hung.state).toBe("starting")
         expect(hung.probes[0]).toMatchObject({ kind: "exec", lastResult: "failure", lastFailure: "timed out after 200ms" })
         // Each timed-out try killed its command: none of them piles up.
-        yield* waitFor(Effect.sync(() => processesWith(marker).length), (count) => count <= 1)
+        yield* eventually(Effect.sync(() => processesWith(marker).length), (count) => count <= 1)
         expect(yield* awaitState("checked", "running", every)).toMatchObject({ health: "healthy" })
       }).pipe(Effect.provide(layer))
       expect(processesWith(marker)).toEqual([])
@@ -242,7 +229,7 @@ describe("probes", () => {
         // However long it takes, a line not yet written is not a failure of readiness: a few heartbeats (and as
         // many periods of the probe) later, nothing has failed.
         for (const name of ["short", "long"]) {
-          yield* waitFor(eventNames(name, { event: "AGENT_HEARTBEAT" }), (names) => names.length >= 3)
+          yield* eventually(eventNames(name, { event: "AGENT_HEARTBEAT" }), (names) => names.length >= 3)
         }
         for (const name of ["short", "long"]) expect((yield* statusOf(name)).probes[0]?.consecutiveFailures).toBe(0)
         Fs.writeFileSync(Path.join(dir, "go"), "")

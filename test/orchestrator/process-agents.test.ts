@@ -8,6 +8,7 @@ import {
   awaitState,
   awaitStatus,
   eventsOf,
+  eventually,
   linesOf,
   nodeAgent,
   orchestratorLayer,
@@ -42,9 +43,6 @@ const processState = (pid: number): string => {
 const pidOf = (name: string) =>
   Effect.flatMap(awaitStatus(name, (status) => status.pid !== null, every), (status) =>
     status.pid === null ? Effect.die(new Error("no pid")) : Effect.succeed(status.pid))
-
-const eventually = <A, R>(check: Effect.Effect<A, never, R>, until: (a: A) => boolean) =>
-  check.pipe(Effect.tap(() => Effect.sleep("10 millis")), Effect.repeat({ until, times: 300 }))
 
 describe("orchestrator with process agents", () => {
   it.live("runs a command, captures its output line by line, and completes on exit 0", () =>

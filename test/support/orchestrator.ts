@@ -52,6 +52,10 @@ export const awaitStatus = (
       until(status) ? Effect.succeed(status) : Effect.die(new Error(`${name} never got there; it is ${status.state}`)))
   )
 
+/** Repeats `check` every 10 ms until `until` holds (at most 10 s on a live clock); returns the last value. */
+export const eventually = <A, R>(check: Effect.Effect<A, never, R>, until: (a: A) => boolean) =>
+  check.pipe(Effect.tap(() => Effect.sleep("10 millis")), Effect.repeat({ until, times: 1000 }))
+
 export const awaitState = (name: string, state: AgentState, options?: { readonly every?: Duration.Input }) =>
   awaitStatus(name, (status) => status.state === state, options)
 
