@@ -93,6 +93,9 @@ const spawnGuardian = (path: string, prefix: string) =>
 /** Replacements for a guardian that keeps dying are spaced out, doubling up to this. */
 const MAX_RESPAWN_DELAY_MILLIS = 5000
 
+/** A guardian that lived this long was working: the next replacement, if any, is at once again. */
+const MIN_HEALTHY_LIFE_MILLIS = 10_000
+
 /** How long a clean stop waits for the guardian's last sweep, which finds nothing when every agent has stopped. */
 const SWEEP_WAIT = "1 second"
 
@@ -114,17 +117,24 @@ export const make: Effect.Effect<Guardian, never, Scope.Scope> = Effect.gen(func
   }
 
   // A guardian that dies (killed by an operator, say) is replaced and told every live group: at once the first
-  // time, then with a doubling delay while replacements keep failing. Meanwhile no new agent starts (`ensure`).
+  // time, then with a doubling delay while replacements keep failing or dying young. Meanwhile no new agent starts
+  // (`ensure`).
   let respawnDelay = 0
+  let earlyDeaths = 0
   const adopt = (child: NodeChildProcess.ChildProcess) => {
     if (closing) {
       child.stdin?.end()
       return
     }
     current = child
+    const adoptedAt = performance.now()
     child.once("exit", (code, signal) => {
       current = undefined
       if (closing) return
+      // One that keeps dying soon after it was ready is as broken as one that never gets ready: the first such
+      // death is replaced at once, the next ones with a growing delay; a guardian that lived a while resets it.
+      earlyDeaths = performance.now() - adoptedAt < MIN_HEALTHY_LIFE_MILLIS ? earlyDeaths + 1 : 0
+      respawnDelay = earlyDeaths <= 1 ? 0 : Math.min(MAX_RESPAWN_DELAY_MILLIS, 100 * 2 ** (earlyDeaths - 2))
       Effect.runForkWith(services)(Effect.gen(function*() {
         yield* Effect.logWarning(`the guardian process exited (${signal ?? `code ${code}`}); starting another`)
         for (;;) {
@@ -134,7 +144,6 @@ export const make: Effect.Effect<Guardian, never, Scope.Scope> = Effect.gen(func
           if (next._tag === "Success") {
             adopt(next.success)
             for (const pgid of groups) send(`+${pgid}`)
-            respawnDelay = 0
             return
           }
           respawnDelay = Math.min(MAX_RESPAWN_DELAY_MILLIS, Math.max(100, respawnDelay * 2))
