@@ -1,9 +1,10 @@
 /**
  * 3. Head-of-line isolation: `ps` latency while 16 clients keep issuing a command that does 1 ms of asynchronous
- * work, against `ps` on the idle server, interleaved. Target: loaded p99 <= 2x idle p99.
+ * work, against `ps` on the idle server, interleaved. Target: loaded p99 <= 2x idle p99. The 16 clients run in a
+ * process of their own (`lib/loadClients.ts`): in the measuring process, the `ps` answers waited behind theirs.
  */
 import { connect, sequential } from "./lib/clients.ts"
-import { startServer } from "./lib/processes.ts"
+import { startLoad, startServer } from "./lib/processes.ts"
 import { median, micros, percentile, printTable, ratio, sortedCopy, verdict } from "./lib/stats.ts"
 
 const PS = JSON.stringify({ command: "ps" })
@@ -16,20 +17,9 @@ export const isolation = async (options: { readonly rounds: number; readonly per
   const rounds: Array<{ idleP99: number; loadedP99: number; loadedP50: number; idleP50: number; slowDone: number }> = []
   for (let round = 0; round < options.rounds; round++) {
     const idle = sortedCopy((await sequential(measurer, PS, options.perRound)).times)
-    let running = true
-    let slowDone = 0
-    const load = Array.from({ length: 16 }, async () => {
-      const socket = connect(server.endpoint)
-      while (running) {
-        await socket.send(SLOW)
-        await socket.receive()
-        slowDone++
-      }
-      socket.close()
-    })
+    const load = await startLoad(server.endpoint, 16, SLOW)
     const loaded = sortedCopy((await sequential(measurer, PS, options.perRound)).times)
-    running = false
-    await Promise.all(load)
+    const slowDone = await load.stop()
     rounds.push({
       idleP50: percentile(idle, 50),
       idleP99: percentile(idle, 99),

@@ -7,12 +7,17 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { cli } from "./cli.ts"
+import { coldStart } from "./coldstart.ts"
 import { eventStore } from "./eventstore.ts"
 import { isolation } from "./isolation.ts"
 import { latency } from "./latency.ts"
 import { logs } from "./logs.ts"
 import { benchDir } from "./lib/processes.ts"
+import { memory } from "./memory.ts"
+import { resources } from "./resources.ts"
+import { restart } from "./restart.ts"
 import { scale } from "./scale.ts"
+import { scaling } from "./scaling.ts"
 import { security } from "./security.ts"
 import { throughput } from "./throughput.ts"
 
@@ -24,7 +29,12 @@ const benchmarks = {
   eventstore: () => eventStore({ capacity: 100_000, events: 500_000, queries: 2000 }),
   scale: () => scale(),
   security: () => security({ rounds: 6, perRound: 2000 }),
-  logs: () => logs({ rounds: 3 })
+  logs: () => logs({ rounds: 3 }),
+  resources: () => resources({ rounds: 3, windowSeconds: 20 }),
+  restart: () => restart({ rounds: 3, restarts: 50 }),
+  coldstart: () => coldStart({ rounds: 5 }),
+  memory: () => memory({ rounds: 2, settleSeconds: 10 }),
+  scaling: () => scaling({ rounds: 2, requests: 100 })
 } as const
 
 type Name = keyof typeof benchmarks

@@ -6,7 +6,7 @@ import { connect, sequential } from "./lib/clients.ts"
 import { rssMiB, startServer } from "./lib/processes.ts"
 import { median, micros, percentile, printTable, sortedCopy } from "./lib/stats.ts"
 
-const ask = async (endpoint: string, request: unknown): Promise<{ text: string; json: unknown }> => {
+export const ask = async (endpoint: string, request: unknown): Promise<{ text: string; json: unknown }> => {
   const socket = connect(endpoint)
   const { last } = await sequential(socket, JSON.stringify(request), 1)
   socket.close()
@@ -14,12 +14,12 @@ const ask = async (endpoint: string, request: unknown): Promise<{ text: string; 
   return { text, json: JSON.parse(text) }
 }
 
-const dataOf = (reply: unknown): Record<string, unknown> =>
+export const dataOf = (reply: unknown): Record<string, unknown> =>
   typeof reply === "object" && reply !== null && "data" in reply && typeof reply.data === "object" && reply.data !== null
     ? { ...reply.data }
     : {}
 
-const waitForRunning = async (endpoint: string, count: number): Promise<void> => {
+export const waitForRunning = async (endpoint: string, count: number): Promise<void> => {
   for (;;) {
     if (dataOf((await ask(endpoint, { command: "stats" })).json)["running"] === count) return
     await new Promise((resolve) => setTimeout(resolve, 200))
@@ -27,7 +27,7 @@ const waitForRunning = async (endpoint: string, count: number): Promise<void> =>
 }
 
 /** Server-side durations of the last `count` requests for `command`, from the audit trail. */
-const serverTimes = async (endpoint: string, command: string, count: number): Promise<Array<number>> => {
+export const serverTimes = async (endpoint: string, command: string, count: number): Promise<Array<number>> => {
   const page = dataOf((await ask(endpoint, { command: "history", args: [{ category: "command", limit: 1000 }] })).json)
   const events = Array.isArray(page["events"]) ? page["events"] : []
   return events.flatMap((event: unknown) => {

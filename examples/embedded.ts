@@ -12,6 +12,7 @@ import {
   CommandInterfaceConfig,
   effectAgent,
   EventStore,
+  linesOf,
   LogStore,
   Orchestrator,
   processAgent,
@@ -24,7 +25,7 @@ import {
  */
 const AgentOutput = Layer.effect(LogStore, LogStore.make({
   keepLines: 1000,
-  sinks: [(lines) => Console.log(lines.map((line) => `${line.agent} | ${line.line}`).join("\n"))]
+  sinks: [(batches) => Console.log(batches.flatMap(linesOf).map((line) => `${line.agent} | ${line.line}`).join("\n"))]
 }))
 
 /** The application's own service: a queue of jobs shared by a producer and a consumer agent. */

@@ -22,7 +22,7 @@ export const compareLatency = async (
   rounds: number,
   baseline: Contender,
   candidate: Contender
-): Promise<{ readonly rounds: ReadonlyArray<Round>; readonly p50Ratio: number }> => {
+): Promise<{ readonly rounds: ReadonlyArray<Round>; readonly p50Ratio: number; readonly p99Ratio: number }> => {
   const results: Array<Round> = []
   for (let round = 0; round < rounds; round++) {
     const first = round % 2 === 0 ? baseline : candidate
@@ -38,21 +38,22 @@ export const compareLatency = async (
     })
   }
   const p50Ratio = median(results.map((r) => r.candidateP50 / r.baselineP50))
-  const row = (label: string, r: Round, p50: number) =>
-    [label, micros(r.baselineP50), micros(r.baselineP99), micros(r.candidateP50), micros(r.candidateP99), ratio(p50)]
+  const p99Ratio = median(results.map((r) => r.candidateP99 / r.baselineP99))
+  const row = (label: string, r: Round, p50: number, p99: number) =>
+    [label, micros(r.baselineP50), micros(r.baselineP99), micros(r.candidateP50), micros(r.candidateP99), ratio(p50), ratio(p99)]
   const medianOf = (key: keyof Round) => median(results.map((r) => r[key]))
   printTable(
     title,
-    ["round", `${baseline.label} p50`, `${baseline.label} p99`, `${candidate.label} p50`, `${candidate.label} p99`, "p50 ratio"],
+    ["round", `${baseline.label} p50`, `${baseline.label} p99`, `${candidate.label} p50`, `${candidate.label} p99`, "p50 ratio", "p99 ratio"],
     [
-      ...results.map((r, i) => row(String(i + 1), r, r.candidateP50 / r.baselineP50)),
+      ...results.map((r, i) => row(String(i + 1), r, r.candidateP50 / r.baselineP50, r.candidateP99 / r.baselineP99)),
       row("median", {
         baselineP50: medianOf("baselineP50"),
         baselineP99: medianOf("baselineP99"),
         candidateP50: medianOf("candidateP50"),
         candidateP99: medianOf("candidateP99")
-      }, p50Ratio)
+      }, p50Ratio, p99Ratio)
     ]
   )
-  return { rounds: results, p50Ratio }
+  return { rounds: results, p50Ratio, p99Ratio }
 }

@@ -49,6 +49,40 @@ export const startServer = (script: string, args: ReadonlyArray<string> = []): P
     child.once("exit", (code) => reject(new Error(`${script} exited (${code}) before it was ready: ${buffered}`)))
   })
 
+/**
+ * Background load from a process of its own (`loadClients.ts`): `clients` sockets sending `body` back to back.
+ * `stop` ends it and gives the number of requests it had answered.
+ */
+export const startLoad = (endpoint: string, clients: number, body: string): Promise<{ readonly stop: () => Promise<number> }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [Path.join(benchDir, "lib", "loadClients.ts"), endpoint, String(clients), body], {
+      stdio: ["pipe", "pipe", "inherit"]
+    })
+    children.add(child)
+    let output = ""
+    let ready = false
+    const done = new Promise<number>((settle) => {
+      child.once("exit", () => {
+        children.delete(child)
+        settle(Number(/DONE (\d+)/.exec(output)?.[1] ?? Number.NaN))
+      })
+    })
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString()
+      if (ready || !output.includes("READY")) return
+      ready = true
+      resolve({
+        stop: () => {
+          child.stdin?.end()
+          return done
+        }
+      })
+    })
+    child.once("exit", (code) => {
+      if (!ready) reject(new Error(`loadClients.ts exited (${code}) before it was ready: ${output}`))
+    })
+  })
+
 /** The resident set size of a process, in MiB. */
 export const rssMiB = (pid: number): number => {
   const status = Fs.readFileSync(`/proc/${pid}/status`, "utf8")

@@ -4,7 +4,9 @@
  *   --process-agents N   real process agents (`sleep`), in addition
  *   --slow-ms N          every `status <agent>` first does N ms of asynchronous work (for the isolation benchmark)
  *   --capacity N         event store capacity
+ *   --events N           N agents' lifecycle events recorded before it answers (give a capacity that holds them)
  *   --curve DIR          CURVE on, with DIR/server.key and one principal, DIR/client.key.pub (role all)
+ *   --no-resource-usage  the resource sampler reads nothing (the baseline of the resources benchmark)
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Duration, Effect, Layer, Logger, Schema } from "effect"
@@ -18,6 +20,8 @@ import { layerServer } from "../../src/server/CommandInterface.ts"
 import { CommandInterfaceConfig } from "../../src/server/CommandInterfaceConfig.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
 import { ProcessAgentConfig } from "../../src/orchestrator/OrchestratorConfig.ts"
+import { ProcessStats } from "../../src/orchestrator/ProcessStats.ts"
+import { recordLifecycleEvents } from "../lib/events.ts"
 
 const option = (name: string, fallback: number): number => {
   const index = process.argv.indexOf(name)
@@ -27,7 +31,9 @@ const effectAgents = option("--agents", 10)
 const processAgents = option("--process-agents", 0)
 const slowMillis = option("--slow-ms", 0)
 const capacity = option("--capacity", 5000)
+const prefilledEvents = option("--events", 0)
 const curveDir = process.argv.includes("--curve") ? process.argv[process.argv.indexOf("--curve") + 1] : undefined
+const resourceUsage = !process.argv.includes("--no-resource-usage")
 const curve = curveDir === undefined ? {} : {
   curve: {
     keyFile: Path.join(curveDir, "server.key"),
@@ -58,13 +64,18 @@ const slowAgentQueries = Layer.effect(
     }))
 )
 
+/** Every run has no process as far as the sampler can tell: no /proc read, the rest of `ps` as it is. */
+const readsNothing = Layer.succeed(ProcessStats, ProcessStats.of({
+  read: (runs) => Effect.succeed({ now: 0, runs: runs.map(() => []) })
+}))
+
 const orchestrator = Orchestrator.layer({
   maxWorkers: effectAgents + processAgents,
   runMode: "daemon",
   agentStopTimeout: Duration.seconds(2),
   heartbeatInterval: Duration.seconds(5),
   agents
-})
+}).pipe(Layer.provide(resourceUsage ? Layer.empty : readsNothing))
 
 const app = layerServer.pipe(
   Layer.provide(slowMillis > 0 ? slowAgentQueries : Layer.empty),
@@ -83,6 +94,9 @@ const app = layerServer.pipe(
 
 Effect.gen(function*() {
   const server = yield* CommandServer
+  yield* recordLifecycleEvents(yield* EventStore, prefilledEvents, Math.max(1, effectAgents))
+  // The layer starts no agent (Orchestrator.run does, in `up`): without this, every agent stayed `registered`.
+  yield* (yield* Orchestrator).start
   console.log(`READY ${server.endpoint}`)
   return yield* Effect.never
 }).pipe(Effect.provide(app), NodeRuntime.runMain)

@@ -1,15 +1,20 @@
 /**
  * The system under test for the logs benchmark: an orchestrator with its command interface on a random loopback
- * port and one process agent that writes LINES lines of 100 bytes as fast as its stdout takes them.
- *   --dir DIR   also append the agent's lines to DIR/writer.log (rotated at 10 MiB, 5 kept)
- * Prints `READY <endpoint>`, starts the agent half a second later (so the benchmark's `ps` client is connected),
- * and once it has completed prints `DONE {"ranMs", "cpuMs", "peakRssMiB", "lines"}` and exits.
+ * port and one process agent, the writer of bench/lib/logWriter.ts (1,000,000 lines of 100 bytes). The agents'
+ * lines are kept as `orchestrate up` keeps them (its own LogStore and sinks, runUp's `agentLogs`):
+ *   --dir DIR       also append them to DIR/writer.log (rotated at 10 MiB, 5 kept), as `up --logs-dir DIR`
+ *   --foreground    also show them on this process's stdout, as `up` does without `--quiet`
+ * Reports on file descriptor 3 (stdout may be the agents' lines): `READY <endpoint>`; then, once the agent has
+ * completed, `DONE {"startMs", "ranMs", "cpuMs", "peakRssMiB", "lines"}`, and exits. The agent starts half a second
+ * after READY, so that the benchmark's `ps` client is connected. `ranMs` and `cpuMs` cover the agent's run, from
+ * the orchestrator's start (once the guardian, started once per orchestrator, is up) to the agent's completion,
+ * which waits for its last line to be kept; `startMs` is the orchestrator's start before it.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Duration, Effect, Layer, Logger, Schema } from "effect"
 import * as Fs from "node:fs"
+import { agentLogs } from "../../src/cli/commands/runUp.ts"
 import { EventStore } from "../../src/events/EventStore.ts"
-import { LogFiles } from "../../src/logs/LogFiles.ts"
 import { DEFAULT_KEEP_LINES, LogStore } from "../../src/logs/LogStore.ts"
 import { processAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
@@ -17,25 +22,28 @@ import { ProcessAgentConfig } from "../../src/orchestrator/OrchestratorConfig.ts
 import { layerServer } from "../../src/server/CommandInterface.ts"
 import { CommandInterfaceConfig } from "../../src/server/CommandInterfaceConfig.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
+import { WRITER } from "../lib/logWriter.ts"
 
-export const LINES = 1_000_000
+/** Where the benchmark reads this process's reports: fd 3, a pipe it opened. */
+const REPORTS = 3
 
-/** 1,000 blocks of 1,000 lines of 99 characters and a newline, honouring backpressure like any well-behaved writer. */
-export const WRITER = `const block = ('x'.repeat(99) + '\\n').repeat(1000); let i = 0;
-const write = () => { while (i < ${LINES / 1000}) { i++; if (!process.stdout.write(block)) return process.stdout.once('drain', write) } };
-write()`
-
-const dirIndex = process.argv.indexOf("--dir")
-const dir = dirIndex < 0 ? undefined : process.argv[dirIndex + 1]
+const option = (name: string) => {
+  const index = process.argv.indexOf(name)
+  return index < 0 ? undefined : process.argv[index + 1]
+}
+const dir = option("--dir")
+const foreground = process.argv.includes("--foreground")
 
 const writer = processAgent(Schema.decodeUnknownSync(ProcessAgentConfig)({ name: "writer", command: process.execPath, args: ["-e", WRITER] }), process.cwd())
 
-const logs = dir === undefined
-  ? LogStore.layer()
-  : Layer.effect(LogStore, Effect.gen(function*() {
-    const files = yield* LogFiles.make({ dir, maxBytes: 10 * 1024 * 1024, keep: 5 })
-    return yield* LogStore.make({ keepLines: DEFAULT_KEEP_LINES, sinks: [files.write] })
-  }))
+const logs = Layer.effect(
+  LogStore,
+  agentLogs({
+    keepLines: DEFAULT_KEEP_LINES,
+    files: dir === undefined ? undefined : { dir, maxBytes: 10 * 1024 * 1024, keep: 5 },
+    foreground: foreground ? [writer.name] : undefined
+  })
+)
 
 const peakRssMiB = () => Number(/VmHWM:\s+(\d+) kB/.exec(Fs.readFileSync("/proc/self/status", "utf8"))?.[1] ?? Number.NaN) / 1024
 
@@ -60,17 +68,23 @@ const app = layerServer.pipe(
 
 Effect.gen(function*() {
   const server = yield* CommandServer
-  console.log(`READY ${server.endpoint}`)
+  Fs.writeSync(REPORTS, `READY ${server.endpoint}\n`)
   yield* Effect.sleep("500 millis")
+  const orchestrator = yield* Orchestrator
+  const starting = performance.now()
+  yield* orchestrator.start
   const cpu = process.cpuUsage()
   const started = performance.now()
-  yield* Orchestrator.run
+  yield* orchestrator.awaitCompletion
   const used = process.cpuUsage(cpu)
+  const ranMs = performance.now() - started
+  yield* orchestrator.shutdown
   const stored = yield* LogStore.use((store) => store.query({ agents: ["writer"], limit: 1 }))
-  console.log(`DONE ${JSON.stringify({
-    ranMs: performance.now() - started,
+  Fs.writeSync(REPORTS, `DONE ${JSON.stringify({
+    startMs: started - starting,
+    ranMs,
     cpuMs: (used.user + used.system) / 1000,
     peakRssMiB: peakRssMiB(),
     lines: stored.lastSeq
-  })}`)
-}).pipe(Effect.provide(app), NodeRuntime.runMain)
+  })}\n`)
+}).pipe(Effect.provide(app), Effect.scoped, NodeRuntime.runMain)

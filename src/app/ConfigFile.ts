@@ -7,7 +7,8 @@
  * got "sometimes"`); unknown keys are errors, so a misspelt setting is never silently ignored. The text of a file
  * is parsed here too, so that no config, however large, deep or malformed, gets further than a `ConfigError`.
  */
-import { Result, Schema } from "effect"
+import { Effect, FileSystem, Result, Schema } from "effect"
+import * as NodePath from "node:path"
 import { EventStoreConfig } from "../events/EventStore.ts"
 import { LogSettings } from "../logs/LogSettings.ts"
 import { messageOf } from "../messageOf.ts"
@@ -15,6 +16,7 @@ import { checkAgentGraph, ConfigError, OrchestratorFields } from "../orchestrato
 import { formatPath, issueLines } from "../protocol/issues.ts"
 import { checkJsonLimits } from "../protocol/jsonLimits.ts"
 import { CommandInterfaceSettings } from "../server/CommandInterfaceConfig.ts"
+import { HttpSettings } from "../server/http/HttpSettings.ts"
 import { withDefault } from "../settings.ts"
 
 const { agents, ...orchestrator } = OrchestratorFields
@@ -25,6 +27,7 @@ export const OrchestratorSettings = Schema.Struct({
   history: withDefault(EventStoreConfig, {}),
   logs: withDefault(LogSettings, {}),
   commandInterface: withDefault(CommandInterfaceSettings, {}),
+  http: withDefault(HttpSettings, {}),
   agents
 })
 export type OrchestratorSettings = typeof OrchestratorSettings.Type
@@ -100,3 +103,33 @@ export const parseConfigText = (text: string, source: string): Result.Result<Orc
   return parseSettings(json, source)
 }
 
+
+/** Reads and decodes a config file: a `ConfigError` for what it holds, a `PlatformError` if it cannot be read. */
+export const readConfigFile = Effect.fnUntraced(function*(path: string) {
+  const fs = yield* FileSystem.FileSystem
+  // Sized before it is read, so that a huge file is refused at once instead of filling memory. A pipe has no
+  // size: what comes from one is refused after it is read, if it is too large.
+  const info = yield* fs.stat(path)
+  yield* Effect.fromResult(checkConfigSize(Number(info.size), path))
+  const text = yield* fs.readFileString(path)
+  return yield* Effect.fromResult(parseConfigText(text, path))
+})
+
+/** The files a config names are found relative to the config file's directory, wherever `up` runs from. */
+export const resolveConfigPaths = (settings: OrchestratorSettings, directory: string): OrchestratorSettings => {
+  const { curve, auditFile } = settings.commandInterface
+  const { tls } = settings.http
+  return {
+    ...settings,
+    logs: { ...settings.logs, ...(settings.logs.dir === undefined ? {} : { dir: NodePath.resolve(directory, settings.logs.dir) }) },
+    commandInterface: {
+      ...settings.commandInterface,
+      ...(curve === undefined ? {} : { curve: { ...curve, keyFile: NodePath.resolve(directory, curve.keyFile) } }),
+      ...(auditFile === undefined ? {} : { auditFile: NodePath.resolve(directory, auditFile) })
+    },
+    http: tls === undefined ? settings.http : {
+      ...settings.http,
+      tls: { certFile: NodePath.resolve(directory, tls.certFile), keyFile: NodePath.resolve(directory, tls.keyFile) }
+    }
+  }
+}

@@ -4,19 +4,8 @@
  * a caller can select a reason with `Effect.catchReason`, and no sentence is ever parsed back.
  */
 import { PlatformError, Schema } from "effect"
+import { describeReadFailure } from "../readFailure.ts"
 import { commandNames } from "../protocol/Commands.ts"
-
-/** Why a file the command line named could not be read, in a few words. */
-const describeReadFailure = (error: PlatformError.PlatformError): string => {
-  switch (error.reason._tag) {
-    case "NotFound":
-      return "no such file"
-    case "PermissionDenied":
-      return "permission denied"
-    default:
-      return error.message
-  }
-}
 
 const ReadFailure = Schema.instanceOf(PlatformError.PlatformError)
 
@@ -67,7 +56,73 @@ export class InvalidSince extends Schema.TaggedError<InvalidSince>()("InvalidSin
   }
 }
 
-export const UsageErrorReason = Schema.Union([MissingKeyFlag, UnknownCommandInAllow, UnreadableConfig, UnreadableAuditFile, InvalidSince])
+/** `--context`, `$ORCHESTRATE_CONTEXT` or a `context` subcommand named a context the contexts file does not hold. */
+export class UnknownContext extends Schema.TaggedError<UnknownContext>()("UnknownContext", {
+  name: Schema.String,
+  known: Schema.Array(Schema.String),
+  suggestions: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    if (this.known.length === 0) {
+      return `unknown context '${this.name}': there are no contexts yet (orchestrate context add NAME --address ADDRESS)`
+    }
+    const guess = this.suggestions.length === 0 ? "" : `: did you mean ${this.suggestions.map((name) => `'${name}'`).join(" or ")}?`
+    return `unknown context '${this.name}'${guess} (contexts: ${this.known.join(", ")})`
+  }
+}
+
+/** `context add` of a name that is taken. */
+export class ContextExists extends Schema.TaggedError<ContextExists>()("ContextExists", { name: Schema.String }) {
+  override get message(): string {
+    return `context '${this.name}' exists already (use --force to replace it)`
+  }
+}
+
+/** `context add` without `--address`. */
+export class ContextNeedsAddress extends Schema.TaggedError<ContextNeedsAddress>()("ContextNeedsAddress", {}) {
+  override get message(): string {
+    return "context add needs --address: where the orchestrator's command interface is, such as tcp://10.0.0.5:5570"
+  }
+}
+
+/** `--all-contexts` with no context to ask. */
+export class NoContexts extends Schema.TaggedError<NoContexts>()("NoContexts", { path: Schema.String }) {
+  override get message(): string {
+    return `--all-contexts: ${this.path} holds no contexts (orchestrate context add NAME --address ADDRESS)`
+  }
+}
+
+/** Two flags that cannot go together, and why. */
+export class ConflictingFlags extends Schema.TaggedError<ConflictingFlags>()("ConflictingFlags", {
+  first: Schema.String,
+  second: Schema.String,
+  why: Schema.String
+}) {
+  override get message(): string {
+    return `${this.first} and ${this.second} cannot be used together: ${this.why}`
+  }
+}
+
+/** `systemd-unit` was given a path or value that a unit file line cannot hold. */
+export class NotInAUnitFile extends Schema.TaggedError<NotInAUnitFile>()("NotInAUnitFile", { what: Schema.String, value: Schema.String }) {
+  override get message(): string {
+    return `${this.what} ${JSON.stringify(this.value)} cannot go in a unit file: it holds a line break or a control character`
+  }
+}
+
+export const UsageErrorReason = Schema.Union([
+  MissingKeyFlag,
+  UnknownCommandInAllow,
+  UnreadableConfig,
+  UnreadableAuditFile,
+  InvalidSince,
+  UnknownContext,
+  ContextExists,
+  ContextNeedsAddress,
+  NoContexts,
+  ConflictingFlags,
+  NotInAUnitFile
+])
 export type UsageErrorReason = typeof UsageErrorReason.Type
 
 /** The command line, or a file it names, is wrong. */

@@ -16,29 +16,39 @@ import type { GuardianError } from "../orchestrator/Guardian.ts"
 import type { ConfigError } from "../orchestrator/OrchestratorConfig.ts"
 import type { KeyFileError } from "../security/keys.ts"
 import type { AuditFileError } from "../server/AuditTrail.ts"
+import type { HttpStartupError } from "../server/http/HttpStartupError.ts"
 import type { BindError } from "../server/Socket.ts"
 import type { AuditChainBroken } from "./commands/audit.ts"
 import type { AgentsFailed } from "./commands/runUp.ts"
 import type { NeverReady, WaitTimedOut } from "./commands/status.ts"
+import type { ContextsRefused, ContextsUnanswered, ContextsUnusable } from "./contexts/allContexts.ts"
+import type { ContextsFileError } from "./contexts/ContextsFile.ts"
 import type { UsageError } from "./errors.ts"
+import { errorLine, ExitCode } from "./exitCode.ts"
 
-export const ExitCode = { ok: 0, failed: 1, usage: 2, unreachable: 3, interrupted: 130 } as const
-export type ExitCode = typeof ExitCode[keyof typeof ExitCode]
+export { ExitCode } from "./exitCode.ts"
 
 /** Every error a command can fail with. */
 export type CliFailure =
   // The command line: effect/cli's parse errors and help, and the CLI's own checks.
   | CliError.CliError
   | UsageError
+  // The named contexts' file (contexts.json) cannot be read or written.
+  | ContextsFileError
   // Talking to an orchestrator.
   | Unreachable
   | BadResponse
   | CommandRefused
   | WaitTimedOut
   | NeverReady
+  // `--all-contexts`: the worst of what the contexts did.
+  | ContextsUnanswered
+  | ContextsUnusable
+  | ContextsRefused
   // `up`: an orchestrator that cannot start, or agents that failed.
   | ConfigError
   | BindError
+  | HttpStartupError
   | KeyFileError
   | AuditFileError
   | GuardianError
@@ -59,13 +69,20 @@ const exitCodes = {
   ValidationError: ExitCode.usage,
   // effect/cli's wrapper for a handler's own failure; no command here fails with it.
   UserError: ExitCode.failed,
+  ContextsFileError: ExitCode.usage,
   Unreachable: ExitCode.unreachable,
   WaitTimedOut: ExitCode.unreachable,
   NeverReady: ExitCode.failed,
   BadResponse: ExitCode.failed,
   CommandRefused: ExitCode.failed,
+  // A context that did not answer counts most, as Unreachable does alone; then one whose key files cannot be
+  // read (KeyFileError); then one that answered with an error (CommandRefused).
+  ContextsUnanswered: ExitCode.unreachable,
+  ContextsUnusable: ExitCode.usage,
+  ContextsRefused: ExitCode.failed,
   ConfigError: ExitCode.usage,
   BindError: ExitCode.usage,
+  HttpStartupError: ExitCode.usage,
   KeyFileError: ExitCode.usage,
   AuditFileError: ExitCode.usage,
   GuardianError: ExitCode.usage,
@@ -83,7 +100,7 @@ const concludeFailure = (failure: CliFailure): Conclusion =>
   // Help, and the usage errors that came with it, have been presented already; asked for, it is a success.
   failure._tag === "ShowHelp"
     ? { code: failure.errors.length === 0 ? ExitCode.ok : ExitCode.usage }
-    : { code: exitCodes[failure._tag], line: `error: ${failure.message}` }
+    : { code: exitCodes[failure._tag], line: errorLine(failure.message) }
 
 export const conclude = (exit: Exit.Exit<unknown, CliFailure>, signalled: boolean): Conclusion => {
   if (Exit.isSuccess(exit)) return { code: ExitCode.ok }

@@ -1,23 +1,13 @@
 /**
- * How agents' health is shown: the HEALTH column of `ps` and the probes of `status <agent>`.
+ * How agents' health is shown: the HEALTH column of `ps` (`formatHealth`, in format.ts) and the probes of
+ * `status <agent>`. No effect/cli here: the fast path renders `status` with it too.
  */
 import { DateTime } from "effect"
-import type { Health, ProbeStatus } from "../protocol/Model.ts"
-import { formatDuration, type Style } from "./output.ts"
+import type { ProbeStatus } from "../protocol/Model.ts"
+import { formatDuration, formatHealth } from "./format.ts"
+import type { Style } from "./style.ts"
 
-/** An agent's health, coloured by how it is doing; `-` for an agent without probes. */
-export const formatHealth = (health: Health | null, style: Style): string => {
-  switch (health) {
-    case null:
-      return "-"
-    case "healthy":
-      return style.green(health)
-    case "unhealthy":
-      return style.red(health)
-    case "starting":
-      return style.yellow(health)
-  }
-}
+export { formatHealth } from "./format.ts"
 
 const ago = (instant: DateTime.Utc | null, now: number): string =>
   instant === null ? "never" : `${formatDuration(Math.max(0, now - DateTime.toEpochMillis(instant)) / 1000)} ago`

@@ -4,46 +4,59 @@
  * one marked line; or exactly what the agent wrote, without a prefix.
  */
 import { DateTime } from "effect"
-import type { LogLineRecord } from "../protocol/Commands.ts"
-import { colored, type Style } from "./output.ts"
+import { LineBuffer } from "../logs/LineBuffer.ts"
+import { type LogBatch, linesOf } from "../logs/LogStore.ts"
+import { type LogLayout, linePrefix, renderLogLine } from "./logLine.ts"
+import type { Style } from "./style.ts"
 
-/** Agent colours on a terminal, as `docker compose logs` cycles them. */
-const PALETTE = ["36", "33", "32", "35", "34", "91", "92", "93", "94", "95", "96"]
+export { type LogLayout, renderLogLine } from "./logLine.ts"
 
-export interface LogLayout {
-  readonly prefix: boolean
-  readonly timestamps: boolean
-  readonly style: Style
+/** Lines rendered for `lineWriter`: text or bytes holding `count` lines, each ending with "\n". */
+export interface RenderedLines {
+  readonly data: string | Uint8Array
+  readonly count: number
 }
 
-const colourOf = (agent: string, style: Style): (text: string) => string => {
-  if (style !== colored) return (text) => text
-  let hash = 0
-  for (let i = 0; i < agent.length; i++) hash = (hash * 31 + agent.charCodeAt(i)) >>> 0
-  const code = PALETTE[hash % PALETTE.length] ?? "36"
-  return (text) => `\u001b[${code}m${text}\u001b[0m`
-}
+export const renderedTexts = (texts: ReadonlyArray<string>): RenderedLines => ({
+  data: texts.length === 0 ? "" : `${texts.join("\n")}\n`,
+  count: texts.length
+})
 
 /**
- * One line as a person reads it; undefined for the orchestrator's notes where only the agent's bytes are wanted.
- * Its time, when asked for, comes before the agent's text, prefixed or not: `<ISO time> <line>` is still a line
- * that `cut -d' ' -f2-` gives back exactly.
+ * Batches of agents' lines as `renderLogLine` renders each, for `up` in the foreground: the agents' bytes with the
+ * batch's prefix copied before each line, into `rendered`, never a string per line.
  */
-export const renderLogLine = (line: LogLineRecord, width: number, layout: LogLayout): string | undefined => {
-  if (line.stream === "orchestrator") {
-    return layout.prefix ? layout.style.dim(`--- ${line.agent} ${line.line} ---`) : undefined
+export const renderBatches = (
+  batches: ReadonlyArray<LogBatch>,
+  width: number,
+  layout: LogLayout,
+  rendered: LineBuffer = new LineBuffer()
+): RenderedLines => {
+  let count = 0
+  for (const batch of batches) {
+    const timestamp = DateTime.makeUnsafe(batch.timestamp)
+    if (batch.stream === "orchestrator") {
+      for (const line of linesOf(batch)) {
+        const text = renderLogLine({ ...line, timestamp }, width, layout)
+        if (text === undefined) continue
+        rendered.appendText(`${text}\n`)
+        count++
+      }
+    } else {
+      rendered.appendPrefixed(batch.lines, linePrefix(batch.agent, timestamp, width, layout))
+      count += batch.lines.count
+    }
   }
-  const time = layout.timestamps ? `${DateTime.formatIso(line.timestamp)} ` : ""
-  if (!layout.prefix) return `${time}${line.line}`
-  const name = colourOf(line.agent, layout.style)(`${line.agent.padEnd(width)} |`)
-  return `${name} ${time}${line.line}`
+  return { data: rendered.bytes.subarray(0, rendered.length), count }
 }
 
 /** What `lineWriter` needs of a stream: Node's `process.stdout`, or a fake in a test. */
 export interface LineOutput {
   /** True once the stream holds more unwritten data than it wants: a pipe nobody reads, a stopped terminal. */
   readonly writableNeedDrain: boolean
-  readonly write: (text: string) => boolean
+  /** How much it holds, not written yet. */
+  readonly writableLength: number
+  readonly write: (data: string | Uint8Array) => boolean
   readonly once: (event: "drain", listener: () => void) => unknown
 }
 
@@ -53,7 +66,7 @@ export interface LineOutput {
  * every line is kept for `orchestrate logs` whatever happens here, and an orchestrator must not hold an unbounded
  * queue of text for a reader that stopped reading. Lines are dropped whole, in the batches they came in.
  */
-export const lineWriter = (output: LineOutput, style: Style): (lines: ReadonlyArray<string>) => void => {
+export const lineWriter = (output: LineOutput, style: Style): (lines: RenderedLines) => void => {
   let hidden = 0
   let waiting = false
   const drained = () => {
@@ -64,16 +77,31 @@ export const lineWriter = (output: LineOutput, style: Style): (lines: ReadonlyAr
     output.write(`${style.dim(`--- ${count} ${count === 1 ? "line" : "lines"} not shown here (they are kept: orchestrate logs) ---`)}\n`)
   }
   return (lines) => {
-    if (lines.length === 0) return
+    if (lines.count === 0) return
     if (output.writableNeedDrain) {
-      hidden += lines.length
+      hidden += lines.count
       if (!waiting) {
         waiting = true
         output.once("drain", drained)
       }
       return
     }
-    output.write(`${lines.join("\n")}\n`)
+    output.write(lines.data)
   }
 }
 
+/**
+ * `up`'s printer of agents' lines (renderBatches, then lineWriter). It renders into one buffer, reused as long as the
+ * stream writes what it is given at once (a file, /dev/null, a pipe or terminal that blocks), and into a fresh one
+ * after the stream kept it to write later (a terminal `up` made non-blocking): a buffer per chunk of an agent's
+ * output, left to the collector, adds up outside V8's heap and costs full collections (see ByteRing).
+ */
+export const batchPrinter = (output: LineOutput, width: number, layout: LogLayout): (batches: ReadonlyArray<LogBatch>) => void => {
+  const show = lineWriter(output, layout.style)
+  let rendered = new LineBuffer()
+  return (batches) => {
+    rendered.clear(1024 * 1024)
+    show(renderBatches(batches, width, layout, rendered))
+    if (output.writableLength > 0) rendered = new LineBuffer()
+  }
+}

@@ -12,9 +12,13 @@ import { logs } from "./commands/logs.ts"
 import { keygen } from "./commands/keygen.ts"
 import { pause, restart, resume, shutdown, start, stop } from "./commands/control.ts"
 import { ps } from "./commands/ps.ts"
+import { reload } from "./commands/reload.ts"
 import { stats } from "./commands/stats.ts"
 import { status } from "./commands/status.ts"
+import { systemdUnit } from "./commands/systemdUnit.ts"
+import { token } from "./commands/token.ts"
 import { up } from "./commands/up.ts"
+import { context } from "./contexts/contextCommand.ts"
 import { root } from "./root.ts"
 import { runMain } from "./runMain.ts"
 import { withEquivalents } from "./suggestions.ts"
@@ -32,7 +36,8 @@ const presenter = CliOutput.layerPresenter({
 
 const cli = root.pipe(
   Command.withSubcommands([
-    up, ps, status, stats, history, logs, dependencies, commands, whoami, start, stop, restart, pause, resume, shutdown, keygen, audit
+    up, ps, status, stats, history, logs, dependencies, commands, whoami, start, stop, restart, pause, resume, reload, shutdown, keygen, token, audit,
+    context, systemdUnit
   ]),
   Command.run({ version: packageJson.version })
 )

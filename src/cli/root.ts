@@ -8,10 +8,13 @@ import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
 import type { ArgsOf, CommandName, ResultOf } from "../protocol/Commands.ts"
 import { readKeyPair, readPublicKey } from "../security/keys.ts"
 import type { ClientCredentials } from "../security/RequestSignature.ts"
+import { ContextName } from "./contexts/ContextsFile.ts"
+import { targetOf } from "./contexts/ContextTarget.ts"
+import { DEFAULT_TIMEOUT_SECONDS } from "./defaults.ts"
 import { MissingKeyFlag, UsageError } from "./errors.ts"
 import { currentStyle, type Style } from "./output.ts"
 
-export const DEFAULT_TIMEOUT_SECONDS = 5
+export { DEFAULT_TIMEOUT_SECONDS } from "./defaults.ts"
 
 /** A CURVE key flag, falling back to its environment variable. */
 const keyFlag = (name: string, variable: string, description: string, partner: string) =>
@@ -31,10 +34,21 @@ const sharedFlags = {
         `(default ${DEFAULT_ADDRESS}, or $ORCHESTRATE_ADDRESS)`
     )
   ),
+  context: Flag.String("context").pipe(
+    Flag.withSchema(ContextName),
+    Flag.withFallbackConfig(Config.String("ORCHESTRATE_CONTEXT")),
+    Flag.optional,
+    Flag.withDescription(
+      "A named context ('orchestrate context list'): the address and keys to use, each overridden by --address, " +
+        "--server-key and --client-key (default $ORCHESTRATE_CONTEXT, else the one 'context use' chose, unless " +
+        "--address is given)"
+    )
+  ),
   json: Flag.Boolean("json").pipe(
     Flag.withDefault(false),
     Flag.withDescription(
-      "Print one JSON document on stdout: the orchestrator's response envelope exactly (for keygen and audit verify, their result)"
+      "Print one JSON document on stdout: the orchestrator's response envelope exactly (for keygen, audit verify and " +
+        "context, their result; with --all-contexts, each context's envelope, keyed by context)"
     )
   ),
   serverKey: keyFlag(
@@ -74,7 +88,7 @@ export const root = Command.make("orchestrate").pipe(
     "Run an orchestrator ('up') or query and control a running one over its ZeroMQ command interface.\n\n" +
       "Exit codes: 0 success; 1 the orchestrator answered with an error (or an audit file is broken); " +
       "2 usage or configuration error (for 'up': also an orchestrator that cannot start); " +
-      "3 not reachable, or no answer within the timeout."
+      "3 not reachable, or no answer within the timeout. With --all-contexts, 0 only if every context answered."
   )
 )
 
@@ -93,9 +107,10 @@ const credentialsOf = Effect.fnUntraced(function*(flags: RootFlags) {
 })
 
 export const clientFor = Effect.fnUntraced(function*(flags: RootFlags, defaultSeconds = DEFAULT_TIMEOUT_SECONDS) {
-  const credentials = yield* credentialsOf(flags)
+  const target = { ...flags, ...(yield* targetOf(flags)) }
+  const credentials = yield* credentialsOf(target)
   return CommandClient.make({
-    address: addressOf(flags),
+    address: addressOf(target),
     timeout: Duration.seconds(Option.getOrElse(flags.timeout, () => defaultSeconds)),
     ...(credentials === undefined ? {} : { credentials })
   })
@@ -109,11 +124,15 @@ export const respond = <K extends CommandName>(
   command: K,
   args: ArgsOf<K>,
   render: (data: ResultOf<K>, style: Style) => string,
-  options: { readonly reason?: Option.Option<string> } = {}
+  options: {
+    readonly reason?: Option.Option<string>
+    /** Seconds to wait without `--timeout`, for a command that may take long (a reload stopping agents). */
+    readonly defaultTimeout?: number
+  } = {}
 ) =>
   Effect.gen(function*() {
     const flags = yield* root
-    const client = yield* clientFor(flags)
+    const client = yield* clientFor(flags, options.defaultTimeout)
     const reason = options.reason === undefined ? undefined : Option.getOrUndefined(options.reason)
     const reply = yield* client.call(command, args, reason === undefined ? {} : { reason }).pipe(
       Effect.tapError((error) => flags.json && error._tag === "CommandRefused" ? Console.log(error.raw) : Effect.void)

@@ -5,23 +5,9 @@
  */
 import { Effect, Runtime } from "effect"
 import { type CliFailure, conclude, ExitCode } from "./exit.ts"
+import { EXIT_GRACE_MILLIS, ignoreOutputErrors, SHUTDOWN_SIGNALS } from "./processEnd.ts"
 
-/** How long a finished CLI may take to drain its output before it exits regardless. */
-const EXIT_GRACE_MILLIS = 2000
-
-/**
- * The signals that ask for a graceful stop. SIGHUP is one of them: a closed terminal or SSH session must stop
- * `up` the same way `kill` or Ctrl-C do, not end it with Node's default (exit 129, no cleanup).
- */
-export const SHUTDOWN_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
-
-/**
- * Output that can no longer be written (a closed terminal gives EIO, a closed pipe EPIPE) is dropped: losing a
- * log line must not crash a process that is stopping services.
- */
-const ignoreOutputErrors = () => {
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
-}
+export { SHUTDOWN_SIGNALS } from "./processEnd.ts"
 
 /**
  * Runs the CLI. Its error channel is `CliFailure`, so a command that can fail with an error that has no exit code

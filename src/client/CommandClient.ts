@@ -18,13 +18,13 @@
 import { Clock, Context, Duration, Effect, Layer, type Option, Queue, Ref, Result, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import * as Zmq from "zeromq"
-import { usesIpv6 } from "../protocol/Address.ts"
 import { type ArgsOf, type CommandName, Commands, type ResultOf } from "../protocol/Commands.ts"
 import { type ErrorResponse, Response } from "../protocol/Envelope.ts"
 import { formatIssues } from "../protocol/issues.ts"
 import { fingerprint } from "../security/keys.ts"
 import { type ClientCredentials, makeSigner } from "../security/RequestSignature.ts"
 import { messageOf, RECEIVE_RECHECK_MILLIS, receiver, send as sendOn, ZmqError } from "../zmq/ZmqAdapter.ts"
+import { CONNECTION_REFUSED, noAnswerWithin, refusedWith, RESEND_AFTER_SHARE, requestFrame, requestSocketOptions, unreachableAt } from "./wire.ts"
 import { serverMechanism } from "./ZmtpGreeting.ts"
 
 const CURVE_FLAGS = "--server-key and --client-key (or ORCHESTRATE_SERVER_KEY and ORCHESTRATE_CLIENT_KEY)"
@@ -32,14 +32,14 @@ const CURVE_FLAGS = "--server-key and --client-key (or ORCHESTRATE_SERVER_KEY an
 /** libzmq's monitor says the connection was refused: nothing listens at the address. */
 export class ConnectionRefused extends Schema.TaggedError<ConnectionRefused>()("ConnectionRefused", {}) {
   override get message(): string {
-    return "connection refused: is the orchestrator running with its command interface enabled?"
+    return CONNECTION_REFUSED
   }
 }
 
 /** Nothing came back within the budget: the one reason a resend might fare better. */
 export class NoAnswer extends Schema.TaggedError<NoAnswer>()("NoAnswer", { timeout: Schema.Duration }) {
   override get message(): string {
-    return `no answer within ${Duration.format(this.timeout)}`
+    return noAnswerWithin(Duration.format(this.timeout))
   }
 }
 
@@ -116,7 +116,7 @@ export class Unreachable extends Schema.TaggedError<Unreachable>()("Unreachable"
   reason: UnreachableReason
 }) {
   override get message(): string {
-    return `${this.reason.message} (${this.address})`
+    return unreachableAt(this.reason.message, this.address)
   }
 }
 
@@ -158,7 +158,7 @@ export class CommandRefused extends Schema.TaggedError<CommandRefused>()("Comman
   raw: Schema.String
 }) {
   override get message(): string {
-    return `${this.error} (${this.code})`
+    return refusedWith(this.error, this.code)
   }
 }
 
@@ -190,9 +190,6 @@ export interface RequestOptions {
   readonly reason?: string
 }
 
-/** Share of the budget after which a request that got no answer is resent; the resend has the rest. */
-const RESEND_AFTER_SHARE = 0.6
-
 const decodeResponse = Schema.decodeUnknownResult(Schema.fromJsonString(Response))
 
 /** Handshakes failing without a reason this many times in a row are reported as they are. */
@@ -212,16 +209,7 @@ const explainHangUp = (code: string, offered: Option.Option<string>, clientCurve
 const requestSocket = (address: string, credentials: ClientCredentials | undefined) =>
   Effect.acquireRelease(
     Effect.sync(() =>
-      new Zmq.Request({
-        linger: 0,
-        receiveTimeout: RECEIVE_RECHECK_MILLIS,
-        ipv6: usesIpv6(address),
-        ...(credentials === undefined ? {} : {
-          curveServerKey: credentials.serverPublicKey,
-          curvePublicKey: credentials.publicKey,
-          curveSecretKey: credentials.secretKey
-        })
-      })
+      new Zmq.Request({ ...requestSocketOptions(address, credentials), receiveTimeout: RECEIVE_RECHECK_MILLIS })
     ),
     (socket) => Effect.sync(() => socket.close())
   )
@@ -343,7 +331,7 @@ export class CommandClient extends Context.Service<CommandClient, {
       Effect.gen(function*() {
         // Every request carries an id: it is echoed back, recorded in the audit trail, and is what makes a
         // resend of a mutating request recognisable as the same request.
-        const body = JSON.stringify({ ...request, id: randomUUID() })
+        const body = requestFrame(request, randomUUID())
         const budget = sendOptions.timeout ?? options.timeout
         const lastProblem = yield* Ref.make<HandshakeFailed | undefined>(undefined)
         const once = Effect.flatMap(framesOf(body), (frames) => attempt(address, frames, credentials, lastProblem))

@@ -3,8 +3,11 @@
  * `<ISO-8601 time> <stream> <line>`, rotated by size (`<agent>.log.1` is the newest rotated file, up to
  * `<agent>.log.<keep>`). Files are created 0640 and the directory 0750.
  *
- * Lines are buffered and written every FLUSH_MILLIS (or at once past FLUSH_BYTES), with one write per agent: an
- * agent writing a million lines costs a few hundred writes, not a million. This uses Node's synchronous file calls
+ * Lines are formatted straight from the bytes they arrived in into a buffer per agent (LineBuffer; the time and
+ * stream prefix made once per batch, not per line), and written every FLUSH_MILLIS (or at once past FLUSH_BYTES),
+ * with one write per agent: an agent writing a million lines costs a few thousand writes, not a million. Every line
+ * in the buffer ends with the one "\n" it has, so line boundaries (for rotation, and for counting what a failed
+ * write lost) are found in the bytes themselves rather than kept per line. This uses Node's synchronous file calls
  * inside `Effect.sync`, not the platform's FileSystem service: a flush is a handful of microseconds of kernel work
  * that must not interleave with another, and rotation is rename, rename, open. A line is lost only if the process
  * dies within FLUSH_MILLIS of it; the scope's finalizer writes what is buffered.
@@ -18,7 +21,8 @@ import { Context, Effect, Layer, Schedule, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { messageOf } from "../messageOf.ts"
-import type { LogLine } from "./LogStore.ts"
+import { LineBuffer } from "./LineBuffer.ts"
+import type { LogBatch } from "./LogStore.ts"
 
 const FLUSH_MILLIS = 100
 const FLUSH_BYTES = 64 * 1024
@@ -34,17 +38,23 @@ export interface LogFilesConfig {
 /** A file name for an agent: its name, with anything that is not safe in a path replaced. */
 export const logFileName = (agent: string): string => `${agent.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\./, "_")}.log`
 
-export const formatFileLine = (line: LogLine, time: string = new Date(line.timestamp).toISOString()): string =>
-  `${time} ${line.stream} ${line.line}\n`
+const NEWLINE = 0x0a
 
 interface AgentFile {
   readonly path: string
   fd: number | undefined
   size: number
-  pending: Array<string>
-  pendingBytes: number
+  /** Formatted lines not written yet, every one ending with "\n". */
+  readonly pending: LineBuffer
   /** Set once a failure has been logged, so that a full disk logs one line, not one per flush. */
   failed: boolean
+}
+
+/** How many lines (each ending with "\n") `bytes[from, to)` holds. */
+const countLines = (bytes: Buffer, from: number, to: number): number => {
+  let count = 0
+  for (let index = bytes.indexOf(NEWLINE, from); index !== -1 && index < to; index = bytes.indexOf(NEWLINE, index + 1)) count++
+  return count
 }
 
 /**
@@ -71,7 +81,8 @@ export const writeFully = (
 }
 
 export class LogFiles extends Context.Service<LogFiles, {
-  readonly write: (lines: ReadonlyArray<LogLine>) => Effect.Effect<void>
+  /** A LogSink: appends each batch's lines to its agent's file, as `<ISO-8601 time> <stream> <line>`. */
+  readonly write: (batches: ReadonlyArray<LogBatch>) => Effect.Effect<void>
   /** Writes what is buffered now, as the scope's end does; lines written afterwards are buffered again. */
   readonly flush: Effect.Effect<void>
   /** Lines that could not be written (full disk, unwritable directory), since start. */
@@ -111,46 +122,36 @@ export class LogFiles extends Context.Service<LogFiles, {
 
       /** Writes what an agent has buffered, rotating as the size limit comes. */
       const flushFile = (file: AgentFile) => {
-        const lines = file.pending
-        if (lines.length === 0) return
-        file.pending = []
-        file.pendingBytes = 0
-        // Lines wholly on disk so far: on a failure, the rest of this flush is what is lost.
+        const pending = file.pending.bytes
+        const total = file.pending.length
+        if (total === 0) return
+        // Bytes wholly on disk so far: on a failure, the lines after them are what is lost.
         let flushed = 0
         try {
           if (file.fd === undefined) open(file)
-          let chunk: Array<string> = []
-          // Where each line of the chunk ends, in bytes: a write that stops part-way has written the lines before.
-          let ends: Array<number> = []
-          let chunkBytes = 0
-          const writeChunk = () => {
-            if (chunk.length === 0 || file.fd === undefined) return
-            const data = Buffer.from(chunk.join(""))
-            const { written, error } = writeFully(Fs.writeSync, file.fd, data)
+          const write = (to: number) => {
+            if (file.fd === undefined) return
+            const { written, error } = writeFully(Fs.writeSync, file.fd, pending.subarray(flushed, to))
             file.size += written
-            if (error !== undefined) {
-              flushed += ends.filter((end) => end <= written).length
-              throw error
-            }
-            flushed += chunk.length
-            chunk = []
-            ends = []
-            chunkBytes = 0
+            flushed += written
+            if (error !== undefined) throw error
           }
-          for (const text of lines) {
-            const bytes = Buffer.byteLength(text)
-            if (file.size + chunkBytes + bytes > config.maxBytes && file.size + chunkBytes > 0) {
-              writeChunk()
-              rotate(file)
+          while (flushed < total) {
+            const room = config.maxBytes - file.size
+            if (total - flushed <= room) {
+              write(total)
+              break
             }
-            chunk.push(text)
-            chunkBytes += bytes
-            ends.push(chunkBytes)
+            // The lines that fit before the limit; an empty file takes one line however long, or nothing would.
+            let upTo = room > 0 ? pending.lastIndexOf(NEWLINE, flushed + room - 1) + 1 : 0
+            if (upTo <= flushed && file.size === 0) upTo = pending.indexOf(NEWLINE, flushed) + 1
+            if (upTo > flushed) write(upTo)
+            rotate(file)
           }
-          writeChunk()
           file.failed = false
         } catch (cause) {
-          fail(file, lines.length - flushed, cause)
+          // Lost: every line whose "\n" is not on disk, one cut short by the failure among them.
+          fail(file, countLines(pending, flushed, total), cause)
           if (file.fd !== undefined) {
             try {
               Fs.closeSync(file.fd)
@@ -160,6 +161,8 @@ export class LogFiles extends Context.Service<LogFiles, {
           }
           file.fd = undefined
         }
+        // A burst's large buffer is not kept for an agent that may stay quiet.
+        file.pending.clear(4 * FLUSH_BYTES)
       }
 
       const flushAll = Effect.suspend(() => {
@@ -181,25 +184,23 @@ export class LogFiles extends Context.Service<LogFiles, {
       return {
         dir: config.dir,
         flush: flushAll,
-        write: (lines) =>
+        write: (batches) =>
           Effect.suspend(() => {
-            // Lines that arrive together share a time: format it once.
+            // Batches of the same millisecond share their time: formatted once.
             let lastTimestamp = Number.NaN
             let time = ""
-            for (const line of lines) {
-              let file = files.get(line.agent)
+            for (const batch of batches) {
+              let file = files.get(batch.agent)
               if (file === undefined) {
-                file = { path: Path.join(config.dir, logFileName(line.agent)), fd: undefined, size: 0, pending: [], pendingBytes: 0, failed: false }
-                files.set(line.agent, file)
+                file = { path: Path.join(config.dir, logFileName(batch.agent)), fd: undefined, size: 0, pending: new LineBuffer(), failed: false }
+                files.set(batch.agent, file)
               }
-              if (line.timestamp !== lastTimestamp) {
-                lastTimestamp = line.timestamp
-                time = new Date(line.timestamp).toISOString()
+              if (batch.timestamp !== lastTimestamp) {
+                lastTimestamp = batch.timestamp
+                time = new Date(batch.timestamp).toISOString()
               }
-              const text = formatFileLine(line, time)
-              file.pending.push(text)
-              file.pendingBytes += text.length
-              if (file.pendingBytes >= FLUSH_BYTES) flushFile(file)
+              file.pending.appendPrefixed(batch.lines, `${time} ${batch.stream} `)
+              if (file.pending.length >= FLUSH_BYTES) flushFile(file)
             }
             const logged = warnings.splice(0)
             return logged.length === 0 ? Effect.void : Effect.forEach(logged, (warning) => Effect.logWarning(warning), { discard: true })

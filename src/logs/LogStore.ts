@@ -6,15 +6,22 @@
  * Besides the lines an agent writes (`stdout`, `stderr`), the orchestrator notes the agent's restarts in the same
  * sequence (stream `orchestrator`), so that a follower sees where one run's output ends and the next begins.
  *
- * Like the EventLog, it is mutable and synchronous inside one service: an append is O(1), and a page across agents
- * is a k-way merge of their rings by sequence number, O(limit x log agents), without copying any ring. Within a ring
- * seqs and times only grow, so where a page starts (after a seq, at or after a time) is a binary search.
+ * Like the EventLog, it is mutable and synchronous inside one service. Lines are kept as bytes (ByteLines), a
+ * segment per batch, copied into a ByteRing per agent: an append is one copy per batch, whatever its number of
+ * lines, and a line becomes a string and an object only when a page reads it. The batches handed to sinks are the
+ * lines as they arrived: valid during the call, so that a sink that keeps them must copy them. A page across agents
+ * is a k-way merge of their rings by sequence number, O(limit x log agents x log segments), without copying any
+ * ring. Within a ring seqs and times only grow, so where a page starts (after a seq, at or after a time) is a binary
+ * search.
  *
  * A ring forgets its oldest lines; a follower that reads less often than an agent writes `keepLines` lines would
  * never see some of them. Each ring remembers the newest line it evicted per stream, so that a page read after a seq
  * says which agents lost matching lines in between (`dropped`) instead of skipping them silently.
  */
 import { Clock, Context, Effect, Layer } from "effect"
+import type { ByteLines } from "./ByteLines.ts"
+import { ByteRing } from "./ByteRing.ts"
+import { linesOfTexts } from "./LineSplitter.ts"
 
 export type LogStream = "stdout" | "stderr" | "orchestrator"
 
@@ -52,47 +59,136 @@ export interface LogPage {
   readonly dropped: ReadonlyArray<string>
 }
 
-/** One agent's last lines: a ring buffer in seq (and so time) order. */
+/** Lines of one agent that arrived together: one stream, one time, consecutive seqs. */
+interface Segment {
+  /** Where each line was in the bytes it arrived in. */
+  readonly starts: Int32Array
+  readonly ends: Int32Array
+  /** Where it is kept: line `i` is `bytes[starts[i] + shift, ends[i] + shift)`, in the ring's ByteRing. */
+  bytes: Buffer
+  shift: number
+  /** What the lines take of the ByteRing, given back when the last of them is forgotten. */
+  readonly footprint: number
+  readonly stream: LogStream
+  readonly timestamp: number
+  readonly firstSeq: number
+  /** How many lines the ring had been given before these: where they sit in the ring's history. */
+  readonly ordinal: number
+}
+
+const countOf = (segment: Segment): number => segment.starts.length
+
+/** The last line of a stream a ring has forgotten. */
+interface Evicted {
+  readonly seq: number
+  readonly timestamp: number
+}
+
+/**
+ * One agent's last lines, in seq (and so time) order: the segments their lines arrived in, the oldest of which may
+ * be forgotten in part, their bytes copied into a ByteRing. Line `i` of the ring (0 is the oldest held) is found by
+ * a binary search over the segments.
+ */
 class Ring {
   readonly agent: string
-  private readonly items: Array<LogLine> = []
   private readonly capacity: number
-  private start = 0
+  private readonly store = new ByteRing()
+  private segments: Array<Segment> = []
+  /** The first segment still held; those before it are gone, until the array is compacted. */
+  private head = 0
+  /** Lines ever given to the ring. The ones held are the last `size` of them. */
+  private given = 0
+  size = 0
   /** The newest line evicted, per stream: every line evicted before it has a lower seq and no later time. */
-  private readonly evicted: Partial<Record<LogStream, LogLine>> = {}
+  private readonly evicted: Partial<Record<LogStream, Evicted>> = {}
 
   constructor(agent: string, capacity: number) {
     this.agent = agent
     this.capacity = capacity
   }
 
-  get size(): number {
-    return this.items.length
-  }
-
-  push(line: LogLine): void {
-    if (this.items.length < this.capacity) this.items.push(line)
-    else {
-      const oldest = this.items[this.start]
-      if (oldest !== undefined) this.evicted[oldest.stream] = oldest
-      this.items[this.start] = line
-      this.start = (this.start + 1) % this.capacity
+  push(lines: ByteLines, stream: LogStream, timestamp: number, firstSeq: number): void {
+    const { starts, ends, count } = lines
+    const first = starts[0] ?? 0
+    const { offset, footprint } = this.store.put(lines.bytes, first, ends[count - 1] ?? first, (relocate) => {
+      for (let index = this.head; index < this.segments.length; index++) {
+        const segment = this.segments[index]
+        if (segment === undefined) continue
+        const start = segment.starts[0] ?? 0
+        segment.shift = relocate(start + segment.shift) - start
+        segment.bytes = this.store.bytes
+      }
+    })
+    this.segments.push({ starts, ends, bytes: this.store.bytes, shift: offset - first, footprint, stream, timestamp, firstSeq, ordinal: this.given })
+    this.given += count
+    this.size += count
+    while (this.size > this.capacity) {
+      const oldest = this.segments[this.head]
+      if (oldest === undefined) break
+      const held = oldest.ordinal + countOf(oldest) - (this.given - this.size)
+      const forgotten = Math.min(held, this.size - this.capacity)
+      this.evicted[oldest.stream] = { seq: oldest.firstSeq + countOf(oldest) - held + forgotten - 1, timestamp: oldest.timestamp }
+      this.size -= forgotten
+      if (forgotten === held) {
+        this.store.free(oldest.footprint)
+        this.head++
+      }
+    }
+    // Forgotten segments are dropped in bulk, so that a ring of single lines does not shift its array every time.
+    if (this.head > 64 && this.head * 2 > this.segments.length) {
+      this.segments = this.segments.slice(this.head)
+      this.head = 0
     }
   }
 
-  /** The i-th oldest line held. */
+  /** The segment holding line `index` of the ring, and the line's place in it. */
+  private locate(index: number): readonly [Segment, number] | undefined {
+    const ordinal = this.given - this.size + index
+    let low = this.head
+    let high = this.segments.length - 1
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1
+      if ((this.segments[middle]?.ordinal ?? 0) <= ordinal) low = middle
+      else high = middle - 1
+    }
+    const segment = this.segments[low]
+    return segment === undefined || index < 0 || index >= this.size ? undefined : [segment, ordinal - segment.ordinal]
+  }
+
+  seqAt(index: number): number {
+    const found = this.locate(index)
+    return found === undefined ? Number.NaN : found[0].firstSeq + found[1]
+  }
+
+  timestampAt(index: number): number {
+    return this.locate(index)?.[0].timestamp ?? Number.NaN
+  }
+
+  /** Line `index` of the ring (0 is the oldest held), made a LogLine now: a line becomes text only when read. */
   at(index: number): LogLine | undefined {
-    return this.items[(this.start + index) % this.items.length]
+    const found = this.locate(index)
+    if (found === undefined) return undefined
+    const [segment, offset] = found
+    return {
+      seq: segment.firstSeq + offset,
+      agent: this.agent,
+      stream: segment.stream,
+      timestamp: segment.timestamp,
+      line: segment.bytes.toString("utf8", (segment.starts[offset] ?? 0) + segment.shift, (segment.ends[offset] ?? 0) + segment.shift)
+    }
+  }
+
+  streamAt(index: number): LogStream | undefined {
+    return this.locate(index)?.[0].stream
   }
 
   /** The index of the first line with a seq greater than `seq` (`size` if none). */
   firstAfter(seq: number): number {
     let low = 0
-    let high = this.items.length
+    let high = this.size
     while (low < high) {
       const middle = (low + high) >>> 1
-      const line = this.at(middle)
-      if (line !== undefined && line.seq <= seq) low = middle + 1
+      if (this.seqAt(middle) <= seq) low = middle + 1
       else high = middle
     }
     return low
@@ -101,11 +197,10 @@ class Ring {
   /** The index of the first line written at or after `timestamp` (`size` if none). */
   firstAtOrAfter(timestamp: number): number {
     let low = 0
-    let high = this.items.length
+    let high = this.size
     while (low < high) {
       const middle = (low + high) >>> 1
-      const line = this.at(middle)
-      if (line !== undefined && line.timestamp < timestamp) low = middle + 1
+      if (this.timestampAt(middle) < timestamp) low = middle + 1
       else high = middle
     }
     return low
@@ -170,12 +265,36 @@ const makeHeap = (before: (a: number, b: number) => boolean) => {
   }
 }
 
-export type LogSink = (lines: ReadonlyArray<LogLine>) => Effect.Effect<void>
+/** Lines of one agent kept together: one stream, one time, consecutive seqs from `firstSeq`. */
+export interface LogBatch {
+  readonly agent: string
+  readonly stream: LogStream
+  /** Epoch milliseconds. */
+  readonly timestamp: number
+  readonly firstSeq: number
+  readonly lines: ByteLines
+}
+
+/** A batch's lines as LogLines: text for those that need it. */
+export const linesOf = (batch: LogBatch): Array<LogLine> =>
+  Array.from({ length: batch.lines.count }, (_, index) => ({
+    seq: batch.firstSeq + index,
+    agent: batch.agent,
+    stream: batch.stream,
+    timestamp: batch.timestamp,
+    line: batch.lines.text(index)
+  }))
+
+/**
+ * Where else lines go as they are kept, in order, in the batches they were kept in: files, a terminal. The batches'
+ * bytes are the agent's output as it was read, valid during the call only (the read buffer is let go afterwards): a
+ * sink that keeps lines for later must copy them, or make them text (`linesOf`).
+ */
+export type LogSink = (batches: ReadonlyArray<LogBatch>) => Effect.Effect<void>
 
 export interface LogStoreConfig {
   /** Lines kept per agent. */
   readonly keepLines: number
-  /** Where else lines go as they come, in order, as many at once as were appended together: files, a terminal. */
   readonly sinks?: ReadonlyArray<LogSink> | undefined
 }
 
@@ -183,10 +302,12 @@ export interface LogStoreConfig {
 export const DEFAULT_KEEP_LINES = 1000
 
 export class LogStore extends Context.Service<LogStore, {
-  /** Keeps a line of an agent's (split at the line-length bound before it gets here). */
+  /** Keeps a line of an agent's; one with line breaks, or too long, is several (the first is returned). */
   readonly append: (agent: string, stream: LogStream, line: string) => Effect.Effect<LogLine>
-  /** Keeps lines that arrived together, with one time; the hot path of an agent's output. */
+  /** Keeps lines that arrived together, with one time, split as an agent's output is. */
   readonly appendAll: (agent: string, stream: LogStream, lines: ReadonlyArray<string>) => Effect.Effect<void>
+  /** Keeps lines as the bytes they arrived in, with one time: the hot path of an agent's output. */
+  readonly appendLines: (agent: string, stream: LogStream, lines: ReadonlyArray<ByteLines>) => Effect.Effect<void>
   readonly query: (query: LogQuery) => Effect.Effect<LogPage>
 }>()("effect-orchestrate/LogStore") {
   static readonly make = (config: LogStoreConfig) =>
@@ -197,10 +318,10 @@ export class LogStore extends Context.Service<LogStore, {
       let lastTimestamp = Number.NEGATIVE_INFINITY
 
       // Time is not filtered here: where a cursor starts or stops already keeps to `since`.
-      const matches = (line: LogLine, query: LogQuery) =>
-        query.stream === undefined || line.stream === query.stream || line.stream === "orchestrator"
+      const matches = (stream: LogStream | undefined, query: LogQuery) =>
+        query.stream === undefined || stream === query.stream || stream === "orchestrator"
 
-      const keep = (agent: string, stream: LogStream, lines: ReadonlyArray<string>, now: number): Array<LogLine> => {
+      const keep = (agent: string, stream: LogStream, runs: ReadonlyArray<ByteLines>, now: number): Array<LogBatch> => {
         let ring = rings.get(agent)
         if (ring === undefined) {
           ring = new Ring(agent, config.keepLines)
@@ -210,17 +331,21 @@ export class LogStore extends Context.Service<LogStore, {
         // by time would then miss lines: a line is never stamped earlier than its predecessor.
         const timestamp = Math.max(now, lastTimestamp)
         lastTimestamp = timestamp
-        const entries = new Array<LogLine>(lines.length)
-        for (let i = 0; i < lines.length; i++) {
-          const entry: LogLine = { seq: ++lastSeq, agent, stream, timestamp, line: lines[i] ?? "" }
-          ring.push(entry)
-          entries[i] = entry
+        const batches: Array<LogBatch> = []
+        for (const lines of runs) {
+          if (lines.count === 0) continue
+          ring.push(lines, stream, timestamp, lastSeq + 1)
+          batches.push({ agent, stream, timestamp, firstSeq: lastSeq + 1, lines })
+          lastSeq += lines.count
         }
-        return entries
+        return batches
       }
 
-      const publish = (entries: ReadonlyArray<LogLine>): Effect.Effect<void> =>
-        sinks.length === 0 || entries.length === 0 ? Effect.void : Effect.forEach(sinks, (sink) => sink(entries), { discard: true })
+      const publish = (batches: ReadonlyArray<LogBatch>): Effect.Effect<void> =>
+        sinks.length === 0 || batches.length === 0 ? Effect.void : Effect.forEach(sinks, (sink) => sink(batches), { discard: true })
+
+      const appendLines = (agent: string, stream: LogStream, lines: ReadonlyArray<ByteLines>) =>
+        Effect.flatMap(Clock.currentTimeMillis, (timestamp) => publish(keep(agent, stream, lines, timestamp)))
 
       const ringsOf = (query: LogQuery): ReadonlyArray<Ring> =>
         query.agents === undefined
@@ -238,8 +363,7 @@ export class LogStore extends Context.Service<LogStore, {
       const oldestAfter = (query: LogQuery, afterSeq: number): Array<LogLine> => {
         const heap = makeHeap((a, b) => a < b)
         const enter = (cursor: Cursor) => {
-          const line = cursor.index < cursor.ring.size ? cursor.ring.at(cursor.index) : undefined
-          if (line !== undefined) heap.push(line.seq, cursor)
+          if (cursor.index < cursor.ring.size) heap.push(cursor.ring.seqAt(cursor.index), cursor)
         }
         for (const ring of ringsOf(query)) {
           const index = ring.firstAfter(afterSeq)
@@ -247,8 +371,8 @@ export class LogStore extends Context.Service<LogStore, {
         }
         const found: Array<LogLine> = []
         for (let cursor = heap.pop(); cursor !== undefined && found.length <= query.limit; cursor = heap.pop()) {
-          const line = cursor.ring.at(cursor.index)
-          if (line !== undefined && matches(line, query)) found.push(line)
+          const line = matches(cursor.ring.streamAt(cursor.index), query) ? cursor.ring.at(cursor.index) : undefined
+          if (line !== undefined) found.push(line)
           cursor.index++
           enter(cursor)
         }
@@ -260,14 +384,15 @@ export class LogStore extends Context.Service<LogStore, {
         const heap = makeHeap((a, b) => a > b)
         // A cursor walks back in time: once below `since`, the rest of its ring is too, and it stops.
         const enter = (cursor: Cursor) => {
-          const line = cursor.index >= 0 ? cursor.ring.at(cursor.index) : undefined
-          if (line !== undefined && (query.since === undefined || line.timestamp >= query.since)) heap.push(line.seq, cursor)
+          if (cursor.index >= 0 && (query.since === undefined || cursor.ring.timestampAt(cursor.index) >= query.since)) {
+            heap.push(cursor.ring.seqAt(cursor.index), cursor)
+          }
         }
         for (const ring of ringsOf(query)) enter({ ring, index: ring.size - 1 })
         const found: Array<LogLine> = []
         for (let cursor = heap.pop(); cursor !== undefined && found.length <= query.limit; cursor = heap.pop()) {
-          const line = cursor.ring.at(cursor.index)
-          if (line !== undefined && matches(line, query)) found.push(line)
+          const line = matches(cursor.ring.streamAt(cursor.index), query) ? cursor.ring.at(cursor.index) : undefined
+          if (line !== undefined) found.push(line)
           cursor.index--
           enter(cursor)
         }
@@ -277,11 +402,12 @@ export class LogStore extends Context.Service<LogStore, {
       return LogStore.of({
         append: (agent, stream, line) =>
           Effect.flatMap(Clock.currentTimeMillis, (timestamp) => {
-            const [entry] = keep(agent, stream, [line], timestamp)
-            return entry === undefined ? Effect.die(new Error("a line was not kept")) : Effect.as(publish([entry]), entry)
+            const kept = keep(agent, stream, linesOfTexts([line]), timestamp)
+            const [entry] = kept.flatMap(linesOf)
+            return entry === undefined ? Effect.die(new Error("a line was not kept")) : Effect.as(publish(kept), entry)
           }),
-        appendAll: (agent, stream, lines) =>
-          Effect.flatMap(Clock.currentTimeMillis, (timestamp) => publish(keep(agent, stream, lines, timestamp))),
+        appendAll: (agent, stream, lines) => appendLines(agent, stream, linesOfTexts(lines)),
+        appendLines,
         query: (query) =>
           Effect.sync(() => {
             const found = query.afterSeq === undefined ? newest(query).reverse() : oldestAfter(query, query.afterSeq)

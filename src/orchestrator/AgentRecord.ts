@@ -5,6 +5,7 @@
 import { DateTime } from "effect"
 import type { AgentKind, AgentState, AgentStatus, ProbeStatus, RestartPolicy, WaitingFor } from "../protocol/Model.ts"
 import { healthOf } from "./Probe.ts"
+import { type AgentUsage, NO_USAGE } from "./ResourceUsage.ts"
 
 export type { WaitingFor }
 
@@ -52,7 +53,8 @@ export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependen
 /** Running or paused: the agent's program is alive. */
 export const isActive = (state: AgentState): boolean => state === "running" || state === "paused"
 
-export const toStatus = (record: AgentRecord, now: number): AgentStatus => ({
+/** The status the command interface reports: the record, with the agent's resource usage as last sampled. */
+export const toStatus = (record: AgentRecord, now: number, usage: AgentUsage = NO_USAGE): AgentStatus => ({
   agentName: record.name,
   kind: record.kind,
   state: record.state,
@@ -69,5 +71,8 @@ export const toStatus = (record: AgentRecord, now: number): AgentStatus => ({
   exitCode: record.exitCode,
   lastError: record.lastError,
   health: healthOf(record.probes),
-  probes: record.probes
+  probes: record.probes,
+  cpuPercent: usage.cpuPercent,
+  memoryBytes: usage.memoryBytes,
+  cpuSeconds: usage.cpuSeconds
 })

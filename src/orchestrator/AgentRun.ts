@@ -2,6 +2,8 @@
  * One run of an agent's program, whichever kind: what the supervisor needs to watch and control it.
  */
 import type { Duration, Effect } from "effect"
+import type { ByteLines } from "../logs/ByteLines.ts"
+import type { Run } from "./ProcessTable.ts"
 
 /** How a run ended: an exit code (0 is success), a process killed by a signal, or a program that failed. */
 export type RunOutcome =
@@ -28,8 +30,12 @@ export interface RunHooks {
   readonly started: (pid: number | null) => Effect.Effect<void>
   readonly ready: Effect.Effect<void>
   readonly heartbeat: Effect.Effect<void>
-  /** Lines the program wrote, in order: as many at once as arrived together (a chunk of a pipe, say). */
-  readonly output: (stream: "stdout" | "stderr", lines: ReadonlyArray<string>) => Effect.Effect<void>
+  /**
+   * Lines the program wrote, in order: as many at once as arrived together (a chunk of a pipe, say), as ranges of
+   * the bytes they came in. Called as they come, synchronously as far as it goes: a pipe is read no further until
+   * the lines it gave have been handled.
+   */
+  readonly output: (stream: "stdout" | "stderr", lines: ReadonlyArray<ByteLines>) => Effect.Effect<void>
 }
 
 export interface AgentRun {
@@ -39,4 +45,6 @@ export interface AgentRun {
   readonly stop: (grace: Duration.Duration) => Effect.Effect<{ readonly forced: boolean }>
   readonly pause: Effect.Effect<void>
   readonly resume: Effect.Effect<void>
+  /** A process agent's run as the process table finds it (leader, marker, when the leader exited), as of now. */
+  readonly processes?: () => Run
 }

@@ -39,13 +39,22 @@ export interface AgentTable {
   ) => Effect.Effect<AgentRecord, AgentNotFound>
   /** Waits until `check` gives a value for the records as they are, now or after some change. */
   readonly waitFor: <A>(check: (records: Records) => A | undefined) => Effect.Effect<A>
+  /**
+   * A reload's change to the set of agents, at once: `removed` leave (each with its events), `added` join (each
+   * with its events), and `order` is the definition order from then on.
+   */
+  readonly reshape: (change: {
+    readonly order: ReadonlyArray<string>
+    readonly added: ReadonlyArray<{ readonly record: AgentRecord; readonly events: ReadonlyArray<AgentEvent> }>
+    readonly removed: ReadonlyArray<{ readonly name: string; readonly events: ReadonlyArray<AgentEvent> }>
+  }) => Effect.Effect<void>
 }
 
 export const makeAgentTable = Effect.fnUntraced(function*(
   initial: ReadonlyArray<AgentRecord>,
   events: EventStore["Service"]
 ) {
-  const names = initial.map((record) => record.name)
+  let names: ReadonlyArray<string> = initial.map((record) => record.name)
   const ref = yield* SubscriptionRef.make<Records>(HashMap.fromIterable(initial.map((record) => [record.name, record])))
 
   const get = (name: string) =>
@@ -82,6 +91,22 @@ export const makeAgentTable = Effect.fnUntraced(function*(
             yield* events.record({ ...event, category: EventCategory.agent, agentName: name })
           }
           return [updated, HashMap.set(records, name, updated)] as const
+        })))
+    }),
+    reshape: Effect.fn("AgentTable.reshape")(function*(change) {
+      yield* Effect.uninterruptible(SubscriptionRef.updateEffect(ref, (records) =>
+        Effect.gen(function*() {
+          let next = records
+          for (const { name, events: said } of change.removed) {
+            for (const event of said) yield* events.record({ ...event, category: EventCategory.agent, agentName: name })
+            next = HashMap.remove(next, name)
+          }
+          for (const { record, events: said } of change.added) {
+            for (const event of said) yield* events.record({ ...event, category: EventCategory.agent, agentName: record.name })
+            next = HashMap.set(next, record.name, record)
+          }
+          names = change.order
+          return next
         })))
     }),
     waitFor: <A>(check: (records: Records) => A | undefined) =>

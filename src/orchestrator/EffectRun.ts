@@ -3,6 +3,7 @@
  * the pause gate.
  */
 import { Cause, type Duration, Effect, Exit, Fiber, Latch, Logger, Option, Ref } from "effect"
+import { linesOfTexts } from "../logs/LineSplitter.ts"
 import { AgentContext } from "./AgentContext.ts"
 import type { EffectAgent } from "./AgentDefinition.ts"
 import type { AgentRun, RunHooks, RunOutcome } from "./AgentRun.ts"
@@ -38,7 +39,7 @@ export const launchEffect = Effect.fn("EffectRun.launch")(function*<R>(
   const services = yield* Effect.context<never>()
   const output = Logger.make(({ logLevel, message }) => {
     const stream = logLevel === "Warn" || logLevel === "Error" || logLevel === "Fatal" ? "stderr" : "stdout"
-    Effect.runSyncWith(services)(hooks.output(stream, [formatLogMessage(message)]))
+    Effect.runSyncWith(services)(hooks.output(stream, linesOfTexts([formatLogMessage(message)])))
   })
   const program = agent.run.pipe(
     Effect.provideService(AgentContext, context),

@@ -1,7 +1,8 @@
 /**
  * An orchestrator that only keeps agent records in memory: it implements the query and control ports with the
- * same state rules as the real one (AgentLifecycle.ts), but runs nothing. Tests (and applications testing their own use of the
- * command interface) put it behind the command interface in place of a real orchestrator.
+ * same state rules as the real one (AgentLifecycle.ts), but runs nothing, so it knows of no CPU or memory (null for
+ * every agent). Tests (and applications testing their own use of the command interface) put it behind the command
+ * interface in place of a real orchestrator.
  */
 import { Clock, Context, DateTime, Deferred, Effect, Layer, Ref, Result } from "effect"
 import type { AgentKind, AgentState, RestartPolicy, RunMode } from "../protocol/Model.ts"

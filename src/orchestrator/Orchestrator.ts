@@ -21,6 +21,7 @@ import {
   Layer,
   Option,
   Ref,
+  Schema,
   Semaphore
 } from "effect"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
@@ -43,10 +44,13 @@ import {
 } from "../ports/errors.ts"
 import { dependentsOf, describeGraph, startOrder } from "./graph.ts"
 import { type AgentAction, type ControlResult, OrchestratorControl } from "../ports/OrchestratorControl.ts"
+import type { TargetResult } from "../protocol/Commands.ts"
 import { checkAgentGraph, ConfigError } from "./OrchestratorConfig.ts"
 import * as Guardian from "./Guardian.ts"
 import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 import { makeProcessTable } from "./ProcessTable.ts"
+import { ProcessStats } from "./ProcessStats.ts"
+import { type AgentProcesses, ResourceUsage } from "./ResourceUsage.ts"
 import { graceOf, probeStatusesOf, supervise, type SupervisorEnv, unavailableDependency } from "./Supervisor.ts"
 
 export interface OrchestratorOptions<R> {
@@ -55,6 +59,11 @@ export interface OrchestratorOptions<R> {
   readonly agentStopTimeout: Duration.Duration
   readonly heartbeatInterval: Duration.Duration
   readonly agents: ReadonlyArray<AgentDefinition<R>>
+  /**
+   * Start the guardian even without process agents, so that a reload may add some (`orchestrate up` does); by
+   * default only an orchestrator with process agents has one.
+   */
+  readonly guardian?: boolean
 }
 
 /** Why a run ended, and which agents ended failed. */
@@ -63,11 +72,57 @@ export interface Completion {
   readonly failed: ReadonlyArray<string>
 }
 
+/**
+ * A reload's new set of agents and settings, as the orchestrator applies it: agents no longer there are stopped
+ * (dependents first) and removed; `changed` ones are stopped and started again with their new definition, unless
+ * they were stopped on request (they keep it for their next start); new ones are registered and started, in
+ * dependency order.
+ */
+export interface Reconfiguration<R> {
+  /** Every agent from now on, in definition order. */
+  readonly agents: ReadonlyArray<AgentDefinition<R>>
+  /** Kept agents whose definition changed. */
+  readonly changed: ReadonlyArray<string>
+  readonly maxWorkers: number
+  readonly agentStopTimeout: Duration.Duration
+  readonly heartbeatInterval: Duration.Duration
+}
+
+/** An orchestrator without a guardian (it had no process agents) cannot be given process agents by a reload. */
+export class NeedsGuardian extends Schema.TaggedError<NeedsGuardian>()("NeedsGuardian", { agents: Schema.Array(Schema.String) }) {
+  override get message(): string {
+    return `process agents (${this.agents.join(", ")}) need an orchestrator started with process supervision ` +
+      `(its guardian); restart it with them in its config`
+  }
+}
+
 export interface ShutdownReport {
   /** Agents that did not stop within their grace period and were killed. */
   readonly forcedKills: ReadonlyArray<string>
   readonly durationMs: number
 }
+
+/** The agents by name, in start order, and who depends on whom: what a reload replaces at once. */
+const graphOf = <R>(agents: ReadonlyArray<AgentDefinition<R>>) => {
+  const nodes = agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn }))
+  const order = startOrder(nodes)
+  return {
+    agents,
+    byName: new Map(agents.map((agent) => [agent.name, agent])),
+    // The graph has been checked: there is an order.
+    startNames: order._tag === "Success" ? order.success : [],
+    dependents: dependentsOf(nodes)
+  }
+}
+
+/** What an agent's record takes from its definition. */
+const definitionFields = (agent: AgentDefinition<unknown>) => ({
+  name: agent.name,
+  kind: agent._tag === "ProcessAgent" ? "process" as const : "effect" as const,
+  dependencies: agent.dependsOn,
+  restartPolicy: agent.restart,
+  probes: probeStatusesOf(agent)
+})
 
 export class Orchestrator extends Context.Service<Orchestrator, {
   readonly query: OrchestratorQuery["Service"]
@@ -78,6 +133,10 @@ export class Orchestrator extends Context.Service<Orchestrator, {
   readonly awaitCompletion: Effect.Effect<Completion>
   /** Stops every agent, each after the agents that depend on it. Runs once; later calls wait for that run. */
   readonly shutdown: Effect.Effect<ShutdownReport>
+  /** Applies a reload (one at a time), returning each affected agent's outcome in the order applied. */
+  readonly reconfigure: (
+    change: Reconfiguration<never>
+  ) => Effect.Effect<ReadonlyArray<TargetResult>, ConfigError | NeedsGuardian | OrchestratorStopping>
 }>()("effect-orchestrate/Orchestrator") {
   static readonly make = Effect.fnUntraced(function*<R = never>(options: OrchestratorOptions<R>) {
     const problems = checkAgentGraph(options.agents)
@@ -88,24 +147,15 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     // The application's LogStore when it provides one (with files, say); otherwise one of the orchestrator's own.
     const logs = Option.isSome(provided) ? provided.value : yield* LogStore.make({ keepLines: DEFAULT_KEEP_LINES })
     const context = yield* Effect.context<Exclude<R, AgentContext>>()
-    const nodes = options.agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn }))
-    const order = startOrder(nodes)
-    const startNames = order._tag === "Success" ? order.success : []
-    const byName = new Map(options.agents.map((agent) => [agent.name, agent]))
+    // The agents and their graph, replaced as a whole by a reload.
+    let graph = graphOf(options.agents)
+    let maxWorkers = options.maxWorkers
     const startedAt = yield* Clock.currentTimeMillis
     const startedAtInstant = DateTime.makeUnsafe(startedAt)
     const state = yield* Ref.make<OrchestratorState>("starting")
     const shutdownRequested = yield* Deferred.make<void>()
     const table = yield* makeAgentTable(
-      options.agents.map((agent) =>
-        makeRecord({
-          name: agent.name,
-          kind: agent._tag === "ProcessAgent" ? "process" : "effect",
-          dependencies: agent.dependsOn,
-          restartPolicy: agent.restart,
-          probes: probeStatusesOf(agent)
-        })
-      ),
+      options.agents.map((agent) => makeRecord(definitionFields(agent))),
       events
     )
     const supervisors = yield* FiberMap.make<string>()
@@ -119,15 +169,27 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       forced: yield* Ref.make<ReadonlyArray<string>>([]),
       heartbeatInterval: options.heartbeatInterval,
       agentStopTimeout: options.agentStopTimeout,
-      guardian: options.agents.some((agent) => agent._tag === "ProcessAgent") ? yield* Guardian.make : Guardian.none,
+      guardian: options.guardian === true || options.agents.some((agent) => agent._tag === "ProcessAgent")
+        ? yield* Guardian.make
+        : Guardian.none,
       processes: makeProcessTable(),
       logs
     }
+    // Read from /proc through the table the runs use, unless the application provides ProcessStats (a test's).
+    const providedStats = yield* Effect.serviceOption(ProcessStats)
+    const usage = yield* ResourceUsage.make.pipe(
+      Effect.provideService(ProcessStats, Option.getOrElse(providedStats, () => ProcessStats.make(env.processes)))
+    )
+    /** What each process agent's run in progress uses, sampled at most once a second, only when asked. */
+    const usageNow = Effect.flatMap(Ref.get(env.runs), (runs) => {
+      const processes: Array<AgentProcesses> = []
+      for (const [agent, run] of runs) if (run.processes !== undefined) processes.push({ agent, run: run.processes() })
+      return usage.sample(processes)
+    })
 
     const recordOrchestrator = (eventName: string, data: Record<string, unknown>) =>
       events.record({ eventName, category: EventCategory.orchestrator, data })
 
-    /** Queues an agent and hands it to a new supervisor fiber. */
     /**
      * Queues an agent and hands it to a new supervisor fiber. Under the lifecycle lock, with the state checked: a
      * start or restart that was decided before a shutdown began must not launch after it has swept the agents.
@@ -254,7 +316,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
 
     const control = OrchestratorControl.of({
       control: Effect.fn("Orchestrator.control")(function*(action: AgentAction, name: string): Effect.fn.Return<ControlResult, AgentControlError> {
-        const agent = byName.get(name)
+        const agent = graph.byName.get(name)
         if (agent === undefined) return yield* new AgentNotFound({ agent: name })
         const record = yield* table.get(name)
         switch (decide(action, record.state)) {
@@ -298,16 +360,19 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       snapshot: Effect.gen(function*() {
         const millis = yield* now
         const records = yield* table.records
+        const usageOf = yield* usageNow
         return {
           state: yield* Ref.get(state),
           runMode: options.runMode,
           startedAt: startedAtInstant,
           uptimeSeconds: (millis - startedAt) / 1000,
-          maxWorkers: options.maxWorkers,
-          agents: records.map((record) => toStatus(record, millis))
+          maxWorkers,
+          agents: records.map((record) => toStatus(record, millis, usageOf(record.name)))
         }
       }),
-      agent: (name) => Effect.flatMap(table.get(name), statusOf),
+      agent: (name) =>
+        Effect.flatMap(table.get(name), (record) =>
+          Effect.zipWith(now, usageNow, (millis, usageOf) => toStatus(record, millis, usageOf(name)))),
       logs: (query) =>
         Effect.flatMap(
           Effect.forEach(query.agents ?? [], (name) => table.get(name), { discard: true }),
@@ -319,9 +384,9 @@ export class Orchestrator extends Context.Service<Orchestrator, {
             name: record.name,
             state: record.state,
             dependencies: record.dependencies,
-            edges: byName.get(record.name)?.dependencies ?? []
+            edges: graph.byName.get(record.name)?.dependencies ?? []
           })),
-          startNames
+          graph.startNames
         ))
     })
 
@@ -336,15 +401,15 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       options.runMode === "until-done" ? Effect.as(allFinished, "finished" as const) : Effect.never
     ).pipe(Effect.flatMap((reason) => Effect.map(failedAgents, (failed) => ({ reason, failed }))))
 
-    const dependents = dependentsOf(nodes)
     const shutdown = yield* Effect.cached(Effect.gen(function*() {
       const began = yield* now
-      yield* lifecycle.withPermit(Ref.set(state, "stopping"))
+      // Under the lock a reload switches the graph under, too: the agents stopped are the ones there are.
+      const { agents, dependents } = yield* lifecycle.withPermit(Effect.as(Ref.set(state, "stopping"), graph))
       yield* recordOrchestrator("ORCHESTRATOR_STOPPING", {})
       yield* Ref.set(env.forced, [])
-      const stopped = new Map(options.agents.map((agent) => [agent.name, Deferred.makeUnsafe<void>()]))
+      const stopped = new Map(agents.map((agent) => [agent.name, Deferred.makeUnsafe<void>()]))
       const done = (name: string) => stopped.get(name) ?? Deferred.makeUnsafe<void>()
-      yield* Effect.forEach(options.agents, (agent) =>
+      yield* Effect.forEach(agents, (agent) =>
         Effect.gen(function*() {
           for (const dependent of dependents.get(agent.name) ?? []) yield* Deferred.await(done(dependent))
           yield* stopSupervisor(agent.name)
@@ -362,37 +427,127 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     // runs before the FiberMap interrupts whatever is left).
     yield* Effect.addFinalizer(() => shutdown)
     // After the shutdown's finalizer, so that they are interrupted before it runs.
-    for (const agent of options.agents) {
-      for (const edge of agent.dependencies) {
-        if (edge.restart) yield* Effect.forkScoped(followRestarts(agent, edge))
-      }
+    const followers = yield* FiberMap.make<string>()
+    /** Runs the agent's `restart: true` edges' followers, replacing any it had. */
+    const follow = (agent: AgentDefinition<R>) => {
+      const edges = agent.dependencies.filter((edge) => edge.restart)
+      return edges.length === 0
+        ? FiberMap.remove(followers, agent.name)
+        : FiberMap.run(followers, agent.name, Effect.forEach(edges, (edge) => followRestarts(agent, edge), { concurrency: "unbounded", discard: true }))
     }
+    for (const agent of options.agents) yield* follow(agent)
+
+    const reloading = yield* Semaphore.make(1)
+    /** Launches an agent a reload added or changed, and says what became of it once it has settled. */
+    const relaunch = (agent: AgentDefinition<R>, added: boolean) =>
+      Effect.gen(function*() {
+        if (added) yield* launch(agent, () => ({}))
+        else yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [{ eventName: "AGENT_RESTARTED", data: { reason: "reload" } }])
+        const record = yield* settled(agent.name)
+        const verb = added ? "added and started" : "restarted with its new definition"
+        const result: TargetResult = record.state === "failed"
+          ? { agent: agent.name, outcome: "failed", message: new StartFailed({ agent: agent.name, lastError: record.lastError }).message, reason: "StartFailed" }
+          : {
+            agent: agent.name,
+            outcome: "done",
+            message: record.state === "queued" && record.waitingFor !== null
+              ? `Agent '${agent.name}' ${added ? "added" : "changed"}, queued: ${waitingDescriptions[record.waitingFor]}`
+              : `Agent '${agent.name}' ${verb}`
+          }
+        return result
+      }).pipe(Effect.catchTag("OrchestratorStopping", (error) =>
+        Effect.succeed({ agent: agent.name, outcome: "failed", message: error.message, reason: error._tag } satisfies TargetResult)))
+
+    const reconfigure = Effect.fn("Orchestrator.reconfigure")(function*(change: Reconfiguration<never>) {
+      return yield* reloading.withPermit(Effect.gen(function*() {
+        yield* ensureRunning("reload")
+        const problems = checkAgentGraph(change.agents)
+        if (problems.length > 0) return yield* new ConfigError({ source: "reload", problems })
+        const old = graph
+        const next = graphOf<R>(change.agents)
+        const unsupervised = env.guardian === Guardian.none
+          ? change.agents.filter((agent) => agent._tag === "ProcessAgent" && !old.byName.has(agent.name)).map((agent) => agent.name)
+          : []
+        if (unsupervised.length > 0) return yield* new NeedsGuardian({ agents: unsupervised })
+        const removed = new Set(old.agents.filter((agent) => !next.byName.has(agent.name)).map((agent) => agent.name))
+        const changed = new Set(change.changed.filter((name) => old.byName.has(name) && next.byName.has(name)))
+        const results: Array<TargetResult> = []
+
+        // Stopped on request before the reload: it stays so, and takes its new definition at its next start.
+        const before = yield* table.snapshot
+        const keepStopped = new Set([...changed].filter((name) => Option.getOrUndefined(HashMap.get(before, name))?.state === "stopped"))
+        for (const name of [...old.startNames].reverse()) {
+          if (!removed.has(name) && !(changed.has(name) && !keepStopped.has(name))) continue
+          yield* FiberMap.remove(followers, name)
+          if (!removed.has(name)) yield* Effect.orDie(table.modify(name, () => ({ patch: { restarting: true } })))
+          yield* stopSupervisor(name)
+          if (removed.has(name)) results.push({ agent: name, outcome: "done", message: `Agent '${name}' stopped and removed` })
+        }
+
+        // The switch, under the lifecycle lock: a shutdown sees the old agents or the new ones, never half of each.
+        yield* lifecycle.withPermit(Effect.gen(function*() {
+          yield* ensureRunning("reload")
+          graph = next
+          maxWorkers = change.maxWorkers
+          env.agentStopTimeout = change.agentStopTimeout
+          env.heartbeatInterval = change.heartbeatInterval
+          yield* env.slots.resize(change.maxWorkers)
+          yield* table.reshape({
+            order: change.agents.map((agent) => agent.name),
+            removed: [...removed].map((name) => ({ name, events: [{ eventName: "AGENT_REMOVED", data: { reason: "reload" } }] })),
+            added: change.agents.filter((agent) => !old.byName.has(agent.name)).map((agent) => ({
+              record: makeRecord(definitionFields(agent)),
+              events: [{ eventName: "AGENT_REGISTERED", data: { reason: "reload" } }]
+            }))
+          })
+          for (const name of changed) {
+            const agent = next.byName.get(name)
+            if (agent !== undefined) {
+              const { kind, dependencies, restartPolicy, probes } = definitionFields(agent)
+              yield* Effect.orDie(table.modify(name, () => ({ patch: { kind, dependencies, restartPolicy, probes } })))
+            }
+          }
+        }))
+
+        for (const name of next.startNames) {
+          const agent = next.byName.get(name)
+          if (agent === undefined) continue
+          const added = !old.byName.has(name)
+          if (!added && !changed.has(name)) continue
+          yield* follow(agent)
+          if (keepStopped.has(name)) {
+            results.push({ agent: name, outcome: "done", message: `Agent '${name}' changed; it stays stopped and starts with its new definition` })
+          } else {
+            results.push(yield* relaunch(agent, added))
+          }
+        }
+        return results
+      }))
+    })
 
     const start = yield* Effect.cached(Effect.uninterruptible(Effect.gen(function*() {
       if ((yield* Ref.get(state)) !== "starting") return
       yield* env.guardian.ensure
       yield* recordOrchestrator("ORCHESTRATOR_STARTED", {
-        agents: options.agents.length,
-        max_workers: options.maxWorkers,
+        agents: graph.agents.length,
+        max_workers: maxWorkers,
         run_mode: options.runMode
       })
-      for (const agent of options.agents) {
+      for (const agent of graph.agents) {
         yield* events.record({ eventName: "AGENT_REGISTERED", category: EventCategory.agent, agentName: agent.name })
       }
-      if (order._tag === "Success") {
-        for (const name of order.success) {
-          const agent = byName.get(name)
-          // An operator's `start` may have come first, through an interface that was listening already.
-          // A shutdown that began meanwhile has the last word: what is not launched yet stays so.
-          if (agent !== undefined && !(yield* FiberMap.has(supervisors, name))) {
-            yield* launch(agent, () => ({})).pipe(Effect.catchTag("OrchestratorStopping", () => Effect.void))
-          }
+      for (const name of graph.startNames) {
+        const agent = graph.byName.get(name)
+        // An operator's `start` may have come first, through an interface that was listening already.
+        // A shutdown that began meanwhile has the last word: what is not launched yet stays so.
+        if (agent !== undefined && !(yield* FiberMap.has(supervisors, name))) {
+          yield* launch(agent, () => ({})).pipe(Effect.catchTag("OrchestratorStopping", () => Effect.void))
         }
       }
       yield* Ref.set(state, "running")
     }).pipe(Effect.withSpan("Orchestrator.start"))))
 
-    return Orchestrator.of({ query, control, start, awaitCompletion, shutdown })
+    return Orchestrator.of({ query, control, start, awaitCompletion, shutdown, reconfigure })
   })
 
   static readonly layer = <R = never>(

@@ -13,6 +13,7 @@ import { Deferred, Duration, Effect, Semaphore } from "effect"
 import * as NodeChildProcess from "node:child_process"
 import * as Net from "node:net"
 import { truncateUtf8 } from "../events/truncate.ts"
+import type { ByteLines } from "../logs/ByteLines.ts"
 import { messageOf } from "../messageOf.ts"
 import type { ProbeRole } from "../protocol/Model.ts"
 import type { Probe, ProbeCheck, TryResult } from "./Probe.ts"
@@ -163,9 +164,14 @@ export interface ProbeCallbacks {
 
 export interface ProbeRunner {
   /** Lines the agent wrote, for its `line` probes. */
-  readonly observe: (lines: ReadonlyArray<string>) => Effect.Effect<void>
+  readonly observe: (lines: ReadonlyArray<ByteLines>) => Effect.Effect<void>
   /** Runs the probes until interrupted. */
   readonly run: (callbacks: ProbeCallbacks) => Effect.Effect<void>
+}
+
+const anyLineMatches = (lines: ByteLines, pattern: RegExp): boolean => {
+  for (let index = 0; index < lines.count; index++) if (pattern.test(lines.text(index))) return true
+  return false
 }
 
 /**
@@ -182,10 +188,11 @@ export const makeProbeRunner = Effect.fnUntraced(function*(
   )
   const lineProbes = roles.flatMap((entry) => entry.probe.check._tag === "line" ? [{ pattern: entry.probe.check.pattern, seen: entry.seen }] : [])
 
-  const observe = (lines: ReadonlyArray<string>): Effect.Effect<void> =>
+  // A line becomes text here only while a probe still waits for one to match.
+  const observe = (lines: ReadonlyArray<ByteLines>): Effect.Effect<void> =>
     lineProbes.length === 0 ? Effect.void : Effect.sync(() => {
       for (const { pattern, seen } of lineProbes) {
-        if (!Deferred.isDoneUnsafe(seen) && lines.some((line) => pattern.test(line))) Deferred.doneUnsafe(seen, Effect.void)
+        if (!Deferred.isDoneUnsafe(seen) && lines.some((run) => anyLineMatches(run, pattern))) Deferred.doneUnsafe(seen, Effect.void)
       }
     })
 

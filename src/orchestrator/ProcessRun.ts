@@ -9,18 +9,19 @@
  * sandboxes) it held every stop's reply back by the grace period plus a second. Here a stop ends as soon as the last
  * of the run's processes has exited.
  */
-import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Clock, Deferred, Duration, Effect, Exit, Fiber, Schedule, Schema, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Fiber, Schedule, Schema } from "effect"
 import * as NodeChildProcess from "node:child_process"
 import * as Fs from "node:fs"
+import type { Readable } from "node:stream"
 import { messageOf } from "../messageOf.ts"
 import type { ProcessAgent } from "./AgentDefinition.ts"
 import type { AgentRun, RunHooks, RunOutcome } from "./AgentRun.ts"
 import { type Guardian, GuardianError } from "./Guardian.ts"
+import { readLines } from "./PipeLines.ts"
 import { INVOCATION_VARIABLE, isGone, type Member, type ProcessTable, signal, ticksNow } from "./ProcessTable.ts"
 
 /** Longest output line kept whole; longer ones are split, so a line without an end cannot exhaust memory. */
-export const MAX_LINE_LENGTH = 8192
+export { MAX_LINE_LENGTH } from "../logs/LineSplitter.ts"
 
 /** How long captured output may keep arriving after the process has exited (e.g. from a lingering child). */
 const OUTPUT_DRAIN_TIMEOUT = "1 second"
@@ -85,45 +86,10 @@ export class LaunchFailed extends Schema.TaggedError<LaunchFailed>()("LaunchFail
   }
 }
 
-/**
- * Splits a stream of text chunks into lines, handing `onLines` those of each chunk at once (a chunk of a pipe holds
- * hundreds: one call per line cost about 4 µs a line, most of an agent's logging); a final unterminated line
- * counts too.
- * Not `Stream.splitLines`: it has no bound, and holds a line that never ends (a runaway progress bar) whole.
- */
-const forEachLine = <E>(
-  text: Stream.Stream<string, E>,
-  onLines: (lines: ReadonlyArray<string>) => Effect.Effect<void>
-): Effect.Effect<void, E> =>
-  Effect.suspend(() => {
-    let pending = ""
-    const emit = (lines: ReadonlyArray<string>) => lines.length === 0 ? Effect.void : onLines(lines)
-    return text.pipe(
-      Stream.runForEach((chunk) => {
-        const lines: Array<string> = []
-        let rest = pending + chunk
-        for (let end = rest.indexOf("\n"); end !== -1; end = rest.indexOf("\n")) {
-          const line = rest.slice(0, end > 0 && rest[end - 1] === "\r" ? end - 1 : end)
-          for (let start = 0; start < line.length || start === 0; start += MAX_LINE_LENGTH) {
-            lines.push(line.slice(start, start + MAX_LINE_LENGTH))
-          }
-          rest = rest.slice(end + 1)
-        }
-        while (rest.length > MAX_LINE_LENGTH) {
-          lines.push(rest.slice(0, MAX_LINE_LENGTH))
-          rest = rest.slice(MAX_LINE_LENGTH)
-        }
-        pending = rest
-        return emit(lines)
-      }),
-      Effect.andThen(Effect.suspend(() => pending === "" ? Effect.void : emit([pending])))
-    )
-  })
-
 interface Spawned {
   readonly pid: number
-  readonly stdout: NodeJS.ReadableStream
-  readonly stderr: NodeJS.ReadableStream
+  readonly stdout: Readable
+  readonly stderr: Readable
 }
 
 /** Spawns the agent's command as the leader of a new process group; `exited` completes with how it ended. */
@@ -262,13 +228,10 @@ export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
   yield* guardian.watch(pid)
   yield* hooks.started(pid)
 
+  const services = yield* Effect.context<never>()
   const pumps = yield* Effect.forEach(
     [["stdout", stdout], ["stderr", stderr]] as const,
-    ([stream, readable]) =>
-      Effect.forkScoped(Effect.ignore(forEachLine(
-        NodeStream.fromReadable<Uint8Array, unknown>({ evaluate: () => readable, onError: (error) => error }).pipe(Stream.decodeText()),
-        (lines) => hooks.output(stream, lines)
-      )))
+    ([stream, readable]) => Effect.forkScoped(readLines(readable, (lines) => hooks.output(stream, lines), services))
   )
   // A readiness probe (`readyLine` among them: a `line` probe reads the lines through `hooks.output`) decides when
   // the agent is ready; without one it is as soon as it has started.
@@ -292,7 +255,8 @@ export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
     // A leader that even SIGKILL has not ended (stuck in uninterruptible sleep) must not hold the stop for ever.
     stop: (grace) => Effect.tap(terminate(pid, grace), () => Effect.timeoutOption(outcome, KILL_WAIT_MILLIS)),
     pause: signalRun("SIGSTOP"),
-    resume: signalRun("SIGCONT")
+    resume: signalRun("SIGCONT"),
+    processes: () => runOf(pid)
   }
   return run
 })

@@ -9,6 +9,7 @@ import { isFinished } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
 import type { AgentDefinition } from "./AgentDefinition.ts"
 import { advance, initialStatus, type Probe, type TryResult } from "./Probe.ts"
+import { countProbeFailure } from "./ProbeMetrics.ts"
 import { makeProbeRunner, type ProbeContext, type ProbeRunner } from "./ProbeRunner.ts"
 import type { ProbeRole, ProbeStatus } from "../protocol/Model.ts"
 import { type AgentRecord, isActive } from "./AgentRecord.ts"
@@ -30,8 +31,9 @@ export interface SupervisorEnv {
   readonly runs: Ref.Ref<HashMap.HashMap<string, AgentRun>>
   /** Agents whose stop had to be forced, in order. */
   readonly forced: Ref.Ref<ReadonlyArray<string>>
-  readonly heartbeatInterval: Duration.Duration
-  readonly agentStopTimeout: Duration.Duration
+  // Not readonly: a reload changes them, for the runs that start afterwards.
+  heartbeatInterval: Duration.Duration
+  agentStopTimeout: Duration.Duration
   readonly guardian: Guardian
   readonly processes: ProcessTable
   readonly logs: LogStore["Service"]
@@ -56,7 +58,7 @@ const hooksFor = (env: SupervisorEnv, agent: AgentDefinition<unknown>, probes: P
     events: [{ eventName: "AGENT_HEARTBEAT", severity: "debug" }]
   })),
   // Kept apart from the event history, so that no other agent's events or a client's requests can evict them.
-  output: (stream, lines) => Effect.andThen(probes.observe(lines), env.logs.appendAll(agent.name, stream, lines))
+  output: (stream, lines) => Effect.andThen(probes.observe(lines), env.logs.appendLines(agent.name, stream, lines))
 })
 
 /** A starting agent becomes running and ready: its dependents may start. */
@@ -87,6 +89,7 @@ const describeProbe = (status: ProbeStatus) => `${status.role} probe (${status.k
  */
 const recordTry = (env: SupervisorEnv, agent: AgentDefinition<unknown>, role: ProbeRole, result: TryResult) =>
   Effect.gen(function*() {
+    if (result._tag === "Failed") countProbeFailure(agent.name, role)
     let killFor: string | undefined
     yield* update(env, agent.name, (record, now) => {
       const probe = probeOf(agent, role)

@@ -4,7 +4,7 @@
  * these; the client and CLI build requests and read results with the same ones.
  */
 import { Schema } from "effect"
-import { AgentState, AgentStatus, AgentSummary, HistoryEvent, OrchestratorStatus, stateCountFields } from "./Model.ts"
+import { AgentState, AgentStatus, AgentSummary, CpuPercent, HistoryEvent, OrchestratorStatus, stateCountFields } from "./Model.ts"
 
 export interface CommandSpec<
   Name extends string,
@@ -48,9 +48,7 @@ export const MAX_TARGETS = 256
  */
 const AgentTargets = Schema.TupleWithRest(Schema.Tuple([AgentName]), [AgentName]).check(Schema.isMaxLength(MAX_TARGETS))
 
-/** The most events one `history` page returns; a larger `limit` is capped to it. */
-export const HISTORY_LIMIT_MAX = 1000
-export const HISTORY_LIMIT_DEFAULT = 50
+export { HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX, LOGS_LIMIT_DEFAULT, LOGS_LIMIT_MAX } from "./pageLimits.ts"
 
 export const HistoryQuery = Schema.Struct({
   limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
@@ -79,10 +77,6 @@ export const HistoryPage = Schema.Struct({
   lastSeq: Schema.NullOr(Schema.Int)
 }).pipe(Schema.encodeKeys({ hasMore: "has_more", firstSeq: "first_seq", lastSeq: "last_seq" }))
 export type HistoryPage = typeof HistoryPage.Type
-
-/** The most lines one `logs` page returns; a larger `limit` is capped to it. */
-export const LOGS_LIMIT_MAX = 1000
-export const LOGS_LIMIT_DEFAULT = 100
 
 export const LogStreamName = Schema.Literals(["stdout", "stderr", "orchestrator"])
 
@@ -131,14 +125,21 @@ export const Stats = Schema.Struct({
   uptimeSeconds: Schema.Finite,
   eventsRecorded: Schema.Int,
   eventsRetained: Schema.Int,
-  eventsCapacity: Schema.Int
+  eventsCapacity: Schema.Int,
+  /** Sums over the agents that have the figure (process agents with processes); null when none has. */
+  cpuPercent: Schema.NullOr(CpuPercent),
+  memoryBytes: Schema.NullOr(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  cpuSeconds: Schema.NullOr(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)))
 }).pipe(Schema.encodeKeys({
   totalAgents: "total_agents",
   maxWorkers: "max_workers",
   uptimeSeconds: "uptime_seconds",
   eventsRecorded: "events_recorded",
   eventsRetained: "events_retained",
-  eventsCapacity: "events_capacity"
+  eventsCapacity: "events_capacity",
+  cpuPercent: "cpu_percent",
+  memoryBytes: "memory_bytes",
+  cpuSeconds: "cpu_seconds"
 }))
 export type Stats = typeof Stats.Type
 
@@ -215,6 +216,38 @@ export type TargetResult = typeof TargetResult.Type
 /** The answer to a control command naming several targets (or a pattern): one result per agent, in the order run. */
 export const MultiActionResult = Schema.Struct({ results: Schema.Array(TargetResult) })
 export type MultiActionResult = typeof MultiActionResult.Type
+
+/** `reload`'s argument: another config file than the one `up` was started from, and whether only to plan. */
+export const ReloadArgs = Schema.Struct({
+  /** A path on the orchestrator's machine; absolute, or relative to the orchestrator's working directory. */
+  config: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(4096))),
+  dryRun: Schema.optionalKey(Schema.Boolean)
+}).pipe(Schema.encodeKeys({ dryRun: "dry_run" }))
+export type ReloadArgs = typeof ReloadArgs.Type
+
+/** A setting whose value differs between the running config and the new one, each value as JSON text. */
+export const SettingChange = Schema.Struct({ key: Schema.String, from: Schema.String, to: Schema.String })
+export type SettingChange = typeof SettingChange.Type
+
+/**
+ * What a reload does, or did: agents added, removed, changed (anything in their definition: restarted with the new
+ * one, unless stopped on request) and unchanged; settings applied at once; settings that need a restart of `up`,
+ * reported and not applied. `results` is each agent's outcome, in the order applied (empty for a dry run).
+ */
+export const ReloadPlan = Schema.Struct({
+  config: Schema.String,
+  dryRun: Schema.Boolean,
+  agents: Schema.Struct({
+    added: Schema.Array(Schema.String),
+    removed: Schema.Array(Schema.String),
+    changed: Schema.Array(Schema.String),
+    unchanged: Schema.Array(Schema.String)
+  }),
+  settings: Schema.Array(SettingChange),
+  needsRestart: Schema.Array(SettingChange),
+  results: Schema.Array(TargetResult)
+}).pipe(Schema.encodeKeys({ dryRun: "dry_run", needsRestart: "needs_restart" }))
+export type ReloadPlan = typeof ReloadPlan.Type
 
 /** Whether a control command's targets are exactly one agent name (not a pattern, not `all`). */
 export const isSingleTarget = (targets: ReadonlyArray<string>): targets is readonly [string] =>
@@ -312,6 +345,15 @@ export const Commands = {
   restart: agentAction("restart", "Stop an agent, then start it again"),
   pause: agentAction("pause", "Pause a running agent"),
   resume: agentAction("resume", "Resume a paused agent"),
+  reload: spec({
+    name: "reload",
+    usage: "reload [{config, dry_run}]",
+    summary: "Re-read the config file and apply what changed: add, remove and restart agents",
+    mutating: true,
+    target: "every-agent",
+    args: Schema.Tuple([Schema.optionalKey(ReloadArgs)]),
+    result: ReloadPlan
+  }),
   shutdown: spec({
     name: "shutdown",
     usage: "shutdown",

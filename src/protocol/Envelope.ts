@@ -41,6 +41,7 @@ export const ErrorReason = Schema.Literals([
   "InvalidArguments",
   "AgentNotFound",
   "ExecutionFailed",
+  "ReloadFailed",
   "ShuttingDown",
   "InternalError"
 ])

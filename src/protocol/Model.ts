@@ -40,15 +40,12 @@ export type OrchestratorState = typeof OrchestratorState.Type
 export const WaitingFor = Schema.Literals(["dependencies", "worker", "backoff"])
 export type WaitingFor = typeof WaitingFor.Type
 
-/** What a queued agent is waiting for, as the server's messages and the CLI say it. */
-export const waitingDescriptions: Readonly<Record<WaitingFor, string>> = {
-  dependencies: "waiting for its dependencies",
-  worker: "waiting for a worker slot",
-  backoff: "waiting to restart"
-}
+export { waitingDescriptions } from "./waiting.ts"
 
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Seconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+/** CPU time over wall time, in percent of one core: an agent busy on several cores exceeds 100. */
+export const CpuPercent = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const Instant = Schema.DateTimeUtcFromString
 
 /** What an agent's probes say: null (on the wire) when it has none. */
@@ -92,8 +89,11 @@ export const AgentSummary = Schema.Struct({
   pid: Schema.NullOr(Schema.Int),
   uptimeSeconds: Schema.NullOr(Seconds),
   restarts: Count,
-  health: Schema.NullOr(Health)
-}).pipe(Schema.encodeKeys({ uptimeSeconds: "uptime_seconds" }))
+  health: Schema.NullOr(Health),
+  /** Null for an Effect agent, and for a process agent with no process running at the last sample. */
+  cpuPercent: Schema.NullOr(CpuPercent),
+  memoryBytes: Schema.NullOr(Count)
+}).pipe(Schema.encodeKeys({ uptimeSeconds: "uptime_seconds", cpuPercent: "cpu_percent", memoryBytes: "memory_bytes" }))
 export type AgentSummary = typeof AgentSummary.Type
 
 /** Everything known about one agent: `status <agent>`. */
@@ -112,9 +112,17 @@ export const AgentStatus = Schema.Struct({
   exitCode: Schema.NullOr(Schema.Int),
   lastError: Schema.NullOr(Schema.String),
   health: Schema.NullOr(Health),
-  probes: Schema.Array(ProbeStatus)
+  probes: Schema.Array(ProbeStatus),
+  /** A process agent's processes, summed; null for an Effect agent, or when nothing of it ran at the last sample. */
+  cpuPercent: Schema.NullOr(CpuPercent),
+  memoryBytes: Schema.NullOr(Count),
+  /** CPU time its processes have used in all, across restarts, as far as sampled; null until first sampled. */
+  cpuSeconds: Schema.NullOr(Seconds)
 }).pipe(Schema.encodeKeys({
   agentName: "agent_name",
+  cpuPercent: "cpu_percent",
+  memoryBytes: "memory_bytes",
+  cpuSeconds: "cpu_seconds",
   uptimeSeconds: "uptime_seconds",
   startedAt: "started_at",
   lastHeartbeat: "last_heartbeat",

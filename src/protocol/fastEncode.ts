@@ -32,7 +32,9 @@ export const encodeAgentSummary = (agent: Model.AgentSummary): (typeof Model.Age
   pid: agent.pid,
   uptime_seconds: agent.uptimeSeconds,
   restarts: agent.restarts,
-  health: agent.health
+  health: agent.health,
+  cpu_percent: agent.cpuPercent,
+  memory_bytes: agent.memoryBytes
 })
 
 export const encodeAgentStatus = (agent: Model.AgentStatus): (typeof Model.AgentStatus)["Encoded"] => ({
@@ -50,7 +52,10 @@ export const encodeAgentStatus = (agent: Model.AgentStatus): (typeof Model.Agent
   exit_code: agent.exitCode,
   last_error: agent.lastError,
   health: agent.health,
-  probes: agent.probes.map(encodeProbeStatus)
+  probes: agent.probes.map(encodeProbeStatus),
+  cpu_percent: agent.cpuPercent,
+  memory_bytes: agent.memoryBytes,
+  cpu_seconds: agent.cpuSeconds
 })
 
 const encodeCounts = (counts: Model.AgentCounts): (typeof Model.AgentCounts)["Encoded"] => ({ ...counts })
@@ -88,7 +93,18 @@ export const encodeHistoryPage = (page: Commands.HistoryPage): (typeof Commands.
 })
 
 export const encodeStats = (stats: Commands.Stats): (typeof Commands.Stats)["Encoded"] => {
-  const { totalAgents, maxWorkers, uptimeSeconds, eventsRecorded, eventsRetained, eventsCapacity, ...counts } = stats
+  const {
+    totalAgents,
+    maxWorkers,
+    uptimeSeconds,
+    eventsRecorded,
+    eventsRetained,
+    eventsCapacity,
+    cpuPercent,
+    memoryBytes,
+    cpuSeconds,
+    ...counts
+  } = stats
   return {
     ...counts,
     total_agents: totalAgents,
@@ -96,7 +112,10 @@ export const encodeStats = (stats: Commands.Stats): (typeof Commands.Stats)["Enc
     uptime_seconds: uptimeSeconds,
     events_recorded: eventsRecorded,
     events_retained: eventsRetained,
-    events_capacity: eventsCapacity
+    events_capacity: eventsCapacity,
+    cpu_percent: cpuPercent,
+    memory_bytes: memoryBytes,
+    cpu_seconds: cpuSeconds
   }
 }
 

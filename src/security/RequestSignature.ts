@@ -13,9 +13,10 @@
  */
 import { Schema } from "effect"
 import * as Crypto from "node:crypto"
-import { CurveKey, signingKey } from "./keys.ts"
+import { CurveKey } from "./keys.ts"
+import { signature } from "./signing.ts"
 
-export const SIGNATURE_VERSION = "effect-orchestrate-auth-v1"
+export { type ClientCredentials, hmacKey, makeSigner, signature, SIGNATURE_VERSION } from "./signing.ts"
 
 /** The longest authentication frame the server reads. */
 export const MAX_AUTH_FRAME_BYTES = 512
@@ -28,36 +29,6 @@ export const AuthFrame = Schema.Struct({
 })
 export type AuthFrame = typeof AuthFrame.Type
 
-/** A signing key ready for HMAC: importing raw key bytes anew costs about 25 µs per request, a KeyObject none. */
-export const hmacKey = (ownSecretKey: string, peerPublicKey: string): Crypto.KeyObject =>
-  Crypto.createSecretKey(signingKey(ownSecretKey, peerPublicKey))
-
-export const signature = (
-  key: Crypto.KeyObject,
-  auth: { readonly key: string; readonly ts: number; readonly nonce: string },
-  body: Uint8Array
-): string =>
-  Crypto.createHmac("sha256", key)
-    .update(`${SIGNATURE_VERSION}\n${auth.key}\n${auth.ts}\n${auth.nonce}\n`)
-    .update(body)
-    .digest("hex")
-
 /** Whether `auth.sig` signs `body`, compared in constant time. */
 export const signatureMatches = (key: Crypto.KeyObject, auth: AuthFrame, body: Uint8Array): boolean =>
   Crypto.timingSafeEqual(Buffer.from(signature(key, auth, body), "hex"), Buffer.from(auth.sig, "hex"))
-
-/** What a client needs to sign its requests to one server. */
-export interface ClientCredentials {
-  readonly publicKey: string
-  readonly secretKey: string
-  readonly serverPublicKey: string
-}
-
-/** A signer for requests from `credentials`' key pair to its server. */
-export const makeSigner = (credentials: ClientCredentials) => {
-  const key = hmacKey(credentials.secretKey, credentials.serverPublicKey)
-  return (body: string, now: number): string => {
-    const auth = { key: credentials.publicKey, ts: now, nonce: Crypto.randomUUID() }
-    return JSON.stringify({ ...auth, sig: signature(key, auth, Buffer.from(body, "utf8")) })
-  }
-}

@@ -13,48 +13,14 @@
 import { Effect, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
+import { isCurveKey, publicKeyOf, z85Encode } from "./curve.ts"
 import { FileAccessFailed } from "./files.ts"
 
-const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
-const DIGITS = new Map([...ALPHABET].map((char, index) => [char, index]))
-
-/** Z85-encodes bytes whose length is a multiple of 4. */
-export const z85Encode = (bytes: Uint8Array): string => {
-  let text = ""
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  for (let offset = 0; offset < bytes.length; offset += 4) {
-    let value = view.getUint32(offset)
-    const chunk = new Array<string>(5)
-    for (let i = 4; i >= 0; i--) {
-      chunk[i] = ALPHABET[value % 85] ?? ""
-      value = Math.floor(value / 85)
-    }
-    text += chunk.join("")
-  }
-  return text
-}
-
-/** Decodes Z85 text (a multiple of 5 characters); undefined if it is not Z85. */
-export const z85Decode = (text: string): Uint8Array | undefined => {
-  if (text.length % 5 !== 0) return undefined
-  const bytes = new Uint8Array((text.length / 5) * 4)
-  const view = new DataView(bytes.buffer)
-  for (let offset = 0; offset < text.length; offset += 5) {
-    let value = 0
-    for (let i = 0; i < 5; i++) {
-      const digit = DIGITS.get(text[offset + i] ?? "")
-      if (digit === undefined) return undefined
-      value = value * 85 + digit
-    }
-    if (value > 0xffffffff) return undefined
-    view.setUint32((offset / 5) * 4, value)
-  }
-  return bytes
-}
+export { fingerprint, isCurveKey, publicKeyOf, signingKey, z85Decode, z85Encode } from "./curve.ts"
 
 /** A CURVE key in Z85: 40 characters for 32 bytes. */
 export const CurveKey = Schema.String.check(
-  Schema.makeFilter((key: string) => (key.length === 40 && z85Decode(key) !== undefined) || "expected a CURVE key: 40 Z85 characters")
+  Schema.makeFilter((key: string) => isCurveKey(key) || "expected a CURVE key: 40 Z85 characters")
 )
 
 export const KeyPair = Schema.Struct({ publicKey: CurveKey, secretKey: CurveKey })
@@ -62,10 +28,13 @@ export type KeyPair = typeof KeyPair.Type
 
 export const PublicKeyFile = Schema.Struct({ publicKey: CurveKey })
 
-/** A short, stable name for a public key, for logs and the audit trail: the first 16 hex digits of its SHA-256. */
-export const fingerprint = (publicKey: string | Uint8Array): string =>
-  Crypto.createHash("sha256").update(typeof publicKey === "string" ? z85Decode(publicKey) ?? publicKey : publicKey)
-    .digest("hex").slice(0, 16)
+/** A fresh key pair, as `orchestrate keygen` writes it. */
+export const generateKeyPair = (): KeyPair => {
+  const { privateKey } = Crypto.generateKeyPairSync("x25519")
+  const { d } = privateKey.export({ format: "jwk" })
+  const secretKey = z85Encode(Buffer.from(d ?? "", "base64url"))
+  return { publicKey: publicKeyOf(secretKey), secretKey }
+}
 
 /** Group or others may read a file that holds a secret key. */
 export class ReadableByOthers extends Schema.TaggedError<ReadableByOthers>()("ReadableByOthers", { mode: Schema.Int }) {
@@ -113,46 +82,6 @@ export class KeyFileError extends Schema.TaggedError<KeyFileError>()("KeyFileErr
   override get message(): string {
     return `key file ${this.path}: ${this.reason.message}`
   }
-}
-
-// An X25519 private key in PKCS#8 DER is this fixed prefix followed by the 32 raw bytes.
-const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex")
-
-const privateKeyOf = (secretKey: string): Crypto.KeyObject =>
-  Crypto.createPrivateKey({
-    key: Buffer.concat([PKCS8_X25519_PREFIX, z85Decode(secretKey) ?? new Uint8Array(0)]),
-    format: "der",
-    type: "pkcs8"
-  })
-
-const rawPublicKey = (key: Crypto.KeyObject): Uint8Array => {
-  const { x } = key.export({ format: "jwk" })
-  return Buffer.from(x ?? "", "base64url")
-}
-
-/** The public key that belongs to a secret key. */
-export const publicKeyOf = (secretKey: string): string => z85Encode(rawPublicKey(Crypto.createPublicKey(privateKeyOf(secretKey))))
-
-/** A fresh key pair, as `orchestrate keygen` writes it. */
-export const generateKeyPair = (): KeyPair => {
-  const { privateKey } = Crypto.generateKeyPairSync("x25519")
-  const { d } = privateKey.export({ format: "jwk" })
-  const secretKey = z85Encode(Buffer.from(d ?? "", "base64url"))
-  return { publicKey: publicKeyOf(secretKey), secretKey }
-}
-
-/**
- * The key that signs requests between a client and a server: HKDF-SHA256 of their X25519 shared secret. The
- * client calls it with its secret key and the server's public key, the server with its secret key and the
- * client's; both get the same key.
- */
-export const signingKey = (ownSecretKey: string, peerPublicKey: string): Buffer => {
-  const publicKey = Crypto.createPublicKey({
-    key: { kty: "OKP", crv: "X25519", x: Buffer.from(z85Decode(peerPublicKey) ?? new Uint8Array(0)).toString("base64url") },
-    format: "jwk"
-  })
-  const shared = Crypto.diffieHellman({ privateKey: privateKeyOf(ownSecretKey), publicKey })
-  return Buffer.from(Crypto.hkdfSync("sha256", shared, new Uint8Array(0), "effect-orchestrate request signing v1", 32))
 }
 
 const decodeKeyPair = Schema.decodeUnknownResult(Schema.fromJsonString(KeyPair))

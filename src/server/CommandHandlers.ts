@@ -2,7 +2,8 @@
  * What each command does, against the orchestrator's ports and the event store. Arguments arrive decoded and
  * results leave as domain values; the request pipeline (`pipeline/CommandRouter.ts`) does the wire work around them.
  */
-import { Context, DateTime, Effect, Layer, Result } from "effect"
+import { Context, DateTime, Effect, Layer, Option, Result } from "effect"
+import { ConfigReload, NotReloadable, ReloadFailed } from "../ports/ConfigReload.ts"
 import { AgentNotFound } from "../ports/errors.ts"
 import { EventStore } from "../events/EventStore.ts"
 import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
@@ -62,8 +63,20 @@ const toSummary = (agent: AgentStatus): AgentSummary => ({
   pid: agent.pid,
   uptimeSeconds: agent.uptimeSeconds,
   restarts: agent.restarts,
-  health: agent.health
+  health: agent.health,
+  cpuPercent: agent.cpuPercent,
+  memoryBytes: agent.memoryBytes
 })
+
+/** The sum of the figures the agents have, to `digits` decimals (as each is given); null when none has one. */
+const sumKnown = (agents: ReadonlyArray<AgentStatus>, figure: (agent: AgentStatus) => number | null, digits: number) => {
+  let sum: number | null = null
+  for (const agent of agents) {
+    const value = figure(agent)
+    if (value !== null) sum = (sum ?? 0) + value
+  }
+  return sum === null ? null : Math.round(sum * 10 ** digits) / 10 ** digits
+}
 
 export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>()(
   "effect-orchestrate/CommandHandlers"
@@ -78,6 +91,8 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
       const query = yield* OrchestratorQuery
       const control = yield* OrchestratorControl
       const events = yield* EventStore
+      // Only an orchestrator started from a config file (`orchestrate up`) has one to reload.
+      const reloads = yield* Effect.serviceOption(ConfigReload)
 
       /** One agent's outcome of `action`: a refusal by its state is an outcome, any other error a failure. */
       const runOne = (action: "start" | "stop" | "pause" | "resume", agent: string) =>
@@ -179,7 +194,10 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
               uptimeSeconds: snapshot.uptimeSeconds,
               eventsRecorded: store.recorded,
               eventsRetained: store.size,
-              eventsCapacity: store.capacity
+              eventsCapacity: store.capacity,
+              cpuPercent: sumKnown(snapshot.agents, (agent) => agent.cpuPercent, 1),
+              memoryBytes: sumKnown(snapshot.agents, (agent) => agent.memoryBytes, 0),
+              cpuSeconds: sumKnown(snapshot.agents, (agent) => agent.cpuSeconds, 2)
             })
           }),
 
@@ -243,6 +261,17 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
         restart: agentAction("restart"),
         pause: agentAction("pause"),
         resume: agentAction("resume"),
+
+        reload: ([request = {}]) =>
+          Effect.gen(function*() {
+            if (Option.isNone(reloads)) return yield* new ReloadFailed({ reason: new NotReloadable() })
+            const plan = yield* reloads.value.reload({ config: request.config, dryRun: request.dryRun ?? false })
+            // Applied, but some agents did not start: the command fails, saying which, as a control command does.
+            if (plan.results.some((result) => result.outcome === "failed")) {
+              return yield* new TargetsFailed({ command: "reload", results: plan.results })
+            }
+            return reply(plan)
+          }),
 
         shutdown: () =>
           Effect.succeed({ data: { message: "Shutdown initiated" }, afterReply: control.requestShutdown })

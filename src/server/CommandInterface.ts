@@ -27,7 +27,7 @@ export type Requirements = CommandInterfaceConfig | EventStore | OrchestratorQue
 /** Why the interface could not start: its address, its key file or its audit file. */
 export type StartupError = BindError | KeyFileError | AuditFileError
 
-const whitelist = Layer.effect(Whitelist, CommandInterfaceConfig.useSync((config) => Whitelist.make(config.allowedCommands)))
+export const whitelist = Layer.effect(Whitelist, CommandInterfaceConfig.useSync((config) => Whitelist.make(config.allowedCommands)))
 
 /** Admits a connecting client whose key belongs to a principal; refuses any other, and has it recorded. */
 const admitter = (curve: CurveServer, rejections: RejectionLog["Service"]) =>
@@ -91,6 +91,17 @@ export const layerServer: Layer.Layer<CommandServer, StartupError, Requirements>
   Layer.provide(socket),
   Layer.provide(security)
 )
+
+/**
+ * The server on the configured ZeroMQ address over a whitelist and an audit trail given from outside, so that
+ * another transport (the HTTP interface, `Transports.ts`) shares them: one ceiling, one audit chain.
+ */
+export const layerServerSharing: Layer.Layer<CommandServer, StartupError, Requirements | Whitelist | AuditTrail> = CommandServer.layer
+  .pipe(
+    Layer.provide(RequestPipeline.layer.pipe(Layer.provide(CommandHandlers.layer))),
+    Layer.provide(socket),
+    Layer.provide(Authenticator.layer)
+  )
 
 /** The command interface as the config says: bound and serving when enabled, nothing at all otherwise. */
 export const layer: Layer.Layer<never, StartupError, Requirements> = Layer.unwrap(

@@ -1,18 +1,31 @@
 /**
- * The command interface's server fiber. It reads requests and runs each in its own fiber, so a slow command
+ * The command interface's server: it hands each request the socket reads to the pipeline, so that a slow command
  * never delays another. When its scope closes it shuts down gracefully: new requests are refused with
- * `ShuttingDown`, requests in flight get up to `shutdownTimeout` to finish and be answered, and any still
- * running after that are interrupted and answered with `ShuttingDown`. The socket closes only after that (it
- * was acquired first, so it is released last).
+ * `ShuttingDown`, requests in flight get up to `shutdownTimeout` to finish and be answered, and any still running
+ * after that are interrupted and answered with `ShuttingDown`. The socket closes only after that (it was acquired
+ * first, so it is released last).
+ *
+ * A request runs in a fiber of its own, started at once in the socket's receive callback. Most commands complete
+ * without suspending, so the fiber ends there and nothing else is paid for it: no scheduling, no permit, no entry
+ * in a set. Only a fiber that suspended is kept, and counted against `maxInFlight`; at the limit the socket stops
+ * reading until one ends. (Forking each request into a FiberSet under a semaphore cost about a third of the
+ * server's CPU per `ps`: bench/README.md.)
  */
-import { Context, Effect, FiberSet, Layer, Ref, References, Semaphore } from "effect"
+import { Context, Effect, Fiber, Latch, Layer, References, Scheduler } from "effect"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 import { ShuttingDown } from "./pipeline/RequestError.ts"
 import { RequestPipeline } from "./pipeline/RequestPipeline.ts"
-import { Socket } from "./Socket.ts"
+import { makeRequestScheduler } from "./RequestScheduler.ts"
+import { type IncomingRequest, Socket } from "./Socket.ts"
 import { describeAllowed } from "./Whitelist.ts"
 
 const refusal = new ShuttingDown({ kind: "NotStarted" })
+
+/**
+ * How long requests that resumed after suspending may run per turn of the event loop before new requests are read
+ * (`RequestScheduler.ts`); about ten answers of a `status`.
+ */
+const RESUMED_BUDGET_MILLIS = 0.2
 
 export class CommandServer extends Context.Service<CommandServer, {
   readonly endpoint: string
@@ -26,48 +39,68 @@ export class CommandServer extends Context.Service<CommandServer, {
         const socket = yield* Socket
         const pipeline = yield* RequestPipeline
         const config = yield* CommandInterfaceConfig
-        const inFlight = yield* FiberSet.make<void>()
-        const draining = yield* Ref.make(false)
-        const permits = yield* Semaphore.make(config.maxInFlight)
-
-        const serveNext = Effect.gen(function*() {
-          const request = yield* socket.take
-          if (yield* Ref.get(draining)) return yield* pipeline.handle(request, refusal)
-          // At the in-flight limit the loop waits here and stops reading, so ZeroMQ's queues push back on clients
-          // instead of memory growing. A request held here when the server stops is still answered.
-          yield* permits.take(1).pipe(Effect.onInterrupt(() => pipeline.handle(request, refusal)))
-          yield* FiberSet.run(inFlight, pipeline.handle(request).pipe(Effect.ensuring(permits.release(1))))
-        }).pipe(
-          Effect.catchTag("SocketError", (error) =>
-            // A receive failure is not a reason to stop serving; pause briefly so a persistent one cannot spin.
-            Effect.logWarning("receive failed", error.message).pipe(Effect.andThen(Effect.sleep("10 millis"))))
-        )
 
         const annotate = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
           effect.pipe(
             Effect.annotateLogs({ component: "command-interface" }),
             config.logLevel === undefined ? (e) => e : Effect.provideService(References.MinimumLogLevel, config.logLevel)
           )
+        // Requests run with this server's services, log annotations and level, and a scheduler of their own.
+        const context = yield* annotate(Effect.context<never>())
+        const scheduler = makeRequestScheduler(Context.get(context, Scheduler.Scheduler), RESUMED_BUDGET_MILLIS)
+        const run = Effect.runForkWith(Context.add(context, Scheduler.Scheduler, scheduler))
 
-        yield* Effect.forkScoped(annotate(Effect.forever(serveNext)))
+        /** Requests that suspended and have not ended yet. */
+        const suspended = new Set<Fiber.Fiber<void>>()
+        /** Open while fewer than `maxInFlight` requests are in flight: the socket reads only then. */
+        const belowLimit = yield* Latch.make(true)
+        /** Open while no request is in flight. */
+        const idle = yield* Latch.make(true)
+        let draining = false
+
+        const ended = (fiber: Fiber.Fiber<void>) => () => {
+          suspended.delete(fiber)
+          belowLimit.openUnsafe()
+          if (suspended.size === 0) idle.openUnsafe()
+        }
+
+        const onRequest = (request: IncomingRequest): void => {
+          const fiber = scheduler.inline(() => run(draining ? pipeline.handle(request, refusal) : pipeline.handle(request)))
+          if (fiber.pollUnsafe() !== undefined) return
+          suspended.add(fiber)
+          idle.closeUnsafe()
+          // While draining, reading goes on: the requests read are refused at once, and must not wait.
+          if (suspended.size >= config.maxInFlight && !draining) belowLimit.closeUnsafe()
+          fiber.addObserver(ended(fiber))
+        }
+
+        yield* Effect.forkScoped(annotate(Effect.forever(
+          socket.serve(onRequest, belowLimit).pipe(
+            Effect.catchTag("SocketError", (error) =>
+              // A receive failure is not a reason to stop serving; pause briefly so a persistent one cannot spin.
+              Effect.logWarning("receive failed", error.message).pipe(Effect.andThen(Effect.sleep("10 millis"))))
+          )
+        )))
 
         yield* Effect.addFinalizer(() =>
           annotate(Effect.gen(function*() {
-            yield* Ref.set(draining, true)
-            const pending = yield* FiberSet.size(inFlight)
-            if (pending > 0) yield* Effect.logInfo(`waiting for ${pending} request(s) in flight`)
-            const finished = yield* FiberSet.awaitEmpty(inFlight).pipe(Effect.timeoutOption(config.shutdownTimeout))
+            draining = true
+            belowLimit.openUnsafe()
+            if (suspended.size > 0) yield* Effect.logInfo(`waiting for ${suspended.size} request(s) in flight`)
+            const finished = yield* idle.await.pipe(Effect.timeoutOption(config.shutdownTimeout))
             if (finished._tag === "None") {
               yield* Effect.logWarning(
-                `${yield* FiberSet.size(inFlight)} request(s) did not finish within the shutdown timeout; interrupting them`
+                `${suspended.size} request(s) did not finish within the shutdown timeout; interrupting them`
               )
+              // Each is answered and recorded as it ends: only the command itself is interruptible.
+              yield* Fiber.interruptAll([...suspended])
             }
             yield* Effect.logInfo(`command interface on ${socket.endpoint} stopped`)
           }))
         )
 
         yield* annotate(Effect.logInfo(`command interface listening on ${socket.endpoint} (allowed: ${describeAllowed(config.allowedCommands)})`))
-        return CommandServer.of({ endpoint: socket.endpoint, inFlight: FiberSet.size(inFlight) })
+        return CommandServer.of({ endpoint: socket.endpoint, inFlight: Effect.sync(() => suspended.size) })
       })
     )
 }

@@ -2,7 +2,7 @@
  * An in-memory Socket for tests: requests are handed over through a queue, and `MemoryClient.send` waits for
  * the reply the server gives.
  */
-import { Context, Deferred, Effect, Layer, Queue } from "effect"
+import { Context, Deferred, Effect, type Latch, Layer, Queue } from "effect"
 import { type IncomingRequest, Socket } from "./Socket.ts"
 
 const encoder = new TextEncoder()
@@ -29,7 +29,9 @@ export const layerMemory: Layer.Layer<Socket | MemoryClient> = Layer.effectConte
     send,
     request: (request) => Effect.map(send([JSON.stringify(request)]), (body): unknown => JSON.parse(body))
   })
-  return Context.make(Socket, Socket.of({ endpoint: "memory://", take: Queue.take(inbox) })).pipe(
+  const serve = (onRequest: (request: IncomingRequest) => void, open: Latch.Latch) =>
+    Effect.forever(open.whenOpen(Effect.map(Queue.take(inbox), onRequest)))
+  return Context.make(Socket, Socket.of({ endpoint: "memory://", serve })).pipe(
     Context.add(MemoryClient, client)
   )
 }))

@@ -84,7 +84,7 @@ export const agentMatcher = (patterns: ReadonlyArray<string>): (agent: string) =
 
 /** The one making a request, and what it may do. */
 export interface Caller {
-  /** The principal's name; null when the interface does not authenticate callers (no CURVE). */
+  /** The principal's name (a CURVE principal's, an HTTP token's); null when the transport does not authenticate callers. */
   readonly principal: string | null
   readonly keyFingerprint: string | null
   /** The commands it may run: its role within the whitelist, in catalogue order. */
@@ -95,17 +95,31 @@ export interface Caller {
   readonly mayTarget: (agent: string) => boolean
 }
 
+/**
+ * What a caller is granted, whatever proves who it is: a name, a role and, optionally, agent patterns. A CURVE
+ * principal is one, proved by its key; an HTTP token (`http/HttpAuthentication.ts`) another, proved by its bearer token.
+ */
+export interface Grant {
+  readonly name: string
+  readonly role: AllowedCommands
+  readonly agents?: ReadonlyArray<string>
+}
+
 /** A caller with the whitelist's permissions, optionally narrowed to a principal's role and agents. */
-export const makeCaller = (whitelist: Whitelist["Service"], principal?: PrincipalSettings): Caller => {
-  const allowed = principal === undefined
+export const makeCaller = (whitelist: Whitelist["Service"], principal?: PrincipalSettings): Caller =>
+  grantedCaller(whitelist, principal, principal === undefined ? null : fingerprint(principal.publicKey))
+
+/** A caller with the whitelist's permissions, narrowed to a grant's role and agents when there is one. */
+export const grantedCaller = (whitelist: Whitelist["Service"], grant: Grant | undefined, keyFingerprint: string | null): Caller => {
+  const allowed = grant === undefined
     ? whitelist.allowed
-    : resolveAllowed(principal.role).filter((command) => whitelist.isAllowed(command))
+    : resolveAllowed(grant.role).filter((command) => whitelist.isAllowed(command))
   const set = new Set(allowed)
-  const agents = principal?.agents ?? null
+  const agents = grant?.agents ?? null
   const mayTarget = agents === null ? () => true : agentMatcher(agents)
   return {
-    principal: principal?.name ?? null,
-    keyFingerprint: principal === undefined ? null : fingerprint(principal.publicKey),
+    principal: grant?.name ?? null,
+    keyFingerprint,
     allowed,
     agents,
     mayRun: (command) => set.has(command),

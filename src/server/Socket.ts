@@ -3,7 +3,8 @@
  * is a ZeroMQ Router (`ZmqSocket.ts`); tests use the in-memory one (`MemorySocket.ts`). Also the errors a socket
  * fails with, and why an address could not be bound, each as a reason with its cause.
  */
-import { Context, type Effect, Schema } from "effect"
+import { Context, type Effect, type Latch, Schema } from "effect"
+import type { ErrorCode, ErrorReason } from "../protocol/Envelope.ts"
 import { errorCode, messageOf } from "../zmq/ZmqAdapter.ts"
 
 /** A request could not be read from the socket. */
@@ -13,7 +14,7 @@ export class SocketReadError extends Schema.TaggedError<SocketReadError>()("Sock
   }
 }
 
-/** A reply could not be handed to the socket. */
+/** A reply could not be handed to the socket (logged by the socket, which sends replies on its own time). */
 export class SocketWriteError extends Schema.TaggedError<SocketWriteError>()("SocketWriteError", { cause: Schema.Defect() }) {
   override get message(): string {
     return `socket send failed: ${messageOf(this.cause)}`
@@ -160,16 +161,35 @@ export class BindError extends Schema.TaggedError<BindError>()("BindError", {
   }
 }
 
+/**
+ * Where a request came from, for the audit record, when its transport knows (HTTP); the ZeroMQ Router does not
+ * learn a message's peer, and its records have never had these fields.
+ */
+export interface RequestOrigin {
+  readonly transport: "http"
+  /** The peer's IP address. */
+  readonly peerAddress: string | null
+}
+
 export interface IncomingRequest {
   /** The message body: normally one frame holding the request JSON. */
   readonly frames: ReadonlyArray<Uint8Array>
-  /** Answers this request, in the shape its client expects. */
-  readonly reply: (body: string) => Effect.Effect<void, SocketError>
+  /**
+   * Answers this request, in the shape its client expects. It does not wait for the answer to be sent: the socket
+   * sends answers in the order given and logs one it could not send (its client then times out). The pipeline
+   * also gives the answer's code and error reason, for a transport that shows them beside the body (HTTP's status).
+   */
+  readonly reply: (body: string, code?: 200 | ErrorCode, reason?: ErrorReason) => Effect.Effect<void>
+  readonly origin?: RequestOrigin
 }
 
 export class Socket extends Context.Service<Socket, {
   /** The bound endpoint, with any wildcard port resolved. */
   readonly endpoint: string
-  /** Waits for the next request. */
-  readonly take: Effect.Effect<IncomingRequest, SocketError>
+  /**
+   * Hands each request to `onRequest` as it arrives, until interrupted, reading only while `open` is open: while it
+   * is closed, requests wait in the transport's own queues, which push back on clients instead of memory growing.
+   * Fails when reading fails; serving again goes on from there.
+   */
+  readonly serve: (onRequest: (request: IncomingRequest) => void, open: Latch.Latch) => Effect.Effect<never, SocketError>
 }>()("effect-orchestrate/Socket") {}

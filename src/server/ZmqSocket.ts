@@ -3,13 +3,13 @@
  * slow command never holds up `ps`, and it serves both REQ clients and DEALER clients, with or without the empty
  * delimiter frame, answering each in the shape it asked in.
  */
-import { Effect, Layer, Semaphore } from "effect"
+import { Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Zmq from "zeromq"
 import { usesIpv6 } from "../protocol/Address.ts"
-import { RECEIVE_RECHECK_MILLIS, receiver, send as sendOn } from "../zmq/ZmqAdapter.ts"
+import { makeSendQueue, RECEIVE_RECHECK_MILLIS, receiveEach, type ZmqError } from "../zmq/ZmqAdapter.ts"
 import {
   AddressInUse,
   BindError,
@@ -158,31 +158,34 @@ const make = Effect.fnUntraced(function*(options: ZmqSocketOptions) {
   }
   endpoint = router.lastEndpoint ?? options.address
 
-  // zeromq.js allows one send in flight per socket; concurrent sends fail with EBUSY and lose replies.
-  const sending = yield* Semaphore.make(1)
-  const send = (frames: Array<Uint8Array | string>) =>
-    sending.withPermit(sendOn(router, frames)).pipe(
-      // The adapter's reason (closed, or what libzmq said) is the cause: the operation is the SocketError's own.
-      Effect.mapError((error) => new SocketError({ reason: new SocketWriteError({ cause: error.reason }) }))
+  // A reply that cannot be sent is lost to its client, which times out; the server goes on. The adapter's reason
+  // (closed, or what libzmq said) is the cause: the operation is the SocketError's own.
+  const context = yield* Effect.context<never>()
+  const logFailure = (error: ZmqError) =>
+    Effect.runForkWith(context)(
+      Effect.logWarning("could not send a reply", new SocketError({ reason: new SocketWriteError({ cause: error.reason }) }).message)
     )
+  const replies = makeSendQueue<Array<Uint8Array | string>>(router, logFailure)
+  // Released before the router closes: replies still queued are handed to it, to be flushed within its linger.
+  yield* Effect.addFinalizer(() => replies.flushed.pipe(Effect.timeoutOption(1000)))
 
-  const toRequest = (message: ReadonlyArray<Uint8Array>): IncomingRequest => {
-    const [identity = EMPTY, ...rest] = message
+  const toRequest = (message: Array<Uint8Array>): IncomingRequest => {
+    const identity = message[0] ?? EMPTY
     // A REQ client (or a DEALER imitating one) puts an empty delimiter frame before the body.
-    const delimited = rest[0]?.length === 0
-    const envelope = delimited ? [identity, EMPTY] : [identity]
+    const delimited = message[1]?.length === 0
     return {
-      frames: delimited ? rest.slice(1) : rest,
-      reply: (body) => send([...envelope, body])
+      frames: message.slice(delimited ? 2 : 1),
+      reply: (body) => Effect.sync(() => replies.send(delimited ? [identity, EMPTY, body] : [identity, body]))
     }
   }
 
-  const take: Effect.Effect<IncomingRequest, SocketError> = receiver(router).pipe(
-    Effect.map(toRequest),
-    Effect.mapError((error) => new SocketError({ reason: new SocketReadError({ cause: error.reason }) }))
-  )
-
-  return Socket.of({ endpoint, take })
+  return Socket.of({
+    endpoint,
+    serve: (onRequest, open) =>
+      receiveEach(router, (message) => onRequest(toRequest(message)), open).pipe(
+        Effect.mapError((error) => new SocketError({ reason: new SocketReadError({ cause: error.reason }) }))
+      )
+  })
 })
 
 export const layerZmq = (options: ZmqSocketOptions): Layer.Layer<Socket, BindError> => Layer.effect(Socket, make(options))

@@ -1,9 +1,9 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Ref } from "effect"
-import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import * as Zmq from "zeromq"
-import { BIN, cli, isAlive, spawnCommand, startUp } from "../support/cli.ts"
+import { BIN, cli, isAlive, startUp } from "../support/cli.ts"
+import { onTerminal, onTerminalRunning } from "../support/terminal.ts"
 import { ANY_PORT, startServer } from "../support/zmq.ts"
 
 /** A Router that reads requests and never answers them. */
@@ -22,22 +22,6 @@ const idsOf = (requests: ReadonlyArray<string>) =>
   requests.map((request): unknown => JSON.parse(request)).map((request) =>
     typeof request === "object" && request !== null && "id" in request ? request.id : undefined)
 
-/** `script` runs the command on a terminal of its own; its output is what the terminal showed. */
-const scriptArgs = (words: ReadonlyArray<string>) => ["-qec", words.map((word) => `'${word}'`).join(" "), "/dev/null"]
-
-/** An xterm unless a test says otherwise: whatever runs the tests may have set TERM=dumb (no colour, no redraw). */
-const terminalEnv = (env: Record<string, string>) => ({ TERM: "xterm", ...env })
-
-/** Runs a command on a terminal, and returns what the terminal showed. */
-const onTerminal = (words: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.scoped(Effect.gen(function*() {
-    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    return yield* Effect.orDie(spawner.string(ChildProcess.make("script", scriptArgs(words), { env: terminalEnv(env), extendEnv: true })))
-  }))
-
-/** Starts a command on a terminal; what the terminal shows is collected as it comes. */
-const onTerminalRunning = (words: ReadonlyArray<string>, env: Record<string, string>) =>
-  spawnCommand("script", scriptArgs(words), { env: terminalEnv(env) })
 
 describe("orchestrate against faulty or restrictive servers", () => {
   it.live("exits 3 when the server never answers; a read-only request is retried once, on a fresh socket, with the same id", () =>
@@ -91,9 +75,9 @@ describe("orchestrate against faulty or restrictive servers", () => {
   it.live("stats --watch redraws in place on a terminal", () =>
     Effect.gen(function*() {
       const { endpoint } = yield* startServer(yield* Effect.scope)
-      // Each refresh goes back over the 13 lines drawn before and clears the screen below. The terminal (and the
+      // Each refresh goes back over the 15 lines drawn before and clears the screen below. The terminal (and the
       // command on it) is closed with the scope.
-      const redraws = (screen: string) => screen.split("\u001b[13A\u001b[J").length - 1
+      const redraws = (screen: string) => screen.split("\u001b[15A\u001b[J").length - 1
       const terminal = yield* onTerminalRunning(
         [process.execPath, BIN, "stats", "--watch", "--interval", "0.2", "--address", endpoint],
         { NO_COLOR: "1" }

@@ -24,7 +24,7 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       const human = yield* run(["ps"])
       expect(human.code).toBe(0)
       const lines = human.stdout.trim().split("\n")
-      expect(lines[0]).toMatch(/^NAME\s+STATE\s+HEALTH\s+PID\s+UPTIME\s+RESTARTS$/)
+      expect(lines[0]).toMatch(/^NAME\s+STATE\s+HEALTH\s+PID\s+CPU%\s+MEM\s+UPTIME\s+RESTARTS$/)
       expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 2))).toEqual([["ticker", "running"], ["web", "running"], ["job", "completed"]])
       const machine = yield* run(["ps", "--json"])
       expect(machine.code).toBe(0)
@@ -65,7 +65,7 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       })
       const commands = yield* run(["commands"])
       expect(commands.stdout).toMatch(/^shutdown\s+yes\s+Stop every agent, then the orchestrator$/m)
-      expect(json((yield* run(["commands", "--json"])).stdout)).toHaveProperty(["data", "allowed", "length"], 14)
+      expect(json((yield* run(["commands", "--json"])).stdout)).toHaveProperty(["data", "allowed", "length"], 15)
     }))
 
   it.effect("history: filtered events, in both modes", () =>

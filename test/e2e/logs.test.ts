@@ -207,7 +207,7 @@ describe("agent logs", () => {
       const rssMegabytes = Number(/VmRSS:\s+(\d+) kB/.exec(Fs.readFileSync(`/proc/${up.pid}/status`, "utf8"))?.[1]) / 1024
       // About 150 MB here, garbage included, whatever the amount; over 400 MB when every line was queued.
       expect(rssMegabytes).toBeLessThan(250)
-      const { shown, notShown } = yield* readUntilMarker(up)
+      const { shown, notShown } = yield* readUntilMarker(up, 200_001)
       expect(notShown).toBeGreaterThan(190_000)
       // Every line either shown or counted, none twice.
       expect(shown + notShown).toBe(200_001)
@@ -223,7 +223,7 @@ describe("agent logs", () => {
       const up = yield* unreadUp("script", ["-qfec", command, "/dev/null"])
       // Answered while the terminal holds what it was given: a blocking write would have stopped everything.
       yield* untilFloodDone(address, up)
-      const { shown, notShown } = yield* readUntilMarker(up)
+      const { shown, notShown } = yield* readUntilMarker(up, 20_001)
       expect(notShown).toBeGreaterThan(0)
       expect(shown + notShown).toBe(20_001)
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
@@ -295,17 +295,29 @@ const untilFloodDone = (address: string, up: UnreadUp) =>
 const NOT_SHOWN = /^--- (\d+) lines? not shown here \(they are kept: orchestrate logs\) ---$/
 
 /**
- * Reads `up`'s output until it says what it did not show; every line is the flood's or such a marker (or, on a
- * terminal, which shows standard error too, one of the orchestrator's own log lines).
+ * Reads `up`'s output until it says what it did not show, and until the lines shown and said not shown add up to
+ * `written` (or stop coming): a terminal may drain a little, and say so, before it stalls, and the marker for the
+ * rest comes once it is read. Every line is the flood's or such a marker (or, on a terminal, which shows standard
+ * error too, one of the orchestrator's own log lines).
  */
-const readUntilMarker = (up: UnreadUp) =>
+const readUntilMarker = (up: UnreadUp, written: number) =>
   Effect.gen(function*() {
-    const linesOf = () => up.read().split(/\r?\n/).filter((line) => line !== "" && !/^\[\d\d:\d\d:\d\d\.\d{3}\] /.test(line))
-    yield* Effect.sleep("100 millis").pipe(Effect.repeat({ until: () => linesOf().some((line) => NOT_SHOWN.test(line)), times: 200 }))
-    const lines = linesOf()
-    expect(lines.filter((line) => !line.startsWith("flood | ") && !NOT_SHOWN.test(line))).toEqual([])
-    return {
-      shown: lines.filter((line) => line.startsWith("flood | ")).length,
-      notShown: lines.reduce((sum, line) => sum + Number(NOT_SHOWN.exec(line)?.[1] ?? 0), 0)
+    const count = () => {
+      const lines = up.read().split(/\r?\n/).filter((line) => line !== "" && !/^\[\d\d:\d\d:\d\d\.\d{3}\] /.test(line))
+      return {
+        lines,
+        shown: lines.filter((line) => line.startsWith("flood | ")).length,
+        notShown: lines.reduce((sum, line) => sum + Number(NOT_SHOWN.exec(line)?.[1] ?? 0), 0)
+      }
     }
+    yield* Effect.sleep("100 millis").pipe(Effect.repeat({
+      until: () => {
+        const { lines, shown, notShown } = count()
+        return lines.some((line) => NOT_SHOWN.test(line)) && shown + notShown >= written
+      },
+      times: 200
+    }))
+    const { lines, shown, notShown } = count()
+    expect(lines.filter((line) => !line.startsWith("flood | ") && !NOT_SHOWN.test(line))).toEqual([])
+    return { shown, notShown }
   })

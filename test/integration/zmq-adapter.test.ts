@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Latch } from "effect"
 import * as Zmq from "zeromq"
-import { receiver, send } from "../../src/zmq/ZmqAdapter.ts"
+import { makeSendQueue, receiveEach, receiver, send, type ZmqError } from "../../src/zmq/ZmqAdapter.ts"
+import { eventually } from "../support/orchestrator.ts"
 import { ANY_PORT } from "../support/zmq.ts"
 
 const scoped = <S extends Zmq.Socket>(make: () => S) => Effect.acquireRelease(Effect.sync(make), (socket) => Effect.sync(() => socket.close()))
@@ -52,5 +53,52 @@ describe("the ZeroMQ adapter", () => {
         operation: "receive",
         reason: { _tag: "OperationFailed", code: "EFSM" }
       })
+    }))
+})
+
+describe("the ZeroMQ adapter for a server", () => {
+  it.live("hands every message over in order, and reads none while its latch is closed", () =>
+    Effect.gen(function*() {
+      const { router, dealer } = yield* pair
+      const open = yield* Latch.make(true)
+      const bodies: Array<string> = []
+      yield* Effect.forkScoped(receiveEach(router, ([, body]) => {
+        bodies.push(String(body))
+        if (bodies.length === 3) open.closeUnsafe()
+      }, open))
+      for (const body of ["a", "b", "c", "d", "e"]) yield* send(dealer, [body])
+      // The last two wait in ZeroMQ's queue: the socket has them to read, and nothing reads them.
+      yield* eventually(Effect.sync(() => router.readable), (readable) => readable)
+      expect(bodies).toEqual(["a", "b", "c"])
+      yield* open.open
+      expect(yield* eventually(Effect.sync(() => [...bodies]), (read) => read.length === 5)).toEqual(["a", "b", "c", "d", "e"])
+    }))
+
+  it.live("sends every message given at once, in order, one send in flight at a time", () =>
+    Effect.gen(function*() {
+      const { router, dealer } = yield* pair
+      yield* send(dealer, ["hello"])
+      const [identity = new Uint8Array()] = yield* receiver(router)
+      const failures: Array<ZmqError> = []
+      const queue = makeSendQueue<Array<Uint8Array | string>>(router, (error) => failures.push(error))
+      // Fewer than the high-water mark (1000), beyond which a Router drops what its peer has not read yet.
+      for (let i = 0; i < 500; i++) queue.send([identity, String(i)])
+      yield* queue.flushed
+      const received: Array<string> = []
+      while (received.length < 500) received.push(String((yield* receiver(dealer))[0]))
+      expect(failures).toEqual([])
+      expect(received).toEqual(Array.from({ length: 500 }, (_, i) => String(i)))
+    }))
+
+  it.live("reports each message it could not send, and goes on with the next", () =>
+    Effect.gen(function*() {
+      const { router } = yield* pair
+      const failures: Array<ZmqError> = []
+      const queue = makeSendQueue<Array<string>>(router, (error) => failures.push(error))
+      router.close()
+      queue.send(["nobody", "a"])
+      queue.send(["nobody", "b"])
+      yield* queue.flushed
+      expect(failures.map((error) => [error.operation, error.reason._tag])).toEqual([["send", "SocketClosed"], ["send", "SocketClosed"]])
     }))
 })

@@ -5,16 +5,19 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { LogFiles, logFileName, writeFully } from "../../src/logs/LogFiles.ts"
-import type { LogLine } from "../../src/logs/LogStore.ts"
+import { ByteLines } from "../../src/logs/ByteLines.ts"
+import { linesOfTexts } from "../../src/logs/LineSplitter.ts"
+import type { LogBatch } from "../../src/logs/LogStore.ts"
 import { packageRoot } from "../../src/packageRoot.ts"
 import { tempDir } from "../support/files.ts"
 
-const line = (seq: number, text: string, agent = "api"): LogLine => ({
-  seq,
+/** One line as the store hands it to a sink: a batch of one. */
+const line = (seq: number, text: string, agent = "api"): LogBatch => ({
   agent,
   stream: seq % 2 === 0 ? "stderr" : "stdout",
   timestamp: Date.UTC(2026, 11, 1, 10, 0, 0, seq),
-  line: text
+  firstSeq: seq,
+  lines: linesOfTexts([text])[0] ?? new ByteLines(Buffer.alloc(0), new Int32Array(0), new Int32Array(0))
 })
 
 /** Runs `use` with log files in `dir`; the scope's end flushes them. Collects what was logged. */
@@ -76,7 +79,8 @@ describe("LogFiles", () => {
       const script = `
         import { Effect } from "effect"
         import { LogFiles } from "./src/logs/LogFiles.ts"
-        const line = (seq) => ({ seq, agent: "api", stream: "stdout", timestamp: Date.UTC(2026, 11, 1, 10, 0, 0, seq), line: "line " + String(seq).padStart(5, "0") })
+        import { linesOfTexts } from "./src/logs/LineSplitter.ts"
+        const line = (seq) => ({ agent: "api", stream: "stdout", timestamp: Date.UTC(2026, 11, 1, 10, 0, 0, seq), firstSeq: seq, lines: linesOfTexts(["line " + String(seq).padStart(5, "0")])[0] })
         const failures = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
           const files = yield* LogFiles.make({ dir: process.argv[1], maxBytes: 1000000, keep: 1 })
           yield* files.write(Array.from({ length: 40 }, (_, i) => line(i + 1)))

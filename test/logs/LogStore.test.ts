@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { TestClock } from "effect/testing"
+import { linesOfTexts } from "../../src/logs/LineSplitter.ts"
 import { type LogLine, type LogQuery, LogStore, type LogStream } from "../../src/logs/LogStore.ts"
 
 /** The store's behaviour, spelled out naively: every line ever appended, each agent keeping its last `keep`. */
@@ -51,6 +52,35 @@ describe("LogStore", () => {
           expect({ lines: page.lines, hasMore: page.hasMore }, JSON.stringify(query)).toEqual(model(all, keep, query))
           expect(page.lastSeq).toBe(i + 1)
         }
+      }
+    }))
+
+  it.effect("pages like the model when lines come in batches, a ring forgetting part of its oldest batch", () =>
+    Effect.gen(function*() {
+      const next = random(5)
+      const keep = 10
+      const store = yield* LogStore.make({ keepLines: keep })
+      const agents = ["a", "b", "c"]
+      const all: Array<LogLine> = []
+      for (let i = 0; i < 150; i++) {
+        if (next() < 0.3) yield* TestClock.adjust(1)
+        const agent = agents[Math.floor(next() ** 2 * agents.length)] ?? "a"
+        const stream = next() < 0.5 ? "stdout" : "stderr"
+        // Up to a ring and a half at once: a batch may push out all of one before it and part of another.
+        const texts = Array.from({ length: 1 + Math.floor(next() ** 2 * 15) }, (_, j) => `batch ${i} line ${j} ✓`)
+        const timestamp = yield* Clock.currentTimeMillis
+        for (const text of texts) all.push({ seq: all.length + 1, agent, stream, timestamp, line: text })
+        yield* store.appendLines(agent, stream, linesOfTexts(texts))
+        const query: LogQuery = {
+          limit: 1 + Math.floor(next() * 20),
+          ...(next() < 0.5 ? { agents: agents.filter(() => next() < 0.5) } : {}),
+          ...(next() < 0.5 ? { afterSeq: Math.floor(next() * all.length) } : {}),
+          ...(next() < 0.3 ? { stream } : {}),
+          ...(next() < 0.3 ? { since: Math.floor(next() * timestamp) } : {})
+        }
+        const page = yield* store.query(query)
+        expect({ lines: page.lines, hasMore: page.hasMore }, JSON.stringify(query)).toEqual(model(all, keep, query))
+        expect(page.lastSeq).toBe(all.length)
       }
     }))
 

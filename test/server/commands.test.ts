@@ -40,10 +40,11 @@ describe("commands", () => {
     Effect.gen(function*() {
       expect(yield* request({ command: "ps" })).toEqual(ok({
         agents: [
-          { name: "db", state: "running", pid: 1000, uptime_seconds: 0, restarts: 0, health: null },
-          { name: "api", state: "running", pid: 1001, uptime_seconds: 0, restarts: 0, health: null },
-          { name: "worker", state: "paused", pid: null, uptime_seconds: 0, restarts: 0, health: null },
-          { name: "migrate", state: "completed", pid: null, uptime_seconds: null, restarts: 0, health: null }
+          // The in-memory orchestrator runs no process: it knows of no CPU or memory.
+          { name: "db", state: "running", pid: 1000, uptime_seconds: 0, restarts: 0, health: null, cpu_percent: null, memory_bytes: null },
+          { name: "api", state: "running", pid: 1001, uptime_seconds: 0, restarts: 0, health: null, cpu_percent: null, memory_bytes: null },
+          { name: "worker", state: "paused", pid: null, uptime_seconds: 0, restarts: 0, health: null, cpu_percent: null, memory_bytes: null },
+          { name: "migrate", state: "completed", pid: null, uptime_seconds: null, restarts: 0, health: null, cpu_percent: null, memory_bytes: null }
         ]
       }))
     }).pipe(Effect.provide(harness())))
@@ -90,7 +91,10 @@ describe("commands", () => {
         exit_code: null,
         last_error: null,
         health: null,
-        probes: []
+        probes: [],
+        cpu_percent: null,
+        memory_bytes: null,
+        cpu_seconds: null
       }))
       yield* InMemoryOrchestrator.use((o) => o.heartbeat("api"))
       expect(yield* request({ command: "status", args: ["api"] })).toHaveProperty(
@@ -119,7 +123,10 @@ describe("commands", () => {
         uptime_seconds: 0,
         events_recorded: 1,
         events_retained: 1,
-        events_capacity: 5000
+        events_capacity: 5000,
+        cpu_percent: null,
+        memory_bytes: null,
+        cpu_seconds: null
       }))
     }).pipe(Effect.provide(harness())))
 

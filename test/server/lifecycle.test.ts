@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Ref, Scope } from "effect"
+import { Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Logger, Ref, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
@@ -30,6 +30,80 @@ describe("server lifecycle", () => {
       }).pipe(Effect.provide(harness({ control: gatedControl(gate) })))
     }))
 
+  it.effect("at the in-flight limit nothing more is read until a request in flight ends", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      yield* Effect.gen(function*() {
+        const slow = yield* Effect.forkChild(
+          Effect.all([request({ command: "stop", args: ["db"] }), request({ command: "stop", args: ["api"] })], { concurrency: 2 })
+        )
+        const server = yield* CommandServer
+        yield* untilInFlight(server, 2)
+        const ps = yield* Effect.forkChild(request({ command: "ps" }))
+        yield* Effect.yieldNow.pipe(Effect.repeat({ times: 20 }))
+        expect(ps.pollUnsafe()).toBeUndefined()
+        expect(yield* server.inFlight).toBe(2)
+        yield* Deferred.succeed(gate, undefined)
+        expect(yield* Fiber.join(ps)).toHaveProperty("status", "success")
+        expect((yield* Fiber.join(slow)).map((reply) => statusOf(reply))).toEqual(["success", "success"])
+      }).pipe(Effect.provide(harness({ control: gatedControl(gate), config: { maxInFlight: 2 } })))
+    }))
+
+  it.effect("requests read while many suspended commands complete are answered ahead of most of them", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const answered = yield* Ref.make<ReadonlyArray<string>>([])
+      // More than one turn of the scheduler's budget can answer, however fast the machine.
+      const agents = Array.from({ length: 200 }, (_, i) => ({ name: `agent-${i}`, state: "running" as const }))
+      yield* Effect.gen(function*() {
+        const slow = yield* Effect.forkChild(
+          Effect.all(agents.map((agent) => request({ command: "stop", args: [agent.name] })), { concurrency: "unbounded" })
+        )
+        yield* untilInFlight(yield* CommandServer, agents.length)
+        // Every stop resumes at once; each then waits its turn behind the ps read meanwhile.
+        yield* Deferred.succeed(gate, undefined)
+        expect(yield* request({ command: "ps" })).toHaveProperty("status", "success")
+        yield* Fiber.join(slow)
+        const order = yield* Ref.get(answered)
+        expect(order).toHaveLength(agents.length + 1)
+        expect(order.indexOf("ps")).toBeLessThan(agents.length / 2)
+      }).pipe(Effect.provide(harness({
+        agents,
+        control: gatedControl(gate),
+        wrapSocket: (socket) => ({
+          ...socket,
+          serve: (onRequest, open) =>
+            socket.serve((incoming) =>
+              onRequest({
+                ...incoming,
+                reply: (body: string) =>
+                  Effect.andThen(Ref.update(answered, (order) => [...order, body.includes("agents") ? "ps" : "stop"]), incoming.reply(body))
+              }), open)
+        })
+      })))
+    }))
+
+  it.effect("at debug level every request is logged with its answer's code and time; below it, none is", () =>
+    Effect.gen(function*() {
+      const debugLines = (logLevel: "Debug" | "Info") =>
+        Effect.gen(function*() {
+          const lines: Array<string> = []
+          const capture = Logger.make<unknown, void>(({ logLevel: level, message }) => {
+            if (level === "Debug") lines.push(Array.isArray(message) ? message.join(" ") : String(message))
+          })
+          yield* Effect.gen(function*() {
+            yield* request({ command: "ps" })
+            yield* request({ command: "nope" })
+          }).pipe(Effect.provide(harness({ config: { logLevel } }).pipe(Layer.provide(Logger.layer([capture])))))
+          return lines
+        })
+      const logged = yield* debugLines("Debug")
+      expect(logged).toHaveLength(2)
+      expect(logged[0]).toMatch(/^ps -> 200 in \d+(\.\d+)? ms$/)
+      expect(logged[1]).toMatch(/^nope -> 400 in \d+(\.\d+)? ms$/)
+      expect(yield* debugLines("Info")).toEqual([])
+    }))
+
   it.effect("shutdown sends its reply before it asks the orchestrator to shut down", () =>
     Effect.gen(function*() {
       const log = yield* Ref.make<ReadonlyArray<string>>([])
@@ -42,11 +116,13 @@ describe("server lifecycle", () => {
         control: gatedControl(gate, log),
         wrapSocket: (socket) => ({
           ...socket,
-          take: Effect.map(socket.take, (incoming) => ({
-            ...incoming,
-            reply: (body: string) =>
-              Effect.andThen(Ref.update(log, (entries) => [...entries, "reply sent"]), incoming.reply(body))
-          }))
+          serve: (onRequest, open) =>
+            socket.serve((incoming) =>
+              onRequest({
+                ...incoming,
+                reply: (body: string) =>
+                  Effect.andThen(Ref.update(log, (entries) => [...entries, "reply sent"]), incoming.reply(body))
+              }), open)
         })
       })))
     }))

@@ -21,8 +21,9 @@ const text = <E>(stream: Stream.Stream<Uint8Array, E>) =>
   stream.pipe(Stream.decodeText(), Stream.mkString, Effect.orElseSucceed(() => ""))
 
 /** Colour off unless `env` says otherwise, whatever the environment running the tests forces. */
-const command = (file: string, args: ReadonlyArray<string>, env: Record<string, string>) =>
+const command = (file: string, args: ReadonlyArray<string>, env: Record<string, string>, cwd?: string) =>
   ChildProcess.make(file, args, {
+    ...(cwd === undefined ? {} : { cwd }),
     env: { NO_COLOR: "1", FORCE_COLOR: "", ...env },
     extendEnv: true,
     stdin: "ignore",
@@ -33,11 +34,11 @@ const command = (file: string, args: ReadonlyArray<string>, env: Record<string, 
 /** Runs `orchestrate args...` to completion (at most `timeout`), with colour off unless `env` says otherwise. */
 export const cli = (
   args: ReadonlyArray<string>,
-  options: { readonly env?: Record<string, string>; readonly timeout?: Duration.Input } = {}
+  options: { readonly env?: Record<string, string>; readonly timeout?: Duration.Input; readonly cwd?: string } = {}
 ): Effect.Effect<CliResult, never, ChildProcessSpawner.ChildProcessSpawner> =>
   Effect.scoped(Effect.gen(function*() {
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const handle = yield* Effect.orDie(spawner.spawn(command(process.execPath, [BIN, ...args], options.env ?? {})))
+    const handle = yield* Effect.orDie(spawner.spawn(command(process.execPath, [BIN, ...args], options.env ?? {}, options.cwd)))
     const [stdout, stderr, code] = yield* Effect.all(
       [text(handle.stdout), text(handle.stderr), Effect.orDie(handle.exitCode)],
       { concurrency: "unbounded" }

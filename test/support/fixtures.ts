@@ -20,6 +20,9 @@ export const agentStatus = (overrides: Partial<AgentStatus> & Pick<AgentStatus, 
   lastError: null,
   health: null,
   probes: [],
+  cpuPercent: null,
+  memoryBytes: null,
+  cpuSeconds: null,
   ...overrides
 })
 

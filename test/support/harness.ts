@@ -4,6 +4,7 @@
 import { Effect, Layer, Logger } from "effect"
 import { EventStore, type EventStoreConfig } from "../../src/events/EventStore.ts"
 import { type AgentSeed, InMemoryOrchestrator } from "../../src/orchestrator/InMemoryOrchestrator.ts"
+import type { ConfigReload } from "../../src/ports/ConfigReload.ts"
 import type { OrchestratorControl } from "../../src/ports/OrchestratorControl.ts"
 import type { OrchestratorQuery } from "../../src/ports/OrchestratorQuery.ts"
 import { layerWithSocket } from "../../src/server/CommandInterface.ts"
@@ -26,6 +27,8 @@ export interface HarnessOptions {
   readonly query?: Layer.Layer<OrchestratorQuery>
   /** Replaces the in-memory orchestrator's control port. */
   readonly control?: Layer.Layer<OrchestratorControl>
+  /** A reload port: without one, `reload` is answered as for an orchestrator embedded in a program. */
+  readonly reload?: Layer.Layer<ConfigReload>
   /** Wraps the in-memory socket, e.g. to observe replies. */
   readonly wrapSocket?: (socket: Socket["Service"]) => Socket["Service"]
 }
@@ -47,7 +50,7 @@ export const harness = (options: HarnessOptions = {}) => {
     Layer.effect(MemoryClient, MemoryClient.useSync((client) => client)).pipe(Layer.provide(layerMemory))
   )
   return layerWithSocket.pipe(
-    Layer.provide([options.query ?? Layer.empty, options.control ?? Layer.empty]),
+    Layer.provide([options.query ?? Layer.empty, options.control ?? Layer.empty, options.reload ?? Layer.empty]),
     Layer.provideMerge(socket),
     Layer.provideMerge(orchestrator),
     Layer.provideMerge(EventStore.layer(options.events)),

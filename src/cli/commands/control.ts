@@ -6,7 +6,7 @@ import { MAX_REASON_LENGTH } from "../../protocol/Envelope.ts"
 import { respond } from "../root.ts"
 
 /** Why: kept in the orchestrator's audit trail with the command. */
-const reason = Flag.String("reason").pipe(
+export const reason = Flag.String("reason").pipe(
   Flag.withSchema(Schema.String.check(Schema.isBetweenLength(1, MAX_REASON_LENGTH))),
   Flag.optional,
   Flag.withDescription(`Why you are doing this, recorded in the orchestrator's audit trail (up to ${MAX_REASON_LENGTH} characters)`)

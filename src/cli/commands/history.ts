@@ -2,23 +2,12 @@
  * `orchestrate history [--follow]`: recorded events, oldest first, with filters; with `--follow`, every new one as
  * it is recorded.
  */
-import { Console, DateTime, Duration, Effect, Option, Schema, Stream } from "effect"
+import { Console, Duration, Effect, Option, Schema, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HISTORY_LIMIT_MAX, type HistoryPage, type HistoryQuery } from "../../protocol/Commands.ts"
-import { currentStyle, formatData, type Style, table } from "../output.ts"
+import { currentStyle, table } from "../output.ts"
 import { clientFor, intervalFlag, respond, root } from "../root.ts"
-
-const rows = (page: HistoryPage, style: Style) =>
-  page.events.map((event) => [
-    String(event.seq),
-    DateTime.formatIso(event.timestamp),
-    event.category,
-    event.severity === "error" ? style.red(event.eventName) : event.severity === "warning" ? style.yellow(event.eventName) : event.eventName,
-    event.agentName ?? "-",
-    formatData(event.data)
-  ])
-
-const HEADERS = ["SEQ", "TIME", "CATEGORY", "EVENT", "AGENT", "DATA"]
+import { HEADERS, historyQuery, render, rows } from "./historyRender.ts"
 
 /**
  * The columns' widths while following: each page is a table of its own, so without fixed widths its rows would not
@@ -26,11 +15,6 @@ const HEADERS = ["SEQ", "TIME", "CATEGORY", "EVENT", "AGENT", "DATA"]
  * and a 16-character agent name; a longer cell still shows whole.
  */
 const FOLLOW_WIDTHS = [7, 24, 12, 32, 16]
-
-const render = (page: HistoryPage, style: Style): string =>
-  page.events.length === 0
-    ? "no events"
-    : table(HEADERS, rows(page, style), style) + (page.hasMore ? `\n${style.dim(`(more events match; raise --limit, at most ${HISTORY_LIMIT_MAX})`)}` : "")
 
 /** Where to continue after `page`, which was asked for what came after `after`. */
 const cursorAfter = (after: number, page: HistoryPage): number => {
@@ -90,16 +74,14 @@ export const history = Command.make("history", {
   follow: Flag.Boolean("follow").pipe(Flag.withDefault(false), Flag.withDescription("Keep printing new events until Ctrl-C")),
   interval: intervalFlag(1, "Seconds between polls with --follow")
 }, (options) => {
-  const filter: HistoryQuery = {
-    ...(Option.isSome(options.limit) ? { limit: options.limit.value } : {}),
-    // Without a category, what happened to the agents and the orchestrator: the audit trail is asked for by name.
-    ...(Option.isSome(options.category)
-      ? { category: options.category.value }
-      : options.all ? {} : { categories: ["agent", "orchestrator"] }),
-    ...(Option.isSome(options.agent) ? { agent: options.agent.value } : {}),
-    ...(Option.isSome(options.event) ? { event: options.event.value } : {}),
-    ...(Option.isSome(options.afterSeq) ? { afterSeq: options.afterSeq.value } : {})
-  }
+  const filter = historyQuery({
+    limit: Option.getOrUndefined(options.limit),
+    category: Option.getOrUndefined(options.category),
+    all: options.all,
+    agent: Option.getOrUndefined(options.agent),
+    event: Option.getOrUndefined(options.event),
+    afterSeq: Option.getOrUndefined(options.afterSeq)
+  })
   return options.follow ? follow(filter, options.interval) : respond("history", [filter], render)
 }).pipe(
   Command.withDescription(

@@ -8,37 +8,24 @@ import { Clock, Console, DateTime, Duration, Effect, Option, Schema, Stream } fr
 import { Argument, Command, Flag } from "effect/cli"
 import { LOGS_LIMIT_MAX, type LogsPage, type LogsQuery } from "../../protocol/Commands.ts"
 import { InvalidSince, UsageError } from "../errors.ts"
-import { type LogLayout, renderLogLine } from "../logLines.ts"
+import type { LogLayout } from "../logLines.ts"
 import { colored, currentStyle, plain, type Style } from "../output.ts"
 import { clientFor, intervalFlag, root } from "../root.ts"
+import { logsLimit, pageText, sinceMillis } from "./logsRender.ts"
 
 const printPage = (page: LogsPage, width: { value: number }, layout: LogLayout) =>
   Effect.gen(function*() {
-    for (const line of page.lines) width.value = Math.max(width.value, line.agent.length)
-    const text = page.lines.flatMap((line) => {
-      const rendered = renderLogLine(line, width.value, layout)
-      return rendered === undefined ? [] : [rendered]
-    })
-    if (text.length > 0) yield* Console.log(text.join("\n"))
+    const { text, width: widest } = pageText(page, width.value, layout)
+    width.value = widest
+    if (text !== undefined) yield* Console.log(text)
   })
 
-/** `2026-12-01T10:00:00Z`, `2026-12-01T10:00:00.250+02:00`: a date, a time and a zone, nothing looser. */
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/
-
-/**
- * `10m`, `2h`, `30s`, `1d`, `500ms` before now, or an ISO-8601 instant with its zone. Anything else is refused
- * rather than guessed at: `DateTime.make` would take `5` for the year 2001, and a date without a zone for local time.
- */
+/** What `--since` names (logsRender.ts), or a usage error saying what it takes. */
 export const parseSince = (text: string) =>
   Effect.gen(function*() {
-    const relative = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim())
-    if (relative !== null) {
-      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] ?? "s"] ?? 1000
-      return DateTime.makeUnsafe((yield* Clock.currentTimeMillis) - Number(relative[1]) * unit)
-    }
-    const instant = ISO_INSTANT.test(text) ? DateTime.make(text) : Option.none()
-    if (Option.isSome(instant)) return DateTime.toUtc(instant.value)
-    return yield* new UsageError({ reason: new InvalidSince({ text }) })
+    const millis = sinceMillis(text, yield* Clock.currentTimeMillis)
+    if (millis === undefined) return yield* new UsageError({ reason: new InvalidSince({ text }) })
+    return DateTime.makeUnsafe(millis)
   })
 
 /** Where a follower reads next: after this seq, at once (`caughtUp` false) or after the interval. */
@@ -138,7 +125,7 @@ export const logs = Command.make("logs", {
   Effect.gen(function*() {
     const flags = yield* root
     const query: LogsQuery = {
-      limit: Math.min(options.lines, LOGS_LIMIT_MAX),
+      limit: logsLimit(options.lines),
       ...(options.agents.length > 0 ? { agents: options.agents } : {}),
       ...(Option.isSome(options.since) ? { since: yield* parseSince(options.since.value) } : {}),
       ...(Option.isSome(options.stream) ? { stream: options.stream.value } : {})

@@ -1,27 +1,36 @@
-import { Command } from "effect/cli"
-import { formatHealth } from "../health.ts"
-import { formatDuration, table } from "../output.ts"
-import { respond } from "../root.ts"
+/**
+ * `orchestrate ps [--watch]`: one line per agent with its state, health, pid, what its processes use, uptime and
+ * restarts; with `--watch`, refreshed until interrupted (as `stats --watch`).
+ */
+import { Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { intervalFlag, respond } from "../root.ts"
+import { watch } from "../watch.ts"
+import { allContextsFlag, askAllContexts, cannotCombine } from "../contexts/allContexts.ts"
+import { HEADERS, logged, render, rows } from "./psRender.ts"
 
-export const ps = Command.make("ps", {}, () =>
-  respond("ps", [], ({ agents }, style) =>
-    agents.length === 0
-      ? "no agents"
-      : table(
-        ["NAME", "STATE", "HEALTH", "PID", "UPTIME", "RESTARTS"],
-        agents.map((agent) => [
-          agent.name,
-          style.state(agent.state),
-          formatHealth(agent.health, style),
-          agent.pid === null ? "-" : String(agent.pid),
-          formatDuration(agent.uptimeSeconds),
-          String(agent.restarts)
-        ]),
-        style
-      ))).pipe(
-    Command.withDescription("List the agents with their state, health, pid, uptime and restarts"),
-    Command.withExamples([
-      { command: "orchestrate ps", description: "A table of every agent" },
-      { command: "orchestrate ps --json | jq '.data.agents | length'", description: "Count the agents" }
-    ])
-  )
+export const ps = Command.make("ps", {
+  watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Keep refreshing until Ctrl-C")),
+  interval: intervalFlag(2, "Seconds between refreshes with --watch"),
+  allContexts: allContextsFlag
+}, ({ watch: watching, interval, allContexts }) =>
+  Effect.gen(function*() {
+    if (allContexts) {
+      return yield* watching ? cannotCombine("--watch", "it asks every context once") : askAllContexts("ps", [], { headers: HEADERS, rows })
+    }
+    return yield* watching ? watch("ps", [], { intervalSeconds: interval, render, logged }) : respond("ps", [], render)
+  })).pipe(
+  Command.withDescription(
+    "List the agents with their state, health, pid, CPU and memory, uptime and restarts. CPU% is the CPU time of " +
+      "a process agent's processes (its group and descendants) over the last second or more, in percent of one core " +
+      "(above 100 on several cores); MEM is their resident memory, summed. Both are '-' for Effect agents and for " +
+      "agents with no process running, and are sampled at most once a second"
+  ),
+  Command.withExamples([
+    { command: "orchestrate ps", description: "A table of every agent" },
+    { command: "orchestrate ps --watch --interval 1", description: "A live view, refreshed every second" },
+    { command: "orchestrate ps --all-contexts", description: "Every context's agents in one table" },
+    { command: "orchestrate ps --json | jq '.data.agents | length'", description: "Count the agents" },
+    { command: "orchestrate ps --json | jq '.data.agents[] | {name, cpu_percent, memory_bytes}'", description: "What each agent uses" }
+  ])
+)

@@ -2,18 +2,21 @@
  * What `orchestrate up` does. Loaded only when `up` runs, so that the other commands never load the
  * orchestrator, the server or the process machinery.
  */
-import { DateTime, Effect, FileSystem, Layer, Option, Path, type PlatformError, Schema } from "effect"
+import { Effect, Layer, Option, Path, Schema } from "effect"
+import { countingEvents, countLines } from "../../server/metrics/StoreMetrics.ts"
 import * as NodePath from "node:path"
 import { EventStore } from "../../events/EventStore.ts"
 import { LogFiles, type LogFilesConfig } from "../../logs/LogFiles.ts"
 import { type LogSink, LogStore } from "../../logs/LogStore.ts"
-import { type LogLayout, lineWriter, renderLogLine } from "../logLines.ts"
+import { batchPrinter, type LogLayout } from "../logLines.ts"
 import { currentStyle } from "../output.ts"
 import { processAgent } from "../../orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../orchestrator/Orchestrator.ts"
-import { checkConfigSize, type OrchestratorSettings, parseConfigText } from "../../app/ConfigFile.ts"
+import { type OrchestratorSettings, readConfigFile, resolveConfigPaths } from "../../app/ConfigFile.ts"
+import * as ConfigReloader from "../../app/ConfigReloader.ts"
 import { isCommandName } from "../../protocol/Commands.ts"
-import { layer as commandInterface } from "../../server/CommandInterface.ts"
+import { HttpConfig } from "../../server/http/HttpSettings.ts"
+import { layer as commandInterface } from "../../server/Transports.ts"
 import { CommandInterfaceConfig } from "../../server/CommandInterfaceConfig.ts"
 import { type AllowedCommands, PresetName } from "../../server/Whitelist.ts"
 import { packageRoot } from "../../packageRoot.ts"
@@ -44,47 +47,37 @@ const parseAllow = (value: string): Effect.Effect<AllowedCommands, UsageError> =
     : Effect.fail(new UsageError({ reason: new UnknownCommandInAllow({ names: unknown }) }))
 }
 
-const readSettings = Effect.fnUntraced(function*(path: string) {
-  const fs = yield* FileSystem.FileSystem
-  const cannotRead = (cause: PlatformError.PlatformError) => new UsageError({ reason: new UnreadableConfig({ path, cause }) })
-  // Sized before it is read, so that a huge file is refused at once instead of filling memory. A pipe has no
-  // size: what comes from one is refused after it is read, if it is too large.
-  const info = yield* fs.stat(path).pipe(Effect.mapError(cannotRead))
-  yield* Effect.fromResult(checkConfigSize(Number(info.size), path))
-  const text = yield* fs.readFileString(path).pipe(Effect.mapError(cannotRead))
-  return yield* Effect.fromResult(parseConfigText(text, path))
-})
+const readSettings = (path: string) =>
+  readConfigFile(path).pipe(
+    Effect.catchTag("PlatformError", (cause) => Effect.fail(new UsageError({ reason: new UnreadableConfig({ path, cause }) })))
+  )
 
-const withOverrides = Effect.fnUntraced(function*(
-  settings: OrchestratorSettings,
-  overrides: { readonly address: Option.Option<string>; readonly allow: Option.Option<string>; readonly maxWorkers: Option.Option<number> }
-) {
-  const allowed = Option.isSome(overrides.allow) ? yield* parseAllow(overrides.allow.value) : undefined
+/** `up`'s command-line settings over the config's: applied to the config it starts with, and to each reload. */
+const withOverrides = (
+  overrides: {
+    readonly address: Option.Option<string>
+    readonly allowed: AllowedCommands | undefined
+    readonly maxWorkers: Option.Option<number>
+    readonly logsDir: Option.Option<string>
+    readonly http: Option.Option<string>
+  }
+) =>
+(settings: OrchestratorSettings): OrchestratorSettings => {
+  const { allowed } = overrides
   // Naming where to listen, or what to allow, asks for the interface: it is switched on.
   const enable = Option.isSome(overrides.address) || allowed !== undefined
   return {
     ...settings,
     maxWorkers: Option.getOrElse(overrides.maxWorkers, () => settings.maxWorkers),
+    logs: Option.isSome(overrides.logsDir) ? { ...settings.logs, dir: overrides.logsDir.value } : settings.logs,
     commandInterface: {
       ...settings.commandInterface,
       ...(enable ? { enableCommandInterface: true } : {}),
       ...(Option.isSome(overrides.address) ? { commandAddress: overrides.address.value } : {}),
       ...(allowed === undefined ? {} : { allowedCommands: allowed })
-    }
-  } satisfies OrchestratorSettings
-})
-
-/** The files a config names are found relative to the config file, wherever `up` runs from. */
-const resolveFiles = (settings: OrchestratorSettings, directory: string): OrchestratorSettings => {
-  const { curve, auditFile } = settings.commandInterface
-  return {
-    ...settings,
-    logs: { ...settings.logs, ...(settings.logs.dir === undefined ? {} : { dir: NodePath.resolve(directory, settings.logs.dir) }) },
-    commandInterface: {
-      ...settings.commandInterface,
-      ...(curve === undefined ? {} : { curve: { ...curve, keyFile: NodePath.resolve(directory, curve.keyFile) } }),
-      ...(auditFile === undefined ? {} : { auditFile: NodePath.resolve(directory, auditFile) })
-    }
+    },
+    // As with --address: naming where HTTP listens switches it on.
+    http: Option.isSome(overrides.http) ? { ...settings.http, enabled: true, address: overrides.http.value } : settings.http
   }
 }
 
@@ -103,9 +96,10 @@ const queueTerminalWrites = (stream: NodeJS.WriteStream): void => {
 
 /**
  * Where agents' lines go besides memory: files, when a directory is given; and this terminal, prefixed with the
- * agent's name, unless `up` runs quiet. Only here: lines are never logged, so none is ever printed twice.
+ * agent's name, unless `up` runs quiet. Only here: lines are never logged, so none is ever printed twice. (Exported
+ * for benchmark 8, which measures the agents' lines as `up` keeps them.)
  */
-const agentLogs = Effect.fnUntraced(function*(options: {
+export const agentLogs = Effect.fnUntraced(function*(options: {
   readonly keepLines: number
   readonly files: LogFilesConfig | undefined
   readonly foreground: ReadonlyArray<string> | undefined
@@ -132,15 +126,9 @@ const agentLogs = Effect.fnUntraced(function*(options: {
   // stream already holds, so a pipe nobody reads would grow this process without limit. `lineWriter` sees when the
   // stream is behind and drops lines (they stay in the LogStore) until it has caught up.
   if (options.foreground !== undefined && process.stdout.isTTY) queueTerminalWrites(process.stdout)
-  const show = lineWriter(process.stdout, layout.style)
-  const print: LogSink = (lines) =>
-    Effect.sync(() =>
-      show(lines.flatMap((line) => {
-        const rendered = renderLogLine({ ...line, timestamp: DateTime.makeUnsafe(line.timestamp) }, width, layout)
-        return rendered === undefined ? [] : [rendered]
-      }))
-    )
-  const sinks = [...(files === undefined ? [] : [files.write]), ...(options.foreground === undefined ? [] : [print])]
+  const show = batchPrinter(process.stdout, width, layout)
+  const print: LogSink = (batches) => Effect.sync(() => show(batches))
+  const sinks = [...(files === undefined ? [] : [files.write]), ...(options.foreground === undefined ? [] : [print]), countLines]
   return yield* LogStore.make({ keepLines: options.keepLines, sinks })
 })
 
@@ -165,16 +153,19 @@ export const runUp = Effect.fnUntraced(function*(options: {
   readonly allow: Option.Option<string>
   readonly maxWorkers: Option.Option<number>
   readonly logsDir: Option.Option<string>
+  readonly http: Option.Option<string>
   readonly quiet: boolean
 }) {
-  const { config, allow, maxWorkers } = options
   const path = yield* Path.Path
-  const file = path.resolve(Option.getOrElse(config, demoConfig))
-  const settings = yield* withOverrides(resolveFiles(yield* readSettings(file), path.dirname(file)), {
+  const file = path.resolve(Option.getOrElse(options.config, demoConfig))
+  const overrides = withOverrides({
     address: options.address,
-    allow,
-    maxWorkers
+    allowed: Option.isSome(options.allow) ? yield* parseAllow(options.allow.value) : undefined,
+    maxWorkers: options.maxWorkers,
+    logsDir: Option.map(options.logsDir, (dir) => path.resolve(dir)),
+    http: options.http
   })
+  const settings = overrides(resolveConfigPaths(yield* readSettings(file), path.dirname(file)))
   const agents = settings.agents.map((agent) => processAgent(agent, path.dirname(file)))
 
   yield* Effect.logInfo(`starting ${agents.length} agents from ${file} (${settings.runMode}, ${settings.maxWorkers} workers)`)
@@ -186,18 +177,23 @@ export const runUp = Effect.fnUntraced(function*(options: {
   }
 
   yield* logShutdownSignal
-  const logsDir = Option.isSome(options.logsDir) ? path.resolve(options.logsDir.value) : settings.logs.dir
+  const logsDir = settings.logs.dir
   const logs = yield* agentLogs({
     keepLines: settings.logs.keepLines,
     files: logsDir === undefined ? undefined : { dir: logsDir, maxBytes: settings.logs.maxBytes, keep: settings.logs.keep },
     foreground: options.quiet ? undefined : agents.map((agent) => agent.name)
   })
-  const orchestrator = Orchestrator.layer({ ...settings, agents })
+  // With a guardian whatever the config holds: a reload may add process agents.
+  const orchestrator = Orchestrator.layer({ ...settings, agents, guardian: true })
   const app = commandInterface.pipe(
     Layer.provide(Layer.succeed(CommandInterfaceConfig, settings.commandInterface)),
+    Layer.provide(Layer.succeed(HttpConfig, settings.http)),
+    Layer.provide(ConfigReloader.layer({ loaded: { file, settings }, overrides })),
     Layer.provideMerge(orchestrator),
     Layer.provideMerge(Layer.succeed(LogStore, logs)),
-    Layer.provideMerge(EventStore.layer(settings.history, { log: true }))
+    Layer.provideMerge(Layer.effect(EventStore, EventStore.useSync(countingEvents)).pipe(
+      Layer.provide(EventStore.layer(settings.history, { log: true }))
+    ))
   )
   const result = yield* Effect.provide(Orchestrator.run, app)
   yield* Effect.logInfo(

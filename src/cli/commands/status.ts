@@ -3,14 +3,15 @@
  * it polls until the agent (or, without one, every long-running agent) is ready, an awaited agent can no longer
  * become ready (exit 1, at once), or the wait runs out (exit 3); meanwhile stderr says what it is waiting for.
  */
-import { Clock, Console, DateTime, Duration, Effect, Option, Schedule, Schema, Stream } from "effect"
+import { Clock, Console, Duration, Effect, Option, Schedule, Schema, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { type Reply, Unreachable } from "../../client/CommandClient.ts"
 import type { ResultOf } from "../../protocol/Commands.ts"
-import { type AgentCounts, AgentState, type AgentStatus, type OrchestratorStatus, waitingDescriptions } from "../../protocol/Model.ts"
-import { probeLines } from "../health.ts"
-import { currentStyle, details, formatDuration, type Style, table } from "../output.ts"
-import { addressOf, clientFor, respond, root } from "../root.ts"
+import { AgentState, type AgentStatus } from "../../protocol/Model.ts"
+import { currentStyle, formatDuration } from "../output.ts"
+import { clientFor, respond, root } from "../root.ts"
+import { allContextsFlag, askAllContexts, cannotCombine, type ContextsView } from "../contexts/allContexts.ts"
+import { ago, note, render, summarize } from "./statusRender.ts"
 
 const WAIT_DEFAULT_SECONDS = 60
 const POLL_INTERVAL = Duration.millis(250)
@@ -84,61 +85,24 @@ const readinessOf = (agent: AgentStatus): "ready" | "pending" | "never" => {
   return agent.state === "failed" || agent.state === "stopped" ? "never" : "pending"
 }
 
-const ago = (instant: DateTime.Utc | null, now: number): string =>
-  instant === null ? "-" : `${formatDuration(Math.max(0, now - DateTime.toEpochMillis(instant)) / 1000)} ago`
-
-const note = (agent: AgentStatus): string =>
-  agent.waitingFor !== null ? waitingDescriptions[agent.waitingFor] : agent.lastError ?? ""
-
-const summarize = (counts: AgentCounts): string => {
-  const states = (["running", "paused", "starting", "queued", "stopping", "completed", "failed", "stopped", "registered"] as const)
-    .filter((state) => counts[state] > 0)
-    .map((state) => `${counts[state]} ${state}`)
-  return `${counts.total} total${states.length === 0 ? "" : `: ${states.join(", ")}`}`
-}
-
-const renderOrchestrator = (status: OrchestratorStatus, now: number, style: Style): string =>
-  [
-    details([
-      ["orchestrator", `${status.state === "running" ? style.green(status.state) : style.yellow(status.state)} ${style.dim(`(${status.runMode})`)}, up ${formatDuration(status.uptimeSeconds)}`],
-      ["workers", String(status.maxWorkers)],
-      ["agents", summarize(status.counts)]
-    ], style),
-    "",
-    table(
-      ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "HEARTBEAT", "NOTE"],
-      status.agents.map((agent) => [
-        agent.agentName,
-        style.state(agent.state),
-        agent.pid === null ? "-" : String(agent.pid),
-        formatDuration(agent.uptimeSeconds),
-        String(agent.restarts),
-        ago(agent.lastHeartbeat, now),
-        note(agent)
-      ]),
-      style
-    )
-  ].join("\n")
-
-const renderAgent = (agent: AgentStatus, now: number, style: Style): string =>
-  details([
-    ["agent", agent.agentName],
-    ["kind", agent.kind],
-    ["state", `${style.state(agent.state)}${agent.waitingFor === null ? "" : ` (${waitingDescriptions[agent.waitingFor]})`}`],
-    ["pid", agent.pid === null ? "-" : String(agent.pid)],
-    ["uptime", formatDuration(agent.uptimeSeconds)],
-    ["started at", agent.startedAt === null ? "-" : DateTime.formatIso(agent.startedAt)],
-    ["last heartbeat", ago(agent.lastHeartbeat, now)],
-    ["restarts", `${agent.restarts} (policy: ${agent.restartPolicy})`],
-    ["depends on", agent.dependencies.length === 0 ? "-" : agent.dependencies.join(", ")],
-    ["exit code", agent.exitCode === null ? "-" : String(agent.exitCode)],
-    ["last error", agent.lastError ?? "-"],
-    ...(agent.health === null ? [] : [["health", agent.health] as const]),
-    ...agent.probes.flatMap((probe) => probeLines(probe, now, style))
-  ], style)
-
-const render = (now: number) => (status: ResultOf<"status">, style: Style): string =>
-  "agentName" in status ? renderAgent(status, now, style) : renderOrchestrator(status, now, style)
+/** `--all-contexts`: a line per orchestrator, or with an agent, a line for it in each. */
+const contextsView = (agent: boolean, now: number): ContextsView<"status"> => ({
+  headers: agent
+    ? ["STATE", "PID", "UPTIME", "RESTARTS", "HEARTBEAT", "NOTE"]
+    : ["ORCHESTRATOR", "MODE", "UPTIME", "WORKERS", "AGENTS"],
+  rows: (status, style) => [
+    "agentName" in status
+      ? [
+        style.state(status.state),
+        status.pid === null ? "-" : String(status.pid),
+        formatDuration(status.uptimeSeconds),
+        String(status.restarts),
+        ago(status.lastHeartbeat, now),
+        note(status)
+      ]
+      : [status.state, status.runMode, formatDuration(status.uptimeSeconds), String(status.maxWorkers), summarize(status.counts)]
+  ]
+})
 
 /** What one poll of `--wait` found: the reply once ready, why not yet, or nothing because the time is up. */
 type Polled =
@@ -201,7 +165,7 @@ const waitUntilReady = Effect.fn("cli.status.wait")(function*(agent: Option.Opti
     Stream.takeUntil((polled) => polled._tag === "Ready"),
     Stream.runLast
   )
-  if (Option.isNone(last)) return yield* gaveUp(new NotPolled({ address: addressOf(flags) }))
+  if (Option.isNone(last)) return yield* gaveUp(new NotPolled({ address: client.address }))
   return last.value._tag === "Ready" ? last.value.reply : yield* gaveUp(last.value.reason)
 })
 
@@ -213,9 +177,19 @@ export const status = Command.make("status", {
       `Wait until the agent (without one: every long-running agent) is ready: running with its readiness probe ` +
         `passed, or completed. Exit 1 at once if it fails, 3 after --timeout (default ${WAIT_DEFAULT_SECONDS}s)`
     )
-  )
-}, ({ agent, wait }) =>
+  ),
+  allContexts: allContextsFlag
+}, ({ agent, wait, allContexts }) =>
   Effect.gen(function*() {
+    if (allContexts) {
+      if (wait) return yield* cannotCombine("--wait", "it asks every context once")
+      const now = yield* Clock.currentTimeMillis
+      return yield* askAllContexts(
+        "status",
+        Option.match(agent, { onNone: () => [], onSome: (name) => [name] }),
+        contextsView(Option.isSome(agent), now)
+      )
+    }
     if (!wait) {
       const now = yield* Clock.currentTimeMillis
       return yield* respond("status", Option.match(agent, { onNone: () => [], onSome: (name) => [name] }), render(now))
@@ -228,6 +202,7 @@ export const status = Command.make("status", {
   Command.withExamples([
     { command: "orchestrate status", description: "Overview of the orchestrator and its agents" },
     { command: "orchestrate status web", description: "Everything about the agent 'web'" },
+    { command: "orchestrate status --all-contexts", description: "One line per orchestrator, for every context" },
     { command: "orchestrate status --wait web --timeout 30", description: "Wait up to 30s for 'web' to be ready" },
     { command: "orchestrate status --wait && ./run-smoke-tests", description: "Wait until every agent is ready" },
     { command: "while orchestrate status >/dev/null 2>&1; do sleep 2; done", description: "Wait until the orchestrator is gone" }

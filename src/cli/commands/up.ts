@@ -4,6 +4,7 @@
 import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { MaxWorkers } from "../../orchestrator/OrchestratorConfig.ts"
+import { HttpAddress } from "../../server/http/HttpAddress.ts"
 import { root } from "../root.ts"
 
 export const up = Command.make("up", {
@@ -24,15 +25,23 @@ export const up = Command.make("up", {
     Flag.optional,
     Flag.withDescription("Also append each agent's lines to DIR/<agent>.log, rotated by size (overrides logs.dir)")
   ),
+  http: Flag.String("http").pipe(
+    Flag.withSchema(HttpAddress),
+    Flag.optional,
+    Flag.withDescription(
+      "Also serve the command interface over HTTP on HOST:PORT, e.g. 127.0.0.1:5580 (overrides http.address and " +
+        "switches it on; see 'orchestrate token create' for tokens)"
+    )
+  ),
   quiet: Flag.Boolean("quiet").pipe(
     Flag.withDefault(false),
     Flag.withDescription("Do not show agents' output here (it is still kept: 'orchestrate logs')")
   )
-}, ({ config, allow, maxWorkers, logsDir, quiet }) =>
+}, ({ config, allow, maxWorkers, logsDir, http, quiet }) =>
   Effect.gen(function*() {
     const flags = yield* root
     const { runUp } = yield* Effect.promise(() => import("./runUp.ts"))
-    return yield* runUp({ config, address: flags.address, allow, maxWorkers, logsDir, quiet })
+    return yield* runUp({ config, address: flags.address, allow, maxWorkers, logsDir, http, quiet })
   })).pipe(
   Command.withDescription(
     "Run an orchestrator from a JSON config file, with its command interface, showing agents' output prefixed " +
@@ -45,6 +54,10 @@ export const up = Command.make("up", {
     { command: "orchestrate up", description: "Run the demo, its command interface on tcp://127.0.0.1:5570" },
     { command: "orchestrate up services.json --allow monitoring", description: "Run your agents; allow only read commands" },
     { command: "orchestrate up jobs.json --max-workers 2 --log-level debug", description: "Two at a time, logging every request" },
-    { command: "orchestrate up services.json --logs-dir /var/log/services --quiet", description: "Agents' output to files only" }
+    { command: "orchestrate up services.json --logs-dir /var/log/services --quiet", description: "Agents' output to files only" },
+    {
+      command: "orchestrate up services.json --http 127.0.0.1:5580",
+      description: "Also over HTTP: curl http://127.0.0.1:5580/api/v1/agents, probes at /livez and /readyz, docs at /api/docs"
+    }
   ])
 )

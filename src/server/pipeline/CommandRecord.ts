@@ -9,6 +9,7 @@ import type { Severity } from "../../protocol/Model.ts"
 import { redactSecrets } from "../../protocol/redact.ts"
 import type { AuditRecord } from "../AuditTrail.ts"
 import type { Caller } from "../Principals.ts"
+import type { RequestOrigin } from "../Socket.ts"
 import type { Answer } from "./Answer.ts"
 import type { AuthenticationError } from "./RequestError.ts"
 
@@ -32,6 +33,10 @@ export type CommandRecord = {
   readonly repeated?: true
   /** The start of a malformed request's text. */
   readonly received?: string
+  /** Set for a request that came over HTTP; absent for ZeroMQ, whose records are as they always were. */
+  readonly transport?: "http"
+  /** The HTTP peer's IP address. */
+  readonly peer_address?: string | null
 }
 
 /** How a request ended, as the pipeline knows it when it answers. */
@@ -64,14 +69,21 @@ const fingerprintOf = (who: Outcome["who"]): string | undefined => {
   return who._tag === "AuthenticationFailed" ? who.keyFingerprint : undefined
 }
 
-/** The record for `outcome`, which took `durationMs`. Members are set in the order the audit file has always had. */
-export const commandRecord = (outcome: Outcome, durationMs: number): AuditRecord => {
+/** The arguments as recorded: copied only when one is a container, which may hold a secret-named member. */
+const recordedArgs = (args: ReadonlyArray<unknown>): ReadonlyArray<unknown> =>
+  args.every((arg) => typeof arg !== "object" || arg === null) ? args : args.map(redactSecrets)
+
+/**
+ * The record for `outcome`, which took `durationMs`, from `origin` when its transport knows it (HTTP). Members are set
+ * in the order the audit file has always had, the HTTP ones last.
+ */
+export const commandRecord = (outcome: Outcome, durationMs: number, origin?: RequestOrigin): AuditRecord => {
   const { request, who, answer } = outcome
   const error = answer.failure?.error
   const unread = request === undefined && error?._tag === "MalformedRequest" ? error : undefined
   const data: Mutable<CommandRecord> = {
     command: request?.command ?? unread?.command ?? null,
-    args: request === undefined ? null : request.args.map(redactSecrets),
+    args: request === undefined ? null : recordedArgs(request.args),
     code: answer.code,
     duration_ms: durationMs,
     principal: who !== undefined && "allowed" in who ? who.principal : null
@@ -87,6 +99,10 @@ export const commandRecord = (outcome: Outcome, durationMs: number): AuditRecord
   }
   if (outcome.repeated) data.repeated = true
   if (unread?.received !== undefined) data.received = unread.received
+  if (origin !== undefined) {
+    data.transport = origin.transport
+    data.peer_address = origin.peerAddress
+  }
   const { eventName, severity } = eventOf(answer.code)
   return { eventName, severity, data }
 }

@@ -6,7 +6,7 @@
 import { Effect, Result, Schema } from "effect"
 import { type CommandName, Commands, commandNames, type ResultOf } from "../../protocol/Commands.ts"
 import { fastEncoders } from "../../protocol/fastEncode.ts"
-import type { Handlers } from "../CommandHandlers.ts"
+import type { Handlers, Reply } from "../CommandHandlers.ts"
 import type { Caller } from "../Principals.ts"
 import { type CommandFailure, InvalidArguments } from "./RequestError.ts"
 
@@ -37,27 +37,32 @@ const strict = { errors: "all", onExcessProperty: "error", reportInput: true } a
 const makeRoute = <K extends CommandName>(command: K, handler: Handlers[K]): Route => {
   const spec: Commands[K] = Commands[command]
   const decodeArgs = Schema.decodeUnknownResult(spec.args, strict)
+  // Most requests have no arguments (`ps`, `stats`...), and decoding none always gives the same: done once.
+  const noArgs = decodeArgs([])
   const fast: ((result: ResultOf<K>) => unknown) | undefined = fastEncoders[command]
   const encodeResult = Schema.encodeResult(spec.result)
-  // A result that does not fit its own schema is a bug in the handler: a defect, reported as 500.
-  const encode = (result: ResultOf<K>): Effect.Effect<unknown> => {
-    if (fast !== undefined) return Effect.succeed(fast(result))
-    const encoded = encodeResult(result)
-    return Result.isSuccess(encoded) ? Effect.succeed(encoded.success) : Effect.die(encoded.failure)
-  }
+  // A result that does not fit its own schema is a bug in the handler: a defect, reported as 500. A command with a
+  // fast encoder (the ones sent most) is encoded in one step fewer.
+  const execute = (run: Effect.Effect<Reply<ResultOf<K>>, CommandFailure>): Effect.Effect<Executed, CommandFailure> =>
+    fast !== undefined
+      ? Effect.map(run, (reply): Executed => ({ data: fast(reply.data), afterReply: reply.afterReply }))
+      : Effect.flatMap(run, (reply) => {
+        const encoded = encodeResult(reply.data)
+        return Result.isSuccess(encoded)
+          ? Effect.succeed<Executed>({ data: encoded.success, afterReply: reply.afterReply })
+          : Effect.die(encoded.failure)
+      })
   return {
     command,
     mutating: spec.mutating,
     target: spec.target,
     bind: (args) => {
-      const decoded = decodeArgs(args)
+      const decoded = args.length === 0 ? noArgs : decodeArgs(args)
       if (Result.isFailure(decoded)) return Result.fail(new InvalidArguments({ command, cause: decoded.failure }))
       const typed = decoded.success
       return Result.succeed({
         args: typed,
-        run: (caller) =>
-          Effect.flatMap(handler(typed, caller), (reply) =>
-            Effect.map(encode(reply.data), (data): Executed => ({ data, afterReply: reply.afterReply })))
+        run: (caller) => execute(handler(typed, caller))
       })
     }
   }

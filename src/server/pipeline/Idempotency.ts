@@ -22,6 +22,8 @@ export interface Once {
 const worthRepeating = (answer: Answer): boolean =>
   answer.code === 200 || (answer.code === 500 && answer.failure?.reply.reason !== "ShuttingDown")
 
+const firstRun = (answer: Answer): Once => ({ answer, repeated: false })
+
 export const makeIdempotency = (options: {
   readonly ttlMillis: number
   /** The most answers kept; beyond it the oldest are forgotten early. */
@@ -56,7 +58,7 @@ export const makeIdempotency = (options: {
             Deferred.doneUnsafe(entry.answer, exit)
           })
         ),
-        Effect.map((answer): Once => ({ answer, repeated: false }))
+        Effect.map(firstRun)
       )
     })
 
@@ -65,6 +67,6 @@ export const makeIdempotency = (options: {
     once: (request: Request, caller: Caller, route: Route | undefined, run: Effect.Effect<Answer>): Effect.Effect<Once> =>
       request.id !== undefined && route?.mutating === true
         ? keyed(JSON.stringify([caller.principal, request.id, route.command, request.args]), run)
-        : Effect.map(run, (answer) => ({ answer, repeated: false }))
+        : Effect.map(run, firstRun)
   }
 }

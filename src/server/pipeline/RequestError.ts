@@ -5,6 +5,7 @@
  * and a message on the wire.
  */
 import { Duration, Match, Schema } from "effect"
+import type { ReloadFailed } from "../../ports/ConfigReload.ts"
 import type { AgentControlError } from "../../ports/errors.ts"
 import { TargetResult } from "../../protocol/Commands.ts"
 import type { ErrorCode, ErrorReason } from "../../protocol/Envelope.ts"
@@ -169,6 +170,22 @@ export class TooManyNonces extends Schema.TaggedError<TooManyNonces>()("TooManyN
   }
 }
 
+/** An HTTP request without a bearer token, to a server that has tokens (`http/HttpAuthentication.ts`). */
+export class MissingToken extends Schema.TaggedError<MissingToken>()("MissingToken", {}) {
+  override get message(): string {
+    return "no bearer token: this server requires 'Authorization: Bearer <token>' (orchestrate token create makes one)"
+  }
+}
+
+/** An HTTP request whose bearer token is none of the server's (or the server has none). */
+export class UnknownToken extends Schema.TaggedError<UnknownToken>()("UnknownToken", { tokensConfigured: Schema.Boolean }) {
+  override get message(): string {
+    return this.tokensConfigured
+      ? "the bearer token is none of this server's tokens"
+      : "the bearer token is none of this server's: it has no tokens (http.tokens), so send no Authorization header"
+  }
+}
+
 export const AuthenticationFailedReason = Schema.Union([
   NotSigned,
   FrameTooLarge,
@@ -178,7 +195,9 @@ export const AuthenticationFailedReason = Schema.Union([
   StaleTimestamp,
   BadSignature,
   Replayed,
-  TooManyNonces
+  TooManyNonces,
+  MissingToken,
+  UnknownToken
 ])
 export type AuthenticationFailedReason = typeof AuthenticationFailedReason.Type
 
@@ -268,9 +287,10 @@ export class TargetsFailed extends Schema.TaggedError<TargetsFailed>()("TargetsF
 
 /**
  * What a command's execution may fail with: the orchestrator's answer; or, for a control command naming several
- * targets, a target outside the principal's agent patterns once expanded, or some targets failing.
+ * targets, a target outside the principal's agent patterns once expanded, or some targets failing; or a reload
+ * that could not be made.
  */
-export type CommandFailure = AgentControlError | NotAllowed | TargetsFailed
+export type CommandFailure = AgentControlError | NotAllowed | TargetsFailed | ReloadFailed
 
 // ---------------------------------------------------------------------------------------------------------------
 // The server
@@ -334,6 +354,7 @@ export const toErrorReply: (error: RequestError) => ErrorReply = Match.type<Requ
     StartFailed: (e) => failedToExecute("ExecutionFailed", e.message),
     DependencyUnavailable: (e) => failedToExecute("ExecutionFailed", e.message),
     TargetsFailed: (e) => failedToExecute("ExecutionFailed", e.message),
+    ReloadFailed: (e) => failedToExecute("ReloadFailed", e.message),
     ShuttingDown: (e): ErrorReply => ({ code: 500, reason: "ShuttingDown", error: e.message }),
     InternalError: (e): ErrorReply => ({ code: 500, reason: "InternalError", error: `Internal server error: ${e.message}` })
   })

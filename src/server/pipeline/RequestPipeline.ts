@@ -18,7 +18,7 @@
  * says how it identifies callers; the ZeroMQ command interface uses the Authenticator's signed requests, another
  * transport (an HTTP gateway) would bring its own and reuse the rest.
  */
-import { Clock, Context, Duration, Effect, Layer, References, Result, Tracer } from "effect"
+import { Clock, Context, Duration, Effect, Layer, LogLevel, References, Result, Tracer } from "effect"
 import type { Request } from "../../protocol/Envelope.ts"
 import { AuditTrail } from "../AuditTrail.ts"
 import { Authenticator } from "../Authenticator.ts"
@@ -26,10 +26,11 @@ import { CommandHandlers } from "../CommandHandlers.ts"
 import { CommandInterfaceConfig } from "../CommandInterfaceConfig.ts"
 import type { Caller } from "../Principals.ts"
 import type { IncomingRequest } from "../Socket.ts"
-import { answerOf, failed } from "./Answer.ts"
+import { type Answer, answerOf, failed } from "./Answer.ts"
 import { authorize } from "./Authorizer.ts"
+import { recordCommand } from "../metrics/CommandMetrics.ts"
 import { commandRecord, type Outcome } from "./CommandRecord.ts"
-import { type Bound, makeRouter, type Route } from "./CommandRouter.ts"
+import { type Bound, makeRouter } from "./CommandRouter.ts"
 import { makeIdempotency } from "./Idempotency.ts"
 import { type Envelope, makeEnvelopeReader } from "./RequestEnvelope.ts"
 import { type AuthenticationError, type RequestError, type ShuttingDown, UnknownCommand } from "./RequestError.ts"
@@ -49,17 +50,43 @@ const REPLY_CACHE_CAPACITY = 10_000
  * (measured in process over the in-memory socket: a `ps` took 25-30 µs without them, 75-95 µs with them), while
  * Effect's built-in tracer, in place when no other is, exports nothing. So they are made only for a tracer that
  * someone reads; which one is in place is read once, when the pipeline is built.
+ *
+ * The synchronous stages give a `Result`, which the flow below reads as plain code; traced, the same stage gives
+ * it as an Effect within its span, and the flow reads that instead. Every Effect step in the untraced flow is paid
+ * by every request, and the interpreter's steps are most of what a `ps` costs besides its JSON (bench/README.md).
  */
-const stages = (tracing: boolean) =>
-<Args extends Array<unknown>, A, E, R>(
-  name: string,
-  body: (...args: Args) => Effect.Effect<A, E, R>
-): (...args: Args) => Effect.Effect<A, E, R> =>
-  tracing
-    ? Effect.fn(`RequestPipeline.${name}`)(function*(...args: Args) {
-      return yield* body(...args)
-    })
-    : body
+type Step<A, E> = Result.Result<A, E> | Effect.Effect<A, E>
+
+const stages = (tracing: boolean) => ({
+  effect: <Args extends Array<unknown>, A, E, R>(
+    name: string,
+    body: (...args: Args) => Effect.Effect<A, E, R>
+  ): (...args: Args) => Effect.Effect<A, E, R> =>
+    tracing
+      ? Effect.fn(`RequestPipeline.${name}`)(function*(...args: Args) {
+        return yield* body(...args)
+      })
+      : body,
+  sync: <Args extends Array<unknown>, A, E>(
+    name: string,
+    body: (...args: Args) => Result.Result<A, E>
+  ): (...args: Args) => Step<A, E> =>
+    tracing
+      ? Effect.fn(`RequestPipeline.${name}`)(function*(...args: Args) {
+        return yield* Effect.fromResult(body(...args))
+      })
+      : body
+})
+
+/** Goes on from a stage's outcome, however the stage gave it. */
+const next = <A, E, B>(
+  step: Step<A, E>,
+  onFailure: (error: E) => Effect.Effect<B>,
+  onSuccess: (value: A) => Effect.Effect<B>
+): Effect.Effect<B> =>
+  Result.isResult(step)
+    ? Result.isFailure(step) ? onFailure(step.failure) : onSuccess(step.success)
+    : Effect.matchEffect(step, { onFailure, onSuccess })
 
 export class RequestPipeline extends Context.Service<RequestPipeline, {
   /**
@@ -85,50 +112,68 @@ export class RequestPipeline extends Context.Service<RequestPipeline, {
       now: () => clock.currentTimeMillisUnsafe()
     })
 
-    const envelopeStage = stage("readEnvelope", (frames: ReadonlyArray<Uint8Array>) => Effect.fromResult(readEnvelope(frames)))
-    const identifyStage = stage("identifyCaller", (envelope: Envelope) =>
-      Effect.fromResult(identifyCaller(envelope.credentials, envelope.body)))
-    const authorizeStage = stage("authorize", (caller: Caller, target: Route, args: ReadonlyArray<unknown>) =>
-      Effect.fromResult(authorize(caller, target, args)))
-    const executeStage = stage("execute", (bound: Bound, caller: Caller) => bound.run(caller))
-    const onceStage = stage("idempotency", idempotency.once)
-    const recordStage = stage("record", audit.record)
-    const replyStage = stage("reply", (incoming: IncomingRequest, body: string) =>
-      Effect.catch(incoming.reply(body), (error) => Effect.logWarning("could not send a reply", error.message)))
+    const envelopeStage = stage.sync("readEnvelope", readEnvelope)
+    const identifyStage = stage.sync("identifyCaller", (envelope: Envelope) => identifyCaller(envelope.credentials, envelope.body))
+    const authorizeStage = stage.sync("authorize", authorize)
+    const executeStage = stage.effect("execute", (bound: Bound, caller: Caller) => bound.run(caller))
+    const onceStage = stage.effect("idempotency", idempotency.once)
+    const recordStage = stage.effect("record", audit.record)
+    const replyStage = stage.effect("reply", (incoming: IncomingRequest, answer: Answer) =>
+      incoming.reply(answer.body, answer.code, answer.failure?.reply.reason))
 
     /** Records, answers and logs a request. */
-    const finish = (incoming: IncomingRequest, outcome: Outcome, startedAt: bigint) =>
-      Effect.suspend(() => {
-        const durationMs = Math.round(Number(clock.currentTimeNanosUnsafe() - startedAt) / 1e3) / 1e3
-        const { answer } = outcome
-        const failure = answer.failure?.error
-        const command = outcome.request?.command ?? (failure?._tag === "MalformedRequest" ? failure.command : undefined)
-        return recordStage(commandRecord(outcome, durationMs)).pipe(
-          Effect.andThen(replyStage(incoming, answer.body)),
-          Effect.andThen(Effect.logDebug(`${command ?? "(malformed)"} -> ${answer.code} in ${durationMs} ms`)),
-          // A repeated request gets the first answer, not a second run of what came after it.
-          Effect.andThen(outcome.repeated ? Effect.void : answer.afterReply ?? Effect.void)
+    const finish = (incoming: IncomingRequest, outcome: Outcome, startedAt: bigint): Effect.Effect<void> => {
+      const durationMs = Math.round(Number(clock.currentTimeNanosUnsafe() - startedAt) / 1e3) / 1e3
+      const { answer } = outcome
+      const failure = answer.failure?.error
+      const command = outcome.request?.command ?? (failure?._tag === "MalformedRequest" ? failure.command : undefined)
+      recordCommand(command, answer.code, incoming.origin?.transport ?? "zmq", durationMs)
+      const answered = Effect.andThen(recordStage(commandRecord(outcome, durationMs, incoming.origin)), replyStage(incoming, answer))
+      // The line is made only when it is logged: it was a tenth of the bytes a `ps` allocates.
+      const logged = Effect.andThen(
+        answered,
+        Effect.withFiber((fiber) =>
+          LogLevel.isGreaterThan(fiber.cache.minimumLogLevel, "Debug")
+            ? Effect.void
+            : Effect.logDebug(`${command ?? "(malformed)"} -> ${answer.code} in ${durationMs} ms`)
         )
-      })
+      )
+      // A repeated request gets the first answer, not a second run of what came after it.
+      return outcome.repeated || answer.afterReply === undefined ? logged : Effect.andThen(logged, answer.afterReply)
+    }
 
-    /** Routes, authorizes and executes a request from an identified caller, at most once per id if it mutates. */
+    /**
+     * Routes, authorizes and executes a request from an identified caller, at most once per id if it mutates, and
+     * goes on to `then` with how it ended. A read-only command has nothing to do at most once, and goes without that
+     * stage, straight from its command's end to `then`.
+     */
     const run = (
       request: Request,
       caller: Caller,
       refusal: ShuttingDown | undefined,
-      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-    ): Effect.Effect<Outcome> => {
+      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+      then: (outcome: Outcome) => Effect.Effect<void>
+    ): Effect.Effect<void> => {
       const target = route(request.command)
-      const command: Effect.Effect<Bound, RequestError> = refusal !== undefined
-        ? Effect.fail(refusal)
-        : target === undefined
-        ? Effect.fail(new UnknownCommand({ command: request.command }))
-        : authorizeStage(caller, target, request.args)
-      const answered = Effect.map(
-        Effect.exit(restore(Effect.flatMap(command, (bound) => executeStage(bound, caller)))),
-        (exit) => answerOf(exit, request.id)
+      if (target?.mutating === true) {
+        const refuse = (error: RequestError) => Effect.succeed(failed(error, request.id))
+        const execute = (bound: Bound) =>
+          Effect.map(Effect.exit(restore(executeStage(bound, caller))), (exit) => answerOf(exit, request.id))
+        // Authorized only if it is to run: a repeat gets the first answer.
+        const answered = refusal !== undefined
+          ? refuse(refusal)
+          : Effect.suspend(() => next(authorizeStage(caller, target, request.args), refuse, execute))
+        return Effect.flatMap(onceStage(request, caller, target, answered), ({ answer, repeated }) => then({ request, who: caller, answer, repeated }))
+      }
+      const answered = (answer: Answer) => then({ request, who: caller, answer, repeated: false })
+      const refuse = (error: RequestError) => answered(failed(error, request.id))
+      if (refusal !== undefined) return refuse(refusal)
+      if (target === undefined) return refuse(new UnknownCommand({ command: request.command }))
+      return next(
+        authorizeStage(caller, target, request.args),
+        refuse,
+        (bound) => Effect.flatMap(Effect.exit(restore(executeStage(bound, caller))), (exit) => answered(answerOf(exit, request.id)))
       )
-      return Effect.map(onceStage(request, caller, target, answered), ({ answer, repeated }) => ({ request, who: caller, answer, repeated }))
     }
 
     /** A request refused before it could run: by its envelope (no request, no caller yet) or its identification. */
@@ -144,23 +189,19 @@ export class RequestPipeline extends Context.Service<RequestPipeline, {
     const handle = (incoming: IncomingRequest, refusal?: ShuttingDown): Effect.Effect<void> =>
       Effect.uninterruptibleMask((restore) => {
         const startedAt = clock.currentTimeNanosUnsafe()
-        return envelopeStage(incoming.frames).pipe(
-          Effect.matchEffect({
-            onFailure: (error) =>
-              refused(incoming, startedAt, undefined, undefined, error, error._tag === "MalformedRequest" ? error.id : undefined),
-            onSuccess: (envelope) =>
-              identifyStage(envelope).pipe(
-                Effect.matchEffect({
-                  onFailure: (error) => refused(incoming, startedAt, envelope.request, error, error, envelope.request.id),
-                  onSuccess: (caller) =>
-                    Effect.flatMap(run(envelope.request, caller, refusal, restore), (outcome) => finish(incoming, outcome, startedAt))
-                })
-              )
-          })
+        return next(
+          envelopeStage(incoming.frames),
+          (error) => refused(incoming, startedAt, undefined, undefined, error, error._tag === "MalformedRequest" ? error.id : undefined),
+          (envelope) =>
+            next(
+              identifyStage(envelope),
+              (error) => refused(incoming, startedAt, envelope.request, error, error, envelope.request.id),
+              (caller) => run(envelope.request, caller, refusal, restore, (outcome) => finish(incoming, outcome, startedAt))
+            )
         )
       })
 
-    return RequestPipeline.of({ handle: stage("handle", handle) })
+    return RequestPipeline.of({ handle: stage.effect("handle", handle) })
   })
 
   /** The ZeroMQ command interface's pipeline: callers identified by the Authenticator's signed requests. */

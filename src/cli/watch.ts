@@ -1,0 +1,38 @@
+/**
+ * `--watch` for a read command (`stats`, `ps`): its answer again every `--interval` seconds until Ctrl-C. On a
+ * terminal each drawing goes back over the one before (as many lines up as it had) and clears to the end of the
+ * screen, so the view stays in place; anywhere else (piped, `TERM=dumb`) each refresh is printed after the last,
+ * behind its time, so that a log of it reads in order; with `--json`, one response envelope per line.
+ */
+import { Console, DateTime, Duration, Effect, Schedule, Stream } from "effect"
+import { TerminalCapabilities } from "effect/cli"
+import type { ArgsOf, CommandName, ResultOf } from "../protocol/Commands.ts"
+import { currentStyle, type Style } from "./output.ts"
+import { clientFor, root } from "./root.ts"
+
+export interface WatchOptions<K extends CommandName> {
+  readonly intervalSeconds: number
+  /** The view, as it is redrawn on a terminal. */
+  readonly render: (data: ResultOf<K>, style: Style) => string
+  /** What one refresh prints when it cannot redraw, after its ISO time and a space. */
+  readonly logged: (data: ResultOf<K>, style: Style) => string
+}
+
+export const watch = <K extends CommandName>(command: K, args: ArgsOf<K>, options: WatchOptions<K>) =>
+  Effect.gen(function*() {
+    const flags = yield* root
+    const client = yield* clientFor(flags)
+    const { canAnimate } = yield* Effect.service(TerminalCapabilities.TerminalCapabilities)
+    const style = yield* currentStyle
+    const refreshes = Stream.fromEffectSchedule(client.call(command, args), Schedule.spaced(Duration.seconds(options.intervalSeconds)))
+    const output = flags.json
+      ? Stream.map(refreshes, (reply) => reply.raw)
+      : canAnimate
+      ? refreshes.pipe(Stream.mapAccum(() => 0, (height, reply) => {
+        const text = options.render(reply.data, style)
+        return [text.split("\n").length, [`${height > 0 ? `\u001b[${height}A` : ""}\u001b[J${text}`]]
+      }))
+      : Stream.mapEffect(refreshes, (reply) =>
+        Effect.map(DateTime.now, (now) => `${DateTime.formatIso(now)} ${options.logged(reply.data, style)}`))
+    yield* Stream.runForEach(output, (text) => Console.log(text))
+  }).pipe(Effect.withSpan(`cli.${command}.watch`))

@@ -1,0 +1,211 @@
+/**
+ * `GET /api/v1/events`: the EventStore's events (agent state changes among them: every change records its event)
+ * and, with `?logs=1`, agents' output lines, as Server-Sent Events, filtered by `agent` and `category`.
+ *
+ * Who may open it is the pipeline's to say, as for the same reads over ZeroMQ: opening runs a `history` request
+ * (and a `logs` one with `logs=1`) with the stream's filters through it, so the whitelist, the caller's role, the
+ * filters' checks and the audit record are the commands'. A refusal is that request's answer, status and all.
+ * Once open, the stream pages through the stores after its cursor with their own paging (`after_seq`), so what it
+ * sends is exactly what `history` and `logs` would give a follower.
+ *
+ * The cursor is both positions at once: every message's `id` is `<event seq>:<log seq>`, the newest event and line
+ * sent when it was, so `Last-Event-ID` resumes both exactly, with nothing missed and nothing sent twice. A bare
+ * `<event seq>` resumes the events, with lines from the newest on. Without `Last-Event-ID` the stream starts now.
+ *
+ * A slow reader costs one page: the stream reads the next page only once the socket took the last one (Node's
+ * `drain`), so nothing queues up in memory; what it misses meanwhile stays in the stores' bounded history until
+ * evicted, and an eviction it would have sent is said as a `dropped` message. Idle, it sends a comment line every
+ * 15 seconds, which keeps proxies from closing a quiet connection.
+ */
+import { DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import { EventStore } from "../../events/EventStore.ts"
+import type { LogLine } from "../../logs/LogStore.ts"
+import { OrchestratorQuery } from "../../ports/OrchestratorQuery.ts"
+import { LogLineRecord } from "../../protocol/Commands.ts"
+import { HistoryEvent } from "../../protocol/Model.ts"
+import { BearerTokenLive } from "./HttpRoutes.ts"
+import { HttpTransport, Refused } from "./HttpTransport.ts"
+import { OrchestrateApi } from "./OrchestrateApi.ts"
+
+/** How often an open stream looks for what is new: what it adds to an event's delay, at most. */
+const POLL_INTERVAL_MS = 250
+/** A comment line after this long without a message; proxies commonly close connections idle for 30-60 s. */
+const HEARTBEAT_MS = 15_000
+/** Most events, and most lines, read for one write. */
+const PAGE = 256
+
+const encoder = new TextEncoder()
+const encodeEvent = Schema.encodeSync(HistoryEvent)
+const encodeLine = Schema.encodeSync(LogLineRecord)
+
+export interface Cursor {
+  /** The newest event sent. */
+  readonly events: number
+  /** The newest line sent; undefined until the stream knows where lines start. */
+  readonly logs: number | undefined
+}
+
+const CURSOR = /^(\d{1,15})(?::(\d{1,15}))?$/
+
+/** A `Last-Event-ID` as a cursor; undefined when it is not one of ours. */
+export const parseCursor = (id: string): Cursor | undefined => {
+  const match = CURSOR.exec(id.trim())
+  if (match === null || match[1] === undefined) return undefined
+  return { events: Number(match[1]), logs: match[2] === undefined ? undefined : Number(match[2]) }
+}
+
+const idOf = (cursor: Cursor): string => cursor.logs === undefined ? `${cursor.events}` : `${cursor.events}:${cursor.logs}`
+
+const message = (event: string, cursor: Cursor | undefined, data: unknown): string =>
+  `event: ${event}\n${cursor === undefined ? "" : `id: ${idOf(cursor)}\n`}data: ${JSON.stringify(data)}\n\n`
+
+export interface StreamFilter {
+  readonly agent: string | undefined
+  readonly category: string | undefined
+  readonly logs: boolean
+}
+
+const badRequest = (error: string) => new Refused({ status: 400, reason: "MalformedRequest", error })
+
+const single = (params: URLSearchParams, key: string): Effect.Effect<string | undefined, Refused> => {
+  const values = params.getAll(key)
+  return values.length > 1 ? Effect.fail(badRequest(`the query parameter ${key} is given ${values.length} times`)) : Effect.succeed(values[0])
+}
+
+/** The stream's filters from its query; an unknown parameter is refused rather than silently not applied. */
+export const filterOf = (url: string): Effect.Effect<StreamFilter, Refused> =>
+  Effect.gen(function*() {
+    const start = url.indexOf("?")
+    const params = new URLSearchParams(start === -1 ? "" : url.slice(start + 1))
+    const unknown = [...new Set(params.keys())].filter((key) => key !== "agent" && key !== "category" && key !== "logs")
+    if (unknown.length > 0) return yield* badRequest(`/api/v1/events takes agent, category and logs, not ${unknown.join(", ")}`)
+    const logs = yield* single(params, "logs")
+    if (logs !== undefined && logs !== "0" && logs !== "1") return yield* badRequest(`logs is 1 or 0, got ${logs}`)
+    return { agent: yield* single(params, "agent"), category: yield* single(params, "category"), logs: logs === "1" }
+  })
+
+/** The envelopes whose permission and checks opening the stream needs: `history`, and `logs` with lines. */
+const envelopesOf = (filter: StreamFilter): ReadonlyArray<Uint8Array> => [
+  encoder.encode(JSON.stringify({
+    command: "history",
+    args: [{ limit: 1, ...(filter.agent === undefined ? {} : { agent: filter.agent }), ...(filter.category === undefined ? {} : { category: filter.category }) }]
+  })),
+  ...(filter.logs
+    ? [encoder.encode(JSON.stringify({ command: "logs", args: [{ limit: 1, ...(filter.agent === undefined ? {} : { agents: [filter.agent] }) }] }))]
+    : [])
+]
+
+/**
+ * The stream's messages from `start` on: each read writes what is new in one chunk, events first, then lines,
+ * each message carrying the cursor as it is after it.
+ */
+export const messages = (filter: StreamFilter, start: Cursor) =>
+  Effect.gen(function*() {
+    const events = yield* EventStore
+    const query = yield* OrchestratorQuery
+    const agents = filter.agent === undefined ? undefined : [filter.agent]
+    // Lines from the newest on when the cursor has no log position (a new stream, or one resumed from an event seq).
+    const logsFrom = !filter.logs
+      ? undefined
+      : start.logs ?? (yield* query.logs({ limit: 1, agents }).pipe(Effect.map((page) => page.lastSeq), Effect.orElseSucceed(() => 0)))
+    const first: Cursor = { events: start.events, logs: logsFrom }
+
+    /** What is new after `cursor`, as text, and the cursor after it. */
+    const read = (cursor: Cursor) =>
+      Effect.gen(function*() {
+        let text = ""
+        let position = cursor
+        const info = yield* events.info
+        if (info.firstSeq !== null && info.firstSeq > position.events + 1 && info.recorded > position.events) {
+          text += message("dropped", undefined, { events_after_seq: position.events, evicted_before_seq: info.firstSeq })
+        }
+        const page = yield* events.query({ afterSeq: position.events, limit: PAGE, agent: filter.agent, category: filter.category })
+        for (const event of page.events) {
+          position = { ...position, events: event.seq }
+          text += message("event", position, encodeEvent(event))
+        }
+        // Past the events this filter skips too, so that a resumed stream does not look at them again.
+        if (!page.hasMore && info.lastSeq !== null && info.lastSeq > position.events) position = { ...position, events: info.lastSeq }
+        if (position.logs !== undefined) {
+          const lines = yield* query.logs({ afterSeq: position.logs, limit: PAGE, agents }).pipe(
+            // The agent was removed by a reload: it has no lines any more.
+            Effect.orElseSucceed(() => ({ lines: [] as ReadonlyArray<LogLine>, hasMore: false, lastSeq: position.logs ?? 0, dropped: [] }))
+          )
+          if (lines.dropped.length > 0) text += message("dropped", undefined, { logs_after_seq: position.logs, agents: lines.dropped })
+          for (const line of lines.lines) {
+            position = { ...position, logs: line.seq }
+            text += message("log", position, encodeLine({ ...line, timestamp: DateTime.makeUnsafe(line.timestamp) }))
+          }
+          if (!lines.hasMore && lines.lastSeq > (position.logs ?? 0)) position = { ...position, logs: lines.lastSeq }
+        }
+        return { text, position }
+      })
+
+    /** The next chunk: what is new, waiting for it; a comment line when nothing was for a while. */
+    const next = (cursor: Cursor) =>
+      Effect.gen(function*() {
+        for (let waited = 0; waited < HEARTBEAT_MS; waited += POLL_INTERVAL_MS) {
+          const { text, position } = yield* read(cursor)
+          if (text !== "") return [[text], Option.some(position)] as const
+          // The cursor moved past filtered-out entries: kept, so the next read does not scan them again.
+          cursor = position
+          yield* Effect.sleep(POLL_INTERVAL_MS)
+        }
+        return [[": keep-alive\n\n"], Option.some(cursor)] as const
+      })
+
+    // The first chunk makes the headers go out at once and says how long to wait before reconnecting.
+    return Stream.make(`retry: 2000\n: from ${idOf(first)}\n\n`).pipe(
+      Stream.concat(Stream.paginate(first, next)),
+      Stream.encodeText
+    )
+  })
+
+/**
+ * Answers `GET /api/v1/events`: refused as the `history` (or `logs`) request standing for it would be, otherwise
+ * the stream, from `Last-Event-ID` or from now, until `stopping` completes.
+ */
+export const handle = (transport: HttpTransport["Service"], stopping: Effect.Effect<void>) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const filter = yield* Effect.result(filterOf(request.url))
+    if (filter._tag === "Failure") return yield* transport.answer(Effect.fail(filter.failure))
+    for (const envelope of envelopesOf(filter.success)) {
+      const answered = yield* transport.answer(Effect.succeed(envelope))
+      if (answered.status !== 200) return answered
+    }
+    const lastEventId = request.headers["last-event-id"]
+    const info = yield* (yield* EventStore).info
+    let start: Cursor
+    if (lastEventId === undefined) {
+      start = { events: info.lastSeq ?? 0, logs: undefined }
+    } else {
+      const parsed = parseCursor(lastEventId)
+      if (parsed === undefined) {
+        return yield* transport.answer(Effect.fail(badRequest(`Last-Event-ID is <event seq> or <event seq>:<log seq>, got ${lastEventId}`)))
+      }
+      // An id past what was ever recorded is another run's (seqs start again with every `up`): this run's history
+      // from its start, rather than waiting, silent, until this run's seqs pass it. Lines are kept per run too.
+      start = parsed.events > info.recorded ? { events: 0, logs: parsed.logs === undefined ? undefined : 0 } : parsed
+    }
+    const body = yield* messages(filter.success, start)
+    return HttpServerResponse.stream(Stream.interruptWhen(body, stopping), {
+      contentType: "text/event-stream",
+      headers: { "cache-control": "no-store", "x-accel-buffering": "no" }
+    })
+  })
+
+/**
+ * The `events` group's route, over `HttpTransport`; its streams end once `stopping` completes. The interface
+ * completes it first thing when it stops, before the server waits for open responses to finish: an open stream
+ * would otherwise hold every shutdown for the whole shutdown timeout.
+ */
+export const layer = (stopping: Effect.Effect<void>) =>
+  HttpApiBuilder.group(OrchestrateApi, "events", (handlers) =>
+    Effect.gen(function*() {
+      const transport = yield* HttpTransport
+      const context = yield* Effect.context<EventStore | OrchestratorQuery>()
+      return handlers.handleRaw("events", () => handle(transport, stopping).pipe(Effect.provide(context)))
+    })).pipe(Layer.provide(BearerTokenLive))

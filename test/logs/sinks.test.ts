@@ -1,0 +1,44 @@
+/**
+ * An application's LogSink that suspends: a real process agent's output reaches it whole and in order, the pipe
+ * waiting for the sink rather than the orchestrator buffering, and the lines it keeps stay intact after their read
+ * buffers are let go.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Layer } from "effect"
+import { EventStore } from "../../src/events/EventStore.ts"
+import { type LogLine, linesOf, type LogSink, LogStore } from "../../src/logs/LogStore.ts"
+import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
+import { eventually, linesOf as keptLinesOf, nodeAgent } from "../support/orchestrator.ts"
+
+const LINES = 10_000
+
+describe("a LogSink that suspends", () => {
+  it.live("gets every line of a flood in order, and so does the store", () => {
+    const seen: Array<LogLine> = []
+    let calls = 0
+    // It reads the lines only after it has waited, every other time a while: were the pipe not held for it, a later
+    // call would overtake an earlier one, or find the bytes it was given let go.
+    const slowSink: LogSink = (batches) =>
+      Effect.andThen(Effect.sleep(Duration.millis(calls++ % 2 === 0 ? 3 : 0)), Effect.sync(() => seen.push(...batches.flatMap(linesOf))))
+    return Effect.gen(function*() {
+      yield* Orchestrator.use((orchestrator) => orchestrator.start)
+      yield* eventually(Effect.sync(() => seen.length), (count) => count >= LINES)
+      const expected = Array.from({ length: LINES }, (_, i) => `line ${i} ${"ü".repeat(i % 50)}`)
+      expect(seen.map((line) => line.line)).toEqual(expected)
+      expect(seen.map((line) => line.seq)).toEqual(expected.map((_, i) => i + 1))
+      // The store's copy of the last lines, read after every read buffer was let go.
+      expect((yield* keptLinesOf("flood")).map((line) => line.line)).toEqual(expected.slice(-1000))
+    }).pipe(Effect.provide(Orchestrator.layer({
+      maxWorkers: 1,
+      runMode: "daemon",
+      agentStopTimeout: Duration.seconds(5),
+      heartbeatInterval: Duration.seconds(5),
+      agents: [nodeAgent("flood", `for (let i = 0; i < ${LINES}; i++) console.log('line ' + i + ' ' + 'ü'.repeat(i % 50))`)]
+    }).pipe(
+      Layer.provideMerge(EventStore.layer()),
+      Layer.provideMerge(Layer.effect(LogStore, LogStore.make({ keepLines: 1000, sinks: [slowSink] }))),
+      Layer.provideMerge(NodeServices.layer)
+    )))
+  }, 60_000)
+})

@@ -1,0 +1,94 @@
+/**
+ * The command interface on both transports, as `up` composes them (`src/server/Transports.ts`), over the in-memory
+ * orchestrator: the ZeroMQ socket on a fresh ipc path and HTTP on a free loopback port, so that a test can talk to
+ * either with real sockets. Also small helpers for `fetch` against it.
+ */
+import { Context, Effect, Layer } from "effect"
+import * as Path from "node:path"
+import { EventStore } from "../../src/events/EventStore.ts"
+import { type AgentSeed, InMemoryOrchestrator } from "../../src/orchestrator/InMemoryOrchestrator.ts"
+import type { OrchestratorControl } from "../../src/ports/OrchestratorControl.ts"
+import type { OrchestratorQuery } from "../../src/ports/OrchestratorQuery.ts"
+import { CommandInterfaceConfig, type CommandInterfaceOptions } from "../../src/server/CommandInterfaceConfig.ts"
+import { HttpConfig, type HttpSettings } from "../../src/server/http/HttpSettings.ts"
+import { layer as transports } from "../../src/server/Transports.ts"
+import { tempDir } from "./files.ts"
+import { demoAgents, quietLogs } from "./harness.ts"
+import { freePort } from "./net.ts"
+
+export interface StackOptions {
+  readonly config?: CommandInterfaceOptions
+  readonly http?: Partial<HttpSettings>
+  readonly agents?: ReadonlyArray<AgentSeed>
+  readonly query?: Layer.Layer<OrchestratorQuery>
+  readonly control?: Layer.Layer<OrchestratorControl>
+}
+
+export interface Stack {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string
+  /** The ZeroMQ address. */
+  readonly zmq: string
+  readonly events: EventStore["Service"]
+  /** The in-memory orchestrator behind it: to make agents write output. */
+  readonly orchestrator: InMemoryOrchestrator["Service"]
+}
+
+/** Both transports over one in-memory orchestrator, every command allowed unless `config` says otherwise. */
+export const startStack = (options: StackOptions = {}) =>
+  Effect.gen(function*() {
+    const port = yield* freePort
+    const zmq = `ipc://${Path.join(yield* tempDir(), "cmd.sock")}`
+    const layer = transports.pipe(
+      Layer.provide([options.query ?? Layer.empty, options.control ?? Layer.empty]),
+      Layer.provideMerge(InMemoryOrchestrator.layer({ agents: options.agents ?? demoAgents, maxWorkers: 4 })),
+      Layer.provideMerge(EventStore.layer()),
+      Layer.provideMerge(Layer.orDie(CommandInterfaceConfig.layer({
+        enableCommandInterface: true,
+        commandAddress: zmq,
+        allowedCommands: "all",
+        ...options.config
+      }))),
+      Layer.provideMerge(Layer.orDie(HttpConfig.layer({ enabled: true, address: `127.0.0.1:${port}`, ...options.http }))),
+      quietLogs
+    )
+    const context = yield* Layer.build(layer)
+    return {
+      url: `http://127.0.0.1:${port}`,
+      zmq,
+      events: Context.get(context, EventStore),
+      orchestrator: Context.get(context, InMemoryOrchestrator)
+    } satisfies Stack
+  })
+
+export interface Fetched {
+  readonly status: number
+  readonly headers: Headers
+  readonly text: string
+  /** The body parsed, when it is JSON. */
+  readonly json: unknown
+}
+
+/** `fetch`, its whole body read, and parsed when it is JSON. */
+export const fetchText = (url: string, init: RequestInit = {}) =>
+  Effect.promise(async (): Promise<Fetched> => {
+    const response = await fetch(url, init)
+    const text = await response.text()
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+    return { status: response.status, headers: response.headers, text, json }
+  })
+
+/** A JSON POST, as a client (not a browser form) sends it. */
+export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetchText(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body)
+  })
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
