@@ -9,6 +9,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { cli, startUp } from "../support/cli.ts"
+import { eventually } from "../support/orchestrator.ts"
 import { tempDir } from "../support/files.ts"
 import { killMarked, markedProcesses, pollUntil, testMarker } from "../support/processes.ts"
 
@@ -83,7 +84,9 @@ describe("supervision", () => {
       const replaced = yield* pollUntil(guardians, (pids) => pids.length === 1 && pids[0] !== first, 5000)
       expect(replaced).toHaveLength(1)
       expect(replaced[0]).not.toBe(first)
-      expect(yield* up.stderr).toContain("the guardian process exited (SIGKILL); starting another")
+      // Said before the new one is spawned, but read through a pipe: it may arrive after the new pid shows.
+      const said = yield* eventually(up.stderr, (text) => text.includes("the guardian process exited (SIGKILL); starting another"))
+      expect(said).toContain("the guardian process exited (SIGKILL); starting another")
 
       yield* up.signal("SIGKILL")
       expect(yield* pollUntil(() => markedProcesses(marker), (pids) => pids.length === 0, 2000)).toEqual([])
