@@ -10,26 +10,24 @@
  * in a set. Only a fiber that suspended is kept, and counted against `maxInFlight`; at the limit the socket stops
  * reading until one ends. (Forking each request into a FiberSet under a semaphore cost about a third of the
  * server's CPU per `ps`: bench/README.md.)
+ *
+ * A request that suspended completes in whatever callback woke it, and needs no lower priority than new ones:
+ * zeromq.js looks for incoming messages after every send, and Node runs the promise callbacks that hand them over
+ * between two timer callbacks, so a request that arrives while many slow ones complete is read between two of them.
+ * A scheduler that put such completions behind new requests measured no better on benchmark 3, and slightly worse.
  */
-import { Context, Effect, Fiber, Latch, Layer, References, Scheduler } from "effect"
+import { Context, Effect, Fiber, Latch, Layer, References } from "effect"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 import { ShuttingDown } from "./pipeline/RequestError.ts"
 import { RequestPipeline } from "./pipeline/RequestPipeline.ts"
-import { makeRequestScheduler } from "./RequestScheduler.ts"
 import { type IncomingRequest, Socket } from "./Socket.ts"
 import { describeAllowed } from "./Whitelist.ts"
 
 const refusal = new ShuttingDown({ kind: "NotStarted" })
 
-/**
- * How long requests that resumed after suspending may run per turn of the event loop before new requests are read
- * (`RequestScheduler.ts`); about ten answers of a `status`.
- */
-const RESUMED_BUDGET_MILLIS = 0.2
-
 export class CommandServer extends Context.Service<CommandServer, {
   readonly endpoint: string
-  /** Requests being executed now. */
+  /** Requests being executed now: those that suspended and have not ended (the others end as they are read). */
   readonly inFlight: Effect.Effect<number>
 }>()("effect-orchestrate/CommandServer") {
   static readonly layer: Layer.Layer<CommandServer, never, Socket | RequestPipeline | CommandInterfaceConfig> = Layer
@@ -45,10 +43,8 @@ export class CommandServer extends Context.Service<CommandServer, {
             Effect.annotateLogs({ component: "command-interface" }),
             config.logLevel === undefined ? (e) => e : Effect.provideService(References.MinimumLogLevel, config.logLevel)
           )
-        // Requests run with this server's services, log annotations and level, and a scheduler of their own.
-        const context = yield* annotate(Effect.context<never>())
-        const scheduler = makeRequestScheduler(Context.get(context, Scheduler.Scheduler), RESUMED_BUDGET_MILLIS)
-        const run = Effect.runForkWith(Context.add(context, Scheduler.Scheduler, scheduler))
+        // Requests run with this server's services, log annotations and level.
+        const run = Effect.runForkWith(yield* annotate(Effect.context<never>()))
 
         /** Requests that suspended and have not ended yet. */
         const suspended = new Set<Fiber.Fiber<void>>()
@@ -65,7 +61,7 @@ export class CommandServer extends Context.Service<CommandServer, {
         }
 
         const onRequest = (request: IncomingRequest): void => {
-          const fiber = scheduler.inline(() => run(draining ? pipeline.handle(request, refusal) : pipeline.handle(request)))
+          const fiber = run(draining ? pipeline.handle(request, refusal) : pipeline.handle(request))
           if (fiber.pollUnsafe() !== undefined) return
           suspended.add(fiber)
           idle.closeUnsafe()

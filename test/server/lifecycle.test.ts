@@ -49,40 +49,6 @@ describe("server lifecycle", () => {
       }).pipe(Effect.provide(harness({ control: gatedControl(gate), config: { maxInFlight: 2 } })))
     }))
 
-  it.effect("requests read while many suspended commands complete are answered ahead of most of them", () =>
-    Effect.gen(function*() {
-      const gate = yield* Deferred.make<void>()
-      const answered = yield* Ref.make<ReadonlyArray<string>>([])
-      // More than one turn of the scheduler's budget can answer, however fast the machine.
-      const agents = Array.from({ length: 200 }, (_, i) => ({ name: `agent-${i}`, state: "running" as const }))
-      yield* Effect.gen(function*() {
-        const slow = yield* Effect.forkChild(
-          Effect.all(agents.map((agent) => request({ command: "stop", args: [agent.name] })), { concurrency: "unbounded" })
-        )
-        yield* untilInFlight(yield* CommandServer, agents.length)
-        // Every stop resumes at once; each then waits its turn behind the ps read meanwhile.
-        yield* Deferred.succeed(gate, undefined)
-        expect(yield* request({ command: "ps" })).toHaveProperty("status", "success")
-        yield* Fiber.join(slow)
-        const order = yield* Ref.get(answered)
-        expect(order).toHaveLength(agents.length + 1)
-        expect(order.indexOf("ps")).toBeLessThan(agents.length / 2)
-      }).pipe(Effect.provide(harness({
-        agents,
-        control: gatedControl(gate),
-        wrapSocket: (socket) => ({
-          ...socket,
-          serve: (onRequest, open) =>
-            socket.serve((incoming) =>
-              onRequest({
-                ...incoming,
-                reply: (body: string) =>
-                  Effect.andThen(Ref.update(answered, (order) => [...order, body.includes("agents") ? "ps" : "stop"]), incoming.reply(body))
-              }), open)
-        })
-      })))
-    }))
-
   it.effect("at debug level every request is logged with its answer's code and time; below it, none is", () =>
     Effect.gen(function*() {
       const debugLines = (logLevel: "Debug" | "Info") =>
