@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process"
 import * as Path from "node:path"
 import { benchDir, projectDir, startServer } from "./lib/processes.ts"
 import { median, printTable, ratio, verdict } from "./lib/stats.ts"
+import { BIN } from "./lib/up.ts"
 
 const TARGET = 1.3
 
@@ -31,16 +32,15 @@ const wallMillis = ({ args, env }: Command): number => {
 
 export const cli = async (options: { readonly runs: number }) => {
   const server = await startServer("command-interface.ts", ["--agents", "10"])
-  const bin = Path.join(projectDir, "bin", "orchestrate.js")
   const commands = {
     "node -e 0": { args: ["-e", "0"] },
     "node importing zeromq": { args: ["--input-type=module", "-e", "await import('zeromq')"] },
     "one-shot zeromq.js client": { args: [Path.join(benchDir, "servers", "oneshot-client.mjs"), server.endpoint] },
-    "orchestrate ps": { args: [bin, "ps", "--address", server.endpoint] },
-    "orchestrate status": { args: [bin, "status", "--address", server.endpoint] },
-    "orchestrate ps, full CLI": { args: [bin, "ps", "--address", server.endpoint], env: { ORCHESTRATE_NO_FAST_PATH: "1" } },
-    "orchestrate ps --help": { args: [bin, "ps", "--help"] },
-    "orchestrate ps --help, full CLI": { args: [bin, "ps", "--help"], env: { ORCHESTRATE_NO_FAST_PATH: "1" } }
+    "orchestrate ps": { args: [BIN, "ps", "--address", server.endpoint] },
+    "orchestrate status": { args: [BIN, "status", "--address", server.endpoint] },
+    "orchestrate ps, full CLI": { args: [BIN, "ps", "--address", server.endpoint], env: { ORCHESTRATE_NO_FAST_PATH: "1" } },
+    "orchestrate ps --help": { args: [BIN, "ps", "--help"] },
+    "orchestrate ps --help, full CLI": { args: [BIN, "ps", "--help"], env: { ORCHESTRATE_NO_FAST_PATH: "1" } }
   } satisfies Record<string, Command>
   const entries: ReadonlyArray<readonly [string, Command]> = Object.entries(commands)
   const times = new Map(entries.map(([label]) => [label, new Array<number>()]))
@@ -50,8 +50,8 @@ export const cli = async (options: { readonly runs: number }) => {
     for (const [label, command] of run % 2 === 0 ? entries : [...entries].reverse()) times.get(label)?.push(wallMillis(command))
   }
   await server.stop()
-  const of = (label: keyof typeof commands): number => median(times.get(label) ?? [])
   const medians = Object.fromEntries(entries.map(([label]) => [label, median(times.get(label) ?? [])]))
+  const of = (label: keyof typeof commands): number => medians[label] ?? Number.NaN
   const floor = of("one-shot zeromq.js client")
   const ours = of("orchestrate ps")
   printTable(

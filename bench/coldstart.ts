@@ -11,9 +11,10 @@
  *   and pays its own start-up, on the same two cores.
  */
 import { spawn } from "node:child_process"
-import { BIN, epochMillis, exitOf, loadAverage, recordedEvents, sleep, startUp } from "./lib/up.ts"
-import { median, printTable, ratio } from "./lib/stats.ts"
-import { ask, dataOf } from "./scale.ts"
+import { ask, historyEvents, waitForRunning } from "./lib/commands.ts"
+import { exitOf, killOnExit } from "./lib/processes.ts"
+import { loadAverage, median, printTable, ratio } from "./lib/stats.ts"
+import { BIN, epochMillis, startUp } from "./lib/up.ts"
 
 const AGENTS = 10
 
@@ -27,7 +28,7 @@ const config = {
 /** The baseline: the 10 spawned at once; milliseconds until the last has said it is ready. */
 const direct = async (): Promise<number> => {
   const started = performance.now()
-  const children = Array.from({ length: AGENTS }, () => spawn(process.execPath, ["-e", SERVICE], { stdio: ["ignore", "pipe", "inherit"] }))
+  const children = Array.from({ length: AGENTS }, () => killOnExit(spawn(process.execPath, ["-e", SERVICE], { stdio: ["ignore", "pipe", "inherit"] })))
   const ready = await Promise.all(children.map((child) =>
     new Promise<number>((resolve, reject) => {
       let seen = ""
@@ -40,7 +41,6 @@ const direct = async (): Promise<number> => {
   ))
   const elapsed = Math.max(...ready) - started
   await Promise.all(children.map((child) => {
-    child.removeAllListeners("exit")
     child.kill("SIGTERM")
     return exitOf(child)
   }))
@@ -59,11 +59,11 @@ const orchestrated = async (): Promise<Orchestrated> => {
   const up = startUp(config)
   // The figure comes from the events' times, so asking only every 100 ms costs it nothing. The first request waits
   // until `up` answers, which it does before its agents are ready.
-  while (dataOf((await ask(up.address, { command: "stats" })).json)["running"] !== AGENTS) await sleep(100)
-  const events = recordedEvents(dataOf((await ask(up.address, { command: "history", args: [{ limit: 1000 }] })).json))
+  await waitForRunning(up.address, AGENTS, 100)
+  const events = historyEvents((await ask(up.address, { command: "history", args: [{ limit: 1000 }] })).json)
   await up.stop()
-  const ready = events.filter((event) => event.name === "AGENT_READY").map((event) => event.at)
-  const started = events.find((event) => event.name === "ORCHESTRATOR_STARTED")?.at
+  const ready = events.filter((event) => event.eventName === "AGENT_READY").map((event) => event.timestamp.epochMilliseconds)
+  const started = events.find((event) => event.eventName === "ORCHESTRATOR_STARTED")?.timestamp.epochMilliseconds
   if (ready.length !== AGENTS || started === undefined) throw new Error(`expected ${AGENTS} AGENT_READY and ORCHESTRATOR_STARTED, got ${JSON.stringify(events)}`)
   return { startedMs: started - up.spawnedAt, readyMs: Math.max(...ready) - up.spawnedAt }
 }

@@ -14,7 +14,7 @@ import * as Path from "node:path"
 import type { Readable } from "node:stream"
 import { connect } from "./lib/clients.ts"
 import { benchDir } from "./lib/processes.ts"
-import { median, percentile, printTable, ratio, sortedCopy, verdict } from "./lib/stats.ts"
+import { loadAverage, median, percentile, printTable, ratio, sortedCopy, verdict } from "./lib/stats.ts"
 import { WRITER } from "./lib/logWriter.ts"
 
 const PS = JSON.stringify({ command: "ps" })
@@ -123,7 +123,7 @@ export const logs = async (options: { readonly rounds: number }) => {
   const p = (flood: Flood, at: number) => percentile(sortedCopy(flood.psTimes), at) / 1000
   const vs = (flood: Flood, r: Round) => `${flood.ranMs.toFixed(0)} ms ${ratio(flood.ranMs / r.baseMs)}`
   printTable(
-    `Agent logs: 1,000,000 lines of 100 bytes, ${options.rounds} rounds (load ${Os.loadavg()[0]?.toFixed(2)})`,
+    `Agent logs: 1,000,000 lines of 100 bytes, ${options.rounds} rounds (load ${loadAverage()})`,
     ["round", "/dev/null", "files off", "files on", "foreground", "cpu (off/on/fg)", "peak RSS (off/on/fg)", "start"],
     rounds.map((r, i) => [
       String(i + 1),

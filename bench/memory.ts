@@ -13,10 +13,11 @@
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { benchDir } from "./lib/processes.ts"
-import { linearFit, loadAverage, memoryOf, type ProcessMemory, sleep, startUp } from "./lib/up.ts"
-import { median, printTable, verdict } from "./lib/stats.ts"
-import { ask, dataOf } from "./scale.ts"
+import { setTimeout as sleep } from "node:timers/promises"
+import { waitForRunning } from "./lib/commands.ts"
+import { benchDir, memoryOf, type ProcessMemory } from "./lib/processes.ts"
+import { linearFit, loadAverage, median, printTable, verdict } from "./lib/stats.ts"
+import { startUp } from "./lib/up.ts"
 
 const COUNTS = [0, 50, 200, 500] as const
 const TARGET_MIB = 120
@@ -67,7 +68,7 @@ const measure = async (agents: number, settleSeconds: number, nodeArgs: Readonly
       env: { MEMORY_REPORT_FILE: reportFile }
     }
   )
-  while (dataOf((await ask(up.address, { command: "stats" })).json)["running"] !== agents) await sleep(200)
+  await waitForRunning(up.address, agents)
   await sleep(settleSeconds * 1000)
   const read = memoryOf(up.pid)
   process.kill(up.pid, "SIGUSR2")

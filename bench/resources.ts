@@ -6,10 +6,11 @@
  * alternating which goes first; figures are medians over rounds.
  */
 import * as Fs from "node:fs"
+import { setTimeout as sleep } from "node:timers/promises"
 import { connect, sequential } from "./lib/clients.ts"
+import { dataOf, serverTimes, waitForRunning } from "./lib/commands.ts"
 import { startServer } from "./lib/processes.ts"
-import { dataOf, serverTimes, waitForRunning } from "./scale.ts"
-import { median, printTable } from "./lib/stats.ts"
+import { loadAverage, median, printTable } from "./lib/stats.ts"
 
 const AGENTS = 200
 
@@ -21,8 +22,6 @@ const cpuSecondsOf = (pid: number): number => {
 }
 
 const processCount = (): number => Fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).length
-
-const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
 interface Window {
   /** The orchestrator's CPU over the window, in percent of one core. */
@@ -72,7 +71,7 @@ export const resources = async (options: { readonly rounds: number; readonly win
     const b = await measure(!first, options.windowSeconds)
     rows.push(first ? { on: a, off: b } : { on: b, off: a })
   }
-  const load = Fs.readFileSync("/proc/loadavg", "latin1").trim()
+  const load = loadAverage()
   const medianOf = (pick: (row: (typeof rows)[number]) => number) => median(rows.map(pick))
   const cost = medianOf((row) => row.on.cpuPercent - row.off.cpuPercent)
   const format = (row: (typeof rows)[number], label: string) => [

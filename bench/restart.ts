@@ -13,9 +13,12 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { spawn } from "node:child_process"
-import { exitOf, loadAverage, type RecordedEvent, recordedEvents, sleep, startUp } from "./lib/up.ts"
-import { median, percentile, printTable, ratio, sortedCopy } from "./lib/stats.ts"
-import { ask, dataOf } from "./scale.ts"
+import { setTimeout as sleep } from "node:timers/promises"
+import type { HistoryEvent } from "../src/protocol/Model.ts"
+import { ask, historyEvents } from "./lib/commands.ts"
+import { exitOf } from "./lib/processes.ts"
+import { loadAverage, median, percentile, printTable, ratio, sortedCopy } from "./lib/stats.ts"
+import { startUp } from "./lib/up.ts"
 
 /** The agent: two timestamps and a failing exit. `$EPOCHREALTIME` is seconds with six decimals. */
 const agentScript = (file: string) =>
@@ -49,7 +52,7 @@ const gapsOf = (file: string, runs: number): Array<number> => {
 }
 
 /** Where a restart's time goes, in milliseconds, from the orchestrator's events (whole milliseconds) between. */
-export interface Phases {
+interface Phases {
   /** The run's last act to its AGENT_FAILED: noticing the exit, draining its pipes, stopping what it left. */
   readonly exitToFailed: number
   /** AGENT_FAILED (with AGENT_RESTARTED) to AGENT_QUEUED: the backoff of 0 and the log note. */
@@ -60,9 +63,9 @@ export interface Phases {
   readonly startedToFirstAct: number
 }
 
-const phasesOf = (file: string, runs: number, events: ReadonlyArray<RecordedEvent>): Array<Phases> => {
+const phasesOf = (file: string, runs: number, events: ReadonlyArray<HistoryEvent>): Array<Phases> => {
   const { starts, exits } = runsIn(file)
-  const times = (name: string) => events.filter((event) => event.name === name).map((event) => event.at)
+  const times = (name: string) => events.filter((event) => event.eventName === name).map((event) => event.timestamp.epochMilliseconds)
   const failed = times("AGENT_FAILED")
   // The first AGENT_QUEUED is the initial one; the one after each failure is the (n + 1)-th.
   const queued = times("AGENT_QUEUED").slice(1)
@@ -134,7 +137,7 @@ const orchestrated = async (runs: number): Promise<{ readonly gaps: Array<number
   const history = await ask(up.address, { command: "history", args: [{ agent: "crasher", limit: 1000 }] })
   await up.stop()
   const gaps = gapsOf(file, runs)
-  const phases = phasesOf(file, runs, recordedEvents(dataOf(history.json)))
+  const phases = phasesOf(file, runs, historyEvents(history.json))
   Fs.rmSync(dir, { recursive: true, force: true })
   return { gaps, phases }
 }
@@ -154,8 +157,8 @@ export const restart = async (options: { readonly rounds: number; readonly resta
     const { gaps, phases } = await orchestrated(runs)
     rounds.push({ floor: floor ?? await shellLoop(runs), orchestrator: gaps, phases })
   }
-  const stats = (gaps: ReadonlyArray<number>) => {
-    const sorted = sortedCopy(gaps)
+  const stats = (values: ReadonlyArray<number>) => {
+    const sorted = sortedCopy(values)
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
   }
   const perRound = rounds.map((round) => ({ floor: stats(round.floor), orchestrator: stats(round.orchestrator) }))
@@ -178,10 +181,7 @@ export const restart = async (options: { readonly rounds: number; readonly resta
     ]
   )
   const phases = rounds.flatMap((round) => round.phases)
-  const phase = (pick: (phases: Phases) => number) => {
-    const sorted = sortedCopy(phases.map(pick))
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
-  }
+  const phase = (pick: (phases: Phases) => number) => stats(phases.map(pick))
   const breakdown = {
     exitToFailed: phase((p) => p.exitToFailed),
     failedToQueued: phase((p) => p.failedToQueued),

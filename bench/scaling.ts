@@ -9,10 +9,9 @@
  * into the store before the server answers (bench/lib/events.ts).
  */
 import { connect, sequential } from "./lib/clients.ts"
+import { ask, dataOf, serverTimes, waitForRunning } from "./lib/commands.ts"
 import { startServer } from "./lib/processes.ts"
-import { median, micros, printTable, ratio, verdict } from "./lib/stats.ts"
-import { loadAverage } from "./lib/up.ts"
-import { ask, dataOf, serverTimes, waitForRunning } from "./scale.ts"
+import { loadAverage, median, micros, printTable, ratio, verdict } from "./lib/stats.ts"
 
 const AGENT_COUNTS = [10, 100, 1000, 10_000] as const
 const EVENT_COUNTS = [1000, 10_000, 100_000] as const
@@ -70,10 +69,19 @@ const atEvents = async (events: number, requests: number): Promise<EventsPoint> 
   return { events, held, millis }
 }
 
-const find = <P>(points: ReadonlyArray<P>, matches: (point: P) => boolean): P => {
-  const point = points.find(matches)
-  if (point === undefined) throw new Error("a size was not measured in every round")
-  return point
+/** Figures of the points measured at each size in every round: the median over rounds `at` a size, and of the growth. */
+const overRounds = <P>(rounds: ReadonlyArray<ReadonlyArray<P>>, sizeOf: (point: P) => number) => {
+  const find = (round: ReadonlyArray<P>, size: number): P => {
+    const point = round.find((p) => sizeOf(p) === size)
+    if (point === undefined) throw new Error(`size ${size} was not measured in every round`)
+    return point
+  }
+  return {
+    at: (size: number, pick: (point: P) => number) => median(rounds.map((round) => pick(find(round, size)))),
+    /** The figure at size `to` over the one at `from` within each round, then the median of that. */
+    growth: (from: number, to: number, pick: (point: P) => number) =>
+      median(rounds.map((round) => pick(find(round, to)) / pick(find(round, from))))
+  }
 }
 
 export const scaling = async (options: { readonly rounds: number; readonly requests: number }) => {
@@ -88,60 +96,51 @@ export const scaling = async (options: { readonly rounds: number; readonly reque
     for (const count of ascending ? EVENT_COUNTS : [...EVENT_COUNTS].reverse()) events.push(await atEvents(count, options.requests))
     eventRounds.push(events)
   }
-  const agentsAt = (count: number, pick: (point: AgentsPoint) => number) =>
-    median(agentRounds.map((round) => pick(find(round, (point) => point.agents === count))))
-  const eventsAt = (count: number, pick: (point: EventsPoint) => number) =>
-    median(eventRounds.map((round) => pick(find(round, (point) => point.events === count))))
-  /** The largest size's figure over the smallest's within each round, then the median of that. */
-  const agentsGrowth = (pick: (point: AgentsPoint) => number) =>
-    median(agentRounds.map((round) =>
-      pick(find(round, (point) => point.agents === 10_000)) / pick(find(round, (point) => point.agents === 10))))
-  const eventsGrowth = (pick: (point: EventsPoint) => number) =>
-    median(eventRounds.map((round) =>
-      pick(find(round, (point) => point.events === 100_000)) / pick(find(round, (point) => point.events === 1000))))
+  const byAgents = overRounds(agentRounds, (point) => point.agents)
+  const byEvents = overRounds(eventRounds, (point) => point.events)
   const serverSide = (millis: number) => micros(millis * 1000)
   const load = loadAverage()
-  const psGrowth = agentsGrowth((p) => p.psMillis)
-  const statusGrowth = agentsGrowth((p) => p.statusMillis)
+  const psGrowth = byAgents.growth(10, 10_000, (p) => p.psMillis)
+  const statusGrowth = byAgents.growth(10, 10_000, (p) => p.statusMillis)
   printTable(
     `Scaling with agents: server-side median of ${options.requests} requests, median of ${options.rounds} rounds (load ${load})`,
     ["agents", "ps", "ps reply", "status"],
     [
       ...AGENT_COUNTS.map((count) => [
         count.toLocaleString("en"),
-        serverSide(agentsAt(count, (p) => p.psMillis)),
-        `${(agentsAt(count, (p) => p.psBytes) / 1024).toFixed(1)} KiB`,
-        serverSide(agentsAt(count, (p) => p.statusMillis))
+        serverSide(byAgents.at(count, (p) => p.psMillis)),
+        `${(byAgents.at(count, (p) => p.psBytes) / 1024).toFixed(1)} KiB`,
+        serverSide(byAgents.at(count, (p) => p.statusMillis))
       ]),
       ["growth 10 -> 10,000", ratio(psGrowth), "", ratio(statusGrowth)]
     ]
   )
-  const historyGrowth = Object.fromEntries(historyQueries.map((query) => [query, eventsGrowth((p) => p.millis[query])]))
+  const historyGrowth = Object.fromEntries(historyQueries.map((query) => [query, byEvents.growth(1000, 100_000, (p) => p.millis[query])]))
   printTable(
     `Scaling with events held: history server-side median of ${options.requests} requests, median of ${options.rounds} rounds`,
     ["events", "held", ...historyQueries],
     [
       ...EVENT_COUNTS.map((count) => [
         count.toLocaleString("en"),
-        eventsAt(count, (p) => p.held).toLocaleString("en"),
-        ...historyQueries.map((query) => serverSide(eventsAt(count, (p) => p.millis[query])))
+        byEvents.at(count, (p) => p.held).toLocaleString("en"),
+        ...historyQueries.map((query) => serverSide(byEvents.at(count, (p) => p.millis[query])))
       ]),
       ["growth 1k -> 100k", "", ...historyQueries.map((query) => ratio(historyGrowth[query] ?? Number.NaN))]
     ]
   )
-  const psAtMost = agentsAt(10_000, (p) => p.psMillis)
+  const psAtMost = byAgents.at(10_000, (p) => p.psMillis)
   console.log(`target ps at 10,000 agents < ${TARGET_PS_MILLIS} ms server-side: ${verdict(psAtMost < TARGET_PS_MILLIS)} (${psAtMost.toFixed(2)} ms)`)
   return {
     agents: AGENT_COUNTS.map((count) => ({
       agents: count,
-      psMillis: agentsAt(count, (p) => p.psMillis),
-      psBytes: agentsAt(count, (p) => p.psBytes),
-      statusMillis: agentsAt(count, (p) => p.statusMillis)
+      psMillis: byAgents.at(count, (p) => p.psMillis),
+      psBytes: byAgents.at(count, (p) => p.psBytes),
+      statusMillis: byAgents.at(count, (p) => p.statusMillis)
     })),
     events: EVENT_COUNTS.map((count) => ({
       events: count,
-      held: eventsAt(count, (p) => p.held),
-      millis: Object.fromEntries(historyQueries.map((query) => [query, eventsAt(count, (p) => p.millis[query])]))
+      held: byEvents.at(count, (p) => p.held),
+      millis: Object.fromEntries(historyQueries.map((query) => [query, byEvents.at(count, (p) => p.millis[query])]))
     })),
     psGrowth,
     statusGrowth,

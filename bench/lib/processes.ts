@@ -1,5 +1,6 @@
 /**
- * Starts benchmark servers as child processes: each prints `READY <endpoint>` once it listens.
+ * The benchmarks' child processes: servers that print `READY <endpoint>` once they listen, background load, and
+ * what /proc says about a process's memory. Every child is killed if the benchmark exits first.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs"
@@ -16,16 +17,29 @@ export interface Server {
 }
 
 const children = new Set<ChildProcess>()
+// A benchmark that throws must not leave a server or an orchestrator behind (whose guardian then stops its agents).
 process.on("exit", () => {
   for (const child of children) child.kill("SIGKILL")
 })
 
+/** Kills `child` if this process exits while it still runs. */
+export const killOnExit = <C extends ChildProcess>(child: C): C => {
+  children.add(child)
+  child.once("exit", () => children.delete(child))
+  return child
+}
+
+/** Resolves with a process's exit code (null when a signal ended it), at once if it has already exited. */
+export const exitOf = (child: ChildProcess): Promise<number | null> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once("exit", (code) => resolve(code)))
+
 export const startServer = (script: string, args: ReadonlyArray<string> = []): Promise<Server> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [Path.join(benchDir, "servers", script), ...args], {
+    const child = killOnExit(spawn(process.execPath, [Path.join(benchDir, "servers", script), ...args], {
       stdio: ["ignore", "pipe", "inherit"]
-    })
-    children.add(child)
+    }))
     let buffered = ""
     const onData = (chunk: Buffer) => {
       buffered += chunk.toString()
@@ -36,13 +50,10 @@ export const startServer = (script: string, args: ReadonlyArray<string> = []): P
       resolve({
         endpoint: match[1],
         pid: child.pid ?? -1,
-        stop: () =>
-          new Promise((done) => {
-            children.delete(child)
-            if (child.exitCode !== null) return done()
-            child.once("exit", () => done())
-            child.kill("SIGTERM")
-          })
+        stop: async () => {
+          child.kill("SIGTERM")
+          await exitOf(child)
+        }
       })
     }
     child.stdout?.on("data", onData)
@@ -55,18 +66,12 @@ export const startServer = (script: string, args: ReadonlyArray<string> = []): P
  */
 export const startLoad = (endpoint: string, clients: number, body: string): Promise<{ readonly stop: () => Promise<number> }> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [Path.join(benchDir, "lib", "loadClients.ts"), endpoint, String(clients), body], {
+    const child = killOnExit(spawn(process.execPath, [Path.join(benchDir, "lib", "loadClients.ts"), endpoint, String(clients), body], {
       stdio: ["pipe", "pipe", "inherit"]
-    })
-    children.add(child)
+    }))
     let output = ""
     let ready = false
-    const done = new Promise<number>((settle) => {
-      child.once("exit", () => {
-        children.delete(child)
-        settle(Number(/DONE (\d+)/.exec(output)?.[1] ?? Number.NaN))
-      })
-    })
+    const done = exitOf(child).then(() => Number(/DONE (\d+)/.exec(output)?.[1] ?? Number.NaN))
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString()
       if (ready || !output.includes("READY")) return
@@ -83,9 +88,19 @@ export const startLoad = (endpoint: string, clients: number, body: string): Prom
     })
   })
 
-/** The resident set size of a process, in MiB. */
-export const rssMiB = (pid: number): number => {
-  const status = Fs.readFileSync(`/proc/${pid}/status`, "utf8")
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN)
-  return kb / 1024
+export interface ProcessMemory {
+  readonly rssMiB: number
+  /** Private and shared anonymous memory: the heaps (V8's and malloc's), stacks. */
+  readonly anonymousMiB: number
+  /** Mapped files: the Node binary's and libraries' pages it has touched. */
+  readonly fileMiB: number
+}
+
+/** A process's memory as /proc/<pid>/smaps_rollup sums it. */
+export const memoryOf = (pid: number): ProcessMemory => {
+  const text = Fs.readFileSync(`/proc/${pid}/smaps_rollup`, "latin1")
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? Number.NaN)
+  const rss = kib("Rss")
+  const anonymous = kib("Anonymous")
+  return { rssMiB: rss / 1024, anonymousMiB: anonymous / 1024, fileMiB: (rss - anonymous) / 1024 }
 }

@@ -17,5 +17,8 @@ process.on("SIGUSR2", () => {
   const collect = Reflect.get(globalThis, "gc")
   if (typeof collect === "function") collect()
   const file = process.env["MEMORY_REPORT_FILE"]
-  if (file !== undefined) Fs.writeFileSync(file, JSON.stringify({ before, after: measure() }))
+  if (file === undefined) return
+  // Written aside and renamed, so that the benchmark, waiting for the file to exist, never reads half of it.
+  Fs.writeFileSync(`${file}.part`, JSON.stringify({ before, after: measure() }))
+  Fs.renameSync(`${file}.part`, file)
 })
