@@ -5,3 +5,12 @@
 
 /** Seconds to wait for an answer without `--timeout`. */
 export const DEFAULT_TIMEOUT_SECONDS = 5
+
+/** Seconds `status --wait` waits for readiness without `--timeout`. */
+export const WAIT_DEFAULT_SECONDS = 60
+
+/**
+ * Seconds `reload` waits for its answer without `--timeout`: it stops and starts agents, each within its grace
+ * period, longer than a query may take. A systemd unit's `ExecReload` gives it at least as long.
+ */
+export const RELOAD_TIMEOUT_SECONDS = 120

@@ -1,7 +1,7 @@
 /**
  * How many terminal cells a text takes: the measure effect/cli's `CliOutput.displayWidth` uses for its help and
  * tables, here without effect, so that the fast path (fast/main.ts) aligns tables without loading it. It is the
- * same algorithm (test/cli/displayWidth.test.ts checks them equal on generated text): ANSI colour codes count for
+ * same algorithm (test/cli/fast-mirrors.test.ts checks them equal on generated text): ANSI colour codes count for
  * nothing, each grapheme for 0 (marks, controls, default-ignorables), 2 (emoji presentation, fullwidth) or 1.
  */
 

@@ -44,6 +44,9 @@ export const formatCpu = (percent: number | null, seconds: number | null): strin
   return parts.length === 0 ? "-" : parts.join(", ")
 }
 
+/** Names separated by commas; `-` when there are none. */
+export const formatList = (names: ReadonlyArray<string>): string => names.length === 0 ? "-" : names.join(", ")
+
 /** An agent's health, coloured by how it is doing; `-` for an agent without probes. */
 export const formatHealth = (health: Health | null, style: Style): string => {
   switch (health) {

@@ -7,10 +7,9 @@ import type { ProbeStatus } from "../protocol/Model.ts"
 import { formatDuration, formatHealth } from "./format.ts"
 import type { Style } from "./style.ts"
 
-export { formatHealth } from "./format.ts"
-
-const ago = (instant: DateTime.Utc | null, now: number): string =>
-  instant === null ? "never" : `${formatDuration(Math.max(0, now - DateTime.toEpochMillis(instant)) / 1000)} ago`
+/** How long before `now` an instant was (`2m 7s ago`); `unknown` for none. */
+export const ago = (instant: DateTime.Utc | null, now: number, unknown: string): string =>
+  instant === null ? unknown : `${formatDuration(Math.max(0, now - DateTime.toEpochMillis(instant)) / 1000)} ago`
 
 /**
  * One probe as `status <agent>` lines: its kind and target, health, last result and when, consecutive failures,
@@ -20,11 +19,11 @@ export const probeLines = (probe: ProbeStatus, now: number, style: Style): Reado
   [`${probe.role}`, `${probe.kind} ${probe.target}: ${formatHealth(probe.health, style)}`],
   [
     "  last result",
-    probe.lastResult === null ? "not tried yet" : `${probe.lastResult === "success" ? style.green("success") : style.red("failure")} ${ago(probe.lastCheckedAt, now)}`
+    probe.lastResult === null ? "not tried yet" : `${probe.lastResult === "success" ? style.green("success") : style.red("failure")} ${ago(probe.lastCheckedAt, now, "never")}`
   ],
   ["  failures in a row", String(probe.consecutiveFailures)],
   [
     "  last failure",
-    probe.lastFailure === null ? "-" : `${ago(probe.lastFailureAt, now)}: ${probe.lastFailure.replace(/\s+/g, " ")}`
+    probe.lastFailure === null ? "-" : `${ago(probe.lastFailureAt, now, "never")}: ${probe.lastFailure.replace(/\s+/g, " ")}`
   ]
 ]

@@ -10,7 +10,7 @@ import { readKeyPair, readPublicKey } from "../security/keys.ts"
 import type { ClientCredentials } from "../security/RequestSignature.ts"
 import { ContextName } from "./contexts/ContextsFile.ts"
 import { targetOf } from "./contexts/ContextTarget.ts"
-import { DEFAULT_TIMEOUT_SECONDS } from "./defaults.ts"
+import { DEFAULT_TIMEOUT_SECONDS, WAIT_DEFAULT_SECONDS } from "./defaults.ts"
 import { MissingKeyFlag, UsageError } from "./errors.ts"
 import { currentStyle, type Style } from "./output.ts"
 
@@ -67,7 +67,7 @@ const sharedFlags = {
     Flag.withSchema(Schema.Finite.check(Schema.isGreaterThan(0))),
     Flag.optional,
     Flag.withDescription(
-      `Seconds to wait for an answer (default ${DEFAULT_TIMEOUT_SECONDS}); with 'status --wait', for readiness (default 60)`
+      `Seconds to wait for an answer (default ${DEFAULT_TIMEOUT_SECONDS}); with 'status --wait', for readiness (default ${WAIT_DEFAULT_SECONDS})`
     )
   )
 }
@@ -94,6 +94,13 @@ export const root = Command.make("orchestrate").pipe(
 
 export const addressOf = (flags: RootFlags): string => Option.getOrElse(flags.address, () => DEFAULT_ADDRESS)
 
+/** CURVE credentials: the orchestrator's public key (the key itself, or a file holding it) and a key pair file, read. */
+export const readCredentials = Effect.fnUntraced(function*(serverKey: string, clientKey: string) {
+  const serverPublicKey = yield* readPublicKey(serverKey)
+  const { publicKey, secretKey } = yield* readKeyPair(clientKey)
+  return { serverPublicKey, publicKey, secretKey } satisfies ClientCredentials
+})
+
 /** The CURVE credentials the flags name, read from their files; none without the flags. */
 const credentialsOf = Effect.fnUntraced(function*(flags: RootFlags) {
   if (Option.isNone(flags.serverKey) && Option.isNone(flags.clientKey)) return undefined
@@ -101,9 +108,7 @@ const credentialsOf = Effect.fnUntraced(function*(flags: RootFlags) {
     const flag = Option.isNone(flags.serverKey) ? "--server-key" : "--client-key"
     return yield* new UsageError({ reason: new MissingKeyFlag({ flag }) })
   }
-  const serverPublicKey = yield* readPublicKey(flags.serverKey.value)
-  const { publicKey, secretKey } = yield* readKeyPair(flags.clientKey.value)
-  return { serverPublicKey, publicKey, secretKey } satisfies ClientCredentials
+  return yield* readCredentials(flags.serverKey.value, flags.clientKey.value)
 })
 
 export const clientFor = Effect.fnUntraced(function*(flags: RootFlags, defaultSeconds = DEFAULT_TIMEOUT_SECONDS) {
@@ -117,13 +122,14 @@ export const clientFor = Effect.fnUntraced(function*(flags: RootFlags, defaultSe
 })
 
 /**
- * Runs a command and prints its result: the response exactly with `--json`, `render`'s text otherwise. An error
- * response is printed exactly with `--json` too, before the failure ends the program.
+ * Runs a command and prints its result: the response exactly with `--json`, `render`'s text otherwise (nothing
+ * when it has none, as the fast path's plans have it). An error response is printed exactly with `--json` too,
+ * before the failure ends the program.
  */
 export const respond = <K extends CommandName>(
   command: K,
   args: ArgsOf<K>,
-  render: (data: ResultOf<K>, style: Style) => string,
+  render: (data: ResultOf<K>, style: Style) => string | undefined,
   options: {
     readonly reason?: Option.Option<string>
     /** Seconds to wait without `--timeout`, for a command that may take long (a reload stopping agents). */
@@ -137,5 +143,6 @@ export const respond = <K extends CommandName>(
     const reply = yield* client.call(command, args, reason === undefined ? {} : { reason }).pipe(
       Effect.tapError((error) => flags.json && error._tag === "CommandRefused" ? Console.log(error.raw) : Effect.void)
     )
-    yield* Console.log(flags.json ? reply.raw : render(reply.data, yield* currentStyle))
+    const text = flags.json ? reply.raw : render(reply.data, yield* currentStyle)
+    if (text !== undefined) yield* Console.log(text)
   })

@@ -2,17 +2,23 @@
  * The fast path's decoders and request args (src/cli/fast/) against the protocol's Schemas, which the full CLI
  * uses: on any wire value the schema encodes, a fast decoder gives exactly the schema's decoded value; on a wire
  * value broken anywhere (a field missing, of another type, an extra one), it gives the schema's value or FAIL,
- * never something the schema would refuse or decode otherwise. And the args it sends are the schemas' encoding of
- * the query the full CLI builds.
+ * never something the schema would refuse or decode otherwise. The same for the response envelope (against
+ * protocol/Envelope.ts's `Response`) and the contexts file (against ContextsFile.ts's `parseContexts`). And the
+ * args it sends are the schemas' encoding of the query the full CLI builds.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, DateTime, Schema } from "effect"
 import { historyQuery } from "../../src/cli/commands/historyRender.ts"
+import { InvalidContexts, parseContexts } from "../../src/cli/contexts/ContextsFile.ts"
+import { contextsOf } from "../../src/cli/fast/contexts.ts"
 import { FAIL, type Decoder } from "../../src/cli/fast/decoders.ts"
 import { historyArgs, logsArgs, statusArgs } from "../../src/cli/fast/requests.ts"
+import { decodeEnvelope } from "../../src/cli/fast/response.ts"
 import { commandsResult, psResult, statsResult, whoamiResult } from "../../src/cli/fast/results.ts"
 import { historyResult, logsResult, statusResult } from "../../src/cli/fast/timedResults.ts"
 import { Commands } from "../../src/protocol/Commands.ts"
+import { Response } from "../../src/protocol/Envelope.ts"
+import { generateKeyPair } from "../../src/security/keys.ts"
 
 const decoders = {
   ps: psResult,
@@ -55,11 +61,11 @@ const REPLACEMENTS: ReadonlyArray<unknown> = [
 ]
 
 /** One change to a wire value, chosen by three numbers: where, what (replace, delete, add a key) and with what. */
-const mutate = (input: unknown, where: number, what: number, withWhat: number): unknown => {
+const mutate = (input: unknown, where: number, what: number, withWhat: number, replacements = REPLACEMENTS): unknown => {
   const copy: unknown = JSON.parse(JSON.stringify(input))
   const places = placesIn(copy)
   const place = places[where % Math.max(1, places.length)]
-  const replacement = REPLACEMENTS[withWhat % REPLACEMENTS.length]
+  const replacement = replacements[withWhat % replacements.length]
   if (place === undefined) return replacement
   const { parent, key } = place
   if (isArray(parent) && typeof key === "number") {
@@ -111,6 +117,65 @@ describe("the fast path's decoders give what the result schemas give", () => {
     expect(decoded === FAIL ? undefined : Object.entries(decoded.events[0]?.data ?? {})).toEqual([["b", 1], ["a", { c: [2] }]])
     expect(historyResult(page(`{"__proto__":{"x":1}}`))).toBe(FAIL)
   })
+})
+
+describe("the fast path reads a response frame and the contexts file as the full CLI does, or leaves them to it", () => {
+  const decodeResponse = Schema.decodeUnknownResult(Schema.fromJsonString(Response))
+  /** What the fast path keeps of a response: a success's data, an error's code and message. */
+  const kept = (response: Response) =>
+    response.status === "success" ? { status: response.status, data: response.data } : { status: response.status, code: response.code, error: response.error }
+
+  it.prop("a response frame, as sent and broken anywhere", [Response, index, index, index], ([value, where, what, withWhat]) => {
+    const sent = JSON.stringify(Schema.encodeSync(Response)(value))
+    const broken = JSON.stringify(mutate(JSON.parse(sent), where, what, withWhat))
+    for (const raw of [sent, broken]) {
+      const fast = decodeEnvelope(raw)
+      const full = decodeResponse(raw)
+      // As sent, a frame is read, but for a success whose data was undefined: JSON leaves the key out, and the
+      // fast path leaves such a frame to the full CLI.
+      if (raw === sent && (value.status === "error" || Object.hasOwn(JSON.parse(raw), "data"))) expect(fast).toBeDefined()
+      if (fast === undefined) continue
+      expect(full._tag).toBe("Success")
+      expect(fast).toEqual(full._tag === "Success" ? kept(full.success) : undefined)
+    }
+  }, { arbitrary: { runs: 500 } })
+
+  const { publicKey } = generateKeyPair()
+  const DOCUMENTS: ReadonlyArray<unknown> = [
+    { contexts: {} },
+    {
+      current: "dev",
+      contexts: {
+        dev: { address: "tcp://127.0.0.1:5570" },
+        prod: { address: "tcp://10.0.0.5:5570", serverKey: publicKey, clientKey: "/home/ops/.config/orchestrate/ops.key" }
+      }
+    },
+    { contexts: { "a.b_c-1": { address: "ipc:///run/orchestrate.sock", serverKey: "/etc/orchestrate/server.key.pub", clientKey: "/k" } } }
+  ]
+  /** What a contexts file might hold in the wrong place: other types, names, addresses and keys, valid or not. */
+  const CONTEXT_VALUES: ReadonlyArray<unknown> = [
+    null, 1, "", true, {}, [], "dev", "prod", "bad name", "-dev", "x".repeat(65), "__proto__", "tcp://127.0.0.1:5571",
+    "tcp://nowhere", "tcp://[::1]:5570", "tcp://127.0.0.1:0", "inproc://name", "relative.key", "/abs/ops.key", publicKey,
+    publicKey.slice(1), { address: "tcp://h:1" }, { address: "tcp://h:1", serverKey: publicKey }, { address: "tcp://h:1", extra: 1 }
+  ]
+  /** A document as the fast path reads it: `Contexts`, a Map of contexts with their keys or undefined. */
+  const asRead = (text: string) => {
+    const parsed = parseContexts(text)
+    if (parsed instanceof InvalidContexts) return parsed
+    return {
+      current: parsed.current,
+      contexts: new Map(Object.entries(parsed.contexts).map(([name, { address, serverKey, clientKey }]) => [name, { address, serverKey, clientKey }]))
+    }
+  }
+
+  it.prop("a contexts file, as `orchestrate context` writes it and broken anywhere", [index, index, index, index], ([which, where, what, withWhat]) => {
+    const document = DOCUMENTS[which % DOCUMENTS.length]
+    const written = `${JSON.stringify(document, null, 2)}\n`
+    expect(contextsOf(written)).toEqual(asRead(written))
+    const broken = JSON.stringify(mutate(document, where, what, withWhat, CONTEXT_VALUES))
+    const fast = contextsOf(broken)
+    if (fast !== undefined) expect(fast).toEqual(asRead(broken))
+  }, { arbitrary: { runs: 2000 } })
 })
 
 describe("the fast path's request args are the schemas' encoding of the full CLI's queries", () => {

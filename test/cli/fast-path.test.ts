@@ -105,13 +105,19 @@ const plainOrchestrator = Effect.gen(function*() {
   return { dir, address }
 })
 
+/** A plain orchestrator behind a replaying proxy, and `at`: a command line run both ways at the proxy. */
+const proxied = Effect.gen(function*() {
+  const { address } = yield* plainOrchestrator
+  const proxy = yield* replayProxy(address)
+  const at = (args: ReadonlyArray<string>, expectation: Expectation, env: Record<string, string> = {}) =>
+    bothPaths([...args, "--address", proxy.address], expectation, env)
+  return { proxy, at }
+})
+
 describe("the fast path prints what the full CLI prints", () => {
   it.live("every read command and its common flags, through a replaying proxy in front of a real up", () =>
     Effect.gen(function*() {
-      const { address } = yield* plainOrchestrator
-      const proxy = yield* replayProxy(address)
-      const at = (args: ReadonlyArray<string>, expectation: Expectation, env: Record<string, string> = {}) =>
-        bothPaths([...args, "--address", proxy.address], expectation, env)
+      const { proxy, at } = yield* proxied
       yield* all([
         at(["ps"], { path: "fast", code: 0, shows: /^api\s+running/m }),
         at(["ps", "--json"], { path: "fast", code: 0, shows: /^\{"status":"success"/ }),
@@ -146,10 +152,7 @@ describe("the fast path prints what the full CLI prints", () => {
 
   it.live("usage errors, help and anything else the fast path does not take are the full CLI's own", () =>
     Effect.gen(function*() {
-      const { address } = yield* plainOrchestrator
-      const proxy = yield* replayProxy(address)
-      const at = (args: ReadonlyArray<string>, expectation: Expectation, env: Record<string, string> = {}) =>
-        bothPaths([...args, "--address", proxy.address], expectation, env)
+      const { at } = yield* proxied
       yield* all([
         at(["ps", "--timeout", "abc"], { path: "full", code: 2, shows: /^error: .*timeout/m }),
         at(["ps", "--timeout", "0"], { path: "full", code: 2, shows: /^error: /m }),
@@ -229,8 +232,7 @@ describe("the fast path prints what the full CLI prints", () => {
 
   it.live("named contexts: the current one, --context and $ORCHESTRATE_CONTEXT pick the same orchestrator", () =>
     Effect.gen(function*() {
-      const { address } = yield* plainOrchestrator
-      const proxy = yield* replayProxy(address)
+      const { proxy } = yield* proxied
       const home = yield* tempDir("orchestrate-contexts-")
       const file = Path.join(home, "orchestrate", "contexts.json")
       Fs.mkdirSync(Path.dirname(file), { mode: 0o700 })

@@ -3,10 +3,8 @@
  * effect/cli, shared by the commands (info.ts) and the fast path (fast/main.ts).
  */
 import type { CommandList, DependencyGraph, DependencyNode, Identity } from "../../protocol/Commands.ts"
-import { details, table } from "../format.ts"
+import { details, formatList as list, table } from "../format.ts"
 import type { Style } from "../style.ts"
-
-const list = (names: ReadonlyArray<string>) => names.length === 0 ? "-" : names.join(", ")
 
 /** Each dependency with its condition: `db (ready), migrate (completed_successfully, restart)`. */
 const dependsOn = (agent: DependencyNode) =>

@@ -10,7 +10,7 @@ import { LOGS_LIMIT_MAX, type LogsPage, type LogsQuery } from "../../protocol/Co
 import { InvalidSince, UsageError } from "../errors.ts"
 import type { LogLayout } from "../logLines.ts"
 import { colored, currentStyle, plain, type Style } from "../output.ts"
-import { clientFor, intervalFlag, root } from "../root.ts"
+import { clientFor, intervalFlag, respond, root } from "../root.ts"
 import { logsLimit, pageText, sinceMillis } from "./logsRender.ts"
 
 const printPage = (page: LogsPage, width: { value: number }, layout: LogLayout) =>
@@ -123,7 +123,6 @@ export const logs = Command.make("logs", {
   interval: intervalFlag(0.5, "Seconds between polls with --follow")
 }, (options) =>
   Effect.gen(function*() {
-    const flags = yield* root
     const query: LogsQuery = {
       limit: logsLimit(options.lines),
       ...(options.agents.length > 0 ? { agents: options.agents } : {}),
@@ -132,12 +131,7 @@ export const logs = Command.make("logs", {
     }
     const layout: LogLayout = { prefix: options.prefix, timestamps: options.timestamps, style: yield* currentStyle }
     if (options.follow) return yield* follow(query, layout, options.interval)
-    const client = yield* clientFor(flags)
-    const reply = yield* client.call("logs", [query]).pipe(
-      Effect.tapError((error) => flags.json && error._tag === "CommandRefused" ? Console.log(error.raw) : Effect.void)
-    )
-    if (flags.json) return yield* Console.log(reply.raw)
-    yield* printPage(reply.data, { value: 0 }, layout)
+    return yield* respond("logs", [query], (page) => pageText(page, 0, layout).text)
   })).pipe(
   Command.withDescription("Show agents' output: the latest lines of every agent (or those named), interleaved in order"),
   Command.withExamples([

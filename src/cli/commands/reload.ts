@@ -5,22 +5,19 @@
 import { Effect, Option, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { ReloadPlan } from "../../protocol/Commands.ts"
+import { RELOAD_TIMEOUT_SECONDS } from "../defaults.ts"
+import { formatList } from "../format.ts"
 import type { Style } from "../output.ts"
 import { reason } from "./control.ts"
 import { respond } from "../root.ts"
 
-/** Stops and starts agents, each within its grace period: longer than a query may take. */
-const RELOAD_TIMEOUT_SECONDS = 120
-
-const listed = (names: ReadonlyArray<string>) => names.length === 0 ? "-" : names.join(", ")
-
-export const renderPlan = (plan: ReloadPlan, style: Style): string => {
+const renderPlan = (plan: ReloadPlan, style: Style): string => {
   const lines = [
     plan.dryRun ? `plan for ${plan.config} (dry run: nothing was changed)` : `reloaded ${plan.config}`,
-    `  added      ${listed(plan.agents.added)}`,
-    `  removed    ${listed(plan.agents.removed)}`,
-    `  changed    ${listed(plan.agents.changed)}${plan.dryRun && plan.agents.changed.length > 0 ? " (would be restarted)" : ""}`,
-    `  unchanged  ${listed(plan.agents.unchanged)}`,
+    `  added      ${formatList(plan.agents.added)}`,
+    `  removed    ${formatList(plan.agents.removed)}`,
+    `  changed    ${formatList(plan.agents.changed)}${plan.dryRun && plan.agents.changed.length > 0 ? " (would be restarted)" : ""}`,
+    `  unchanged  ${formatList(plan.agents.unchanged)}`,
     ...plan.settings.map((change) => `  setting    ${change.key}: ${change.from} -> ${change.to}`),
     ...plan.needsRestart.map((change) =>
       style.yellow(`  not applied (needs a restart of 'up'): ${change.key}: ${change.from} -> ${change.to}`)

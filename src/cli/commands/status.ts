@@ -6,14 +6,14 @@
 import { Clock, Console, Duration, Effect, Option, Schedule, Schema, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { type Reply, Unreachable } from "../../client/CommandClient.ts"
-import type { ResultOf } from "../../protocol/Commands.ts"
+import type { ArgsOf, ResultOf } from "../../protocol/Commands.ts"
 import { AgentState, type AgentStatus } from "../../protocol/Model.ts"
 import { currentStyle, formatDuration } from "../output.ts"
+import { WAIT_DEFAULT_SECONDS } from "../defaults.ts"
 import { clientFor, respond, root } from "../root.ts"
 import { allContextsFlag, askAllContexts, cannotCombine, type ContextsView } from "../contexts/allContexts.ts"
-import { ago, note, render, summarize } from "./statusRender.ts"
+import { AGENT_HEADERS, agentColumns, render, summarize } from "./statusRender.ts"
 
-const WAIT_DEFAULT_SECONDS = 60
 const POLL_INTERVAL = Duration.millis(250)
 /** Longest a single poll may wait for its answer while `--wait`ing. */
 const POLL_TIMEOUT = Duration.seconds(5)
@@ -85,21 +85,15 @@ const readinessOf = (agent: AgentStatus): "ready" | "pending" | "never" => {
   return agent.state === "failed" || agent.state === "stopped" ? "never" : "pending"
 }
 
+/** The request's args: the agent, if one is named. */
+const argsOf = (agent: Option.Option<string>): ArgsOf<"status"> => Option.match(agent, { onNone: () => [], onSome: (name) => [name] })
+
 /** `--all-contexts`: a line per orchestrator, or with an agent, a line for it in each. */
 const contextsView = (agent: boolean, now: number): ContextsView<"status"> => ({
-  headers: agent
-    ? ["STATE", "PID", "UPTIME", "RESTARTS", "HEARTBEAT", "NOTE"]
-    : ["ORCHESTRATOR", "MODE", "UPTIME", "WORKERS", "AGENTS"],
+  headers: agent ? AGENT_HEADERS : ["ORCHESTRATOR", "MODE", "UPTIME", "WORKERS", "AGENTS"],
   rows: (status, style) => [
     "agentName" in status
-      ? [
-        style.state(status.state),
-        status.pid === null ? "-" : String(status.pid),
-        formatDuration(status.uptimeSeconds),
-        String(status.restarts),
-        ago(status.lastHeartbeat, now),
-        note(status)
-      ]
+      ? agentColumns(status, now, style)
       : [status.state, status.runMode, formatDuration(status.uptimeSeconds), String(status.maxWorkers), summarize(status.counts)]
   ]
 })
@@ -123,7 +117,7 @@ const waitUntilReady = Effect.fn("cli.status.wait")(function*(agent: Option.Opti
   const deadline = (yield* Clock.currentTimeMillis) + timeoutSeconds * 1000
   const timeLeft = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(Math.max(0, deadline - now)))
   const client = yield* clientFor(flags, Duration.toSeconds(POLL_TIMEOUT))
-  const args = Option.match(agent, { onNone: () => [] as const, onSome: (name) => [name] as const })
+  const args = argsOf(agent)
   const gaveUp = (reason: WaitTimedOutReason) => new WaitTimedOut({ timeoutSeconds, reason })
 
   const poll = Effect.gen(function*() {
@@ -186,13 +180,13 @@ export const status = Command.make("status", {
       const now = yield* Clock.currentTimeMillis
       return yield* askAllContexts(
         "status",
-        Option.match(agent, { onNone: () => [], onSome: (name) => [name] }),
+        argsOf(agent),
         contextsView(Option.isSome(agent), now)
       )
     }
     if (!wait) {
       const now = yield* Clock.currentTimeMillis
-      return yield* respond("status", Option.match(agent, { onNone: () => [], onSome: (name) => [name] }), render(now))
+      return yield* respond("status", argsOf(agent), render(now))
     }
     const flags = yield* root
     const reply = yield* waitUntilReady(agent)

@@ -7,15 +7,24 @@ import { DateTime } from "effect"
 import type { ResultOf } from "../../protocol/Commands.ts"
 import type { AgentCounts, AgentStatus, OrchestratorStatus } from "../../protocol/Model.ts"
 import { waitingDescriptions } from "../../protocol/waiting.ts"
-import { details, formatBytes, formatCpu, formatDuration, table } from "../format.ts"
-import { probeLines } from "../health.ts"
+import { details, formatBytes, formatCpu, formatDuration, formatList, table } from "../format.ts"
+import { ago, probeLines } from "../health.ts"
 import type { Style } from "../style.ts"
 
-export const ago = (instant: DateTime.Utc | null, now: number): string =>
-  instant === null ? "-" : `${formatDuration(Math.max(0, now - DateTime.toEpochMillis(instant)) / 1000)} ago`
-
-export const note = (agent: AgentStatus): string =>
+const note = (agent: AgentStatus): string =>
   agent.waitingFor !== null ? waitingDescriptions[agent.waitingFor] : agent.lastError ?? ""
+
+/** An agent's columns after its NAME: the table of `status`, and with `status <agent> --all-contexts` after CONTEXT. */
+export const AGENT_HEADERS = ["STATE", "PID", "UPTIME", "RESTARTS", "HEARTBEAT", "NOTE"]
+
+export const agentColumns = (agent: AgentStatus, now: number, style: Style): ReadonlyArray<string> => [
+  style.state(agent.state),
+  agent.pid === null ? "-" : String(agent.pid),
+  formatDuration(agent.uptimeSeconds),
+  String(agent.restarts),
+  ago(agent.lastHeartbeat, now, "-"),
+  note(agent)
+]
 
 export const summarize = (counts: AgentCounts): string => {
   const states = (["running", "paused", "starting", "queued", "stopping", "completed", "failed", "stopped", "registered"] as const)
@@ -32,19 +41,7 @@ const renderOrchestrator = (status: OrchestratorStatus, now: number, style: Styl
       ["agents", summarize(status.counts)]
     ], style),
     "",
-    table(
-      ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "HEARTBEAT", "NOTE"],
-      status.agents.map((agent) => [
-        agent.agentName,
-        style.state(agent.state),
-        agent.pid === null ? "-" : String(agent.pid),
-        formatDuration(agent.uptimeSeconds),
-        String(agent.restarts),
-        ago(agent.lastHeartbeat, now),
-        note(agent)
-      ]),
-      style
-    )
+    table(["NAME", ...AGENT_HEADERS], status.agents.map((agent) => [agent.agentName, ...agentColumns(agent, now, style)]), style)
   ].join("\n")
 
 const renderAgent = (agent: AgentStatus, now: number, style: Style): string =>
@@ -55,9 +52,9 @@ const renderAgent = (agent: AgentStatus, now: number, style: Style): string =>
     ["pid", agent.pid === null ? "-" : String(agent.pid)],
     ["uptime", formatDuration(agent.uptimeSeconds)],
     ["started at", agent.startedAt === null ? "-" : DateTime.formatIso(agent.startedAt)],
-    ["last heartbeat", ago(agent.lastHeartbeat, now)],
+    ["last heartbeat", ago(agent.lastHeartbeat, now, "-")],
     ["restarts", `${agent.restarts} (policy: ${agent.restartPolicy})`],
-    ["depends on", agent.dependencies.length === 0 ? "-" : agent.dependencies.join(", ")],
+    ["depends on", formatList(agent.dependencies)],
     ["exit code", agent.exitCode === null ? "-" : String(agent.exitCode)],
     ["last error", agent.lastError ?? "-"],
     ...(agent.kind === "process"

@@ -19,17 +19,16 @@ import { millis } from "../../orchestrator/OrchestratorConfig.ts"
 import { packageRoot } from "../../packageRoot.ts"
 import { parseAddress } from "../../protocol/Address.ts"
 import { describeAllowed, resolveAllowed } from "../../server/Whitelist.ts"
+import { RELOAD_TIMEOUT_SECONDS } from "../defaults.ts"
 import { ConflictingFlags, NotInAUnitFile, UnreadableConfig, UsageError } from "../errors.ts"
 
 /** Per agent stopped: a second beyond its grace period, for a SIGKILL to take effect and its output to drain. */
-export const KILL_ALLOWANCE_MILLIS = 1000
+const KILL_ALLOWANCE_MILLIS = 1000
 /** For what a stop does besides stopping agents (flushing logs and the audit file, the guardian's exit), and load. */
-export const STOP_MARGIN_SECONDS = 5
-/** `orchestrate reload`'s own default wait: a reload stops and starts agents. */
-const RELOAD_MIN_SECONDS = 120
+const STOP_MARGIN_SECONDS = 5
 
 /** The longest a graceful stop can take, and the chain of agents that makes it so, in the order they stop. */
-export interface StopBudget {
+interface StopBudget {
   readonly seconds: number
   readonly chain: ReadonlyArray<{ readonly name: string; readonly graceMillis: number }>
   readonly interfaceMillis: number
@@ -40,7 +39,7 @@ export interface StopBudget {
  * the same time: the longest stop is the chain of dependents whose grace periods (plus the kill allowance) add up
  * to the most. The command interface closes after the last agent, giving requests in flight `shutdownTimeout`.
  */
-export const stopBudget = (settings: OrchestratorSettings): StopBudget => {
+const stopBudget = (settings: OrchestratorSettings): StopBudget => {
   const nodes = settings.agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn.map(dependencyName) }))
   const grace = new Map(settings.agents.map((agent) => [agent.name, millis(agent.stopTimeout ?? settings.agentStopTimeout)]))
   const dependents = dependentsOf(nodes)
@@ -202,7 +201,7 @@ const reloadLines = Effect.fnUntraced(function*(
   }
   // A reload stops and starts the agents that changed: give it as long as a stop may take, and at least reload's
   // own default.
-  const reloadSeconds = Math.max(RELOAD_MIN_SECONDS, budget.seconds)
+  const reloadSeconds = Math.max(RELOAD_TIMEOUT_SECONDS, budget.seconds)
   const address = yield* checked("the address", target.address)
   return {
     lines: [

@@ -67,7 +67,7 @@ export const ContextsDocument = Schema.Struct({
 )
 export type ContextsDocument = typeof ContextsDocument.Type
 
-export const noContexts: ContextsDocument = { contexts: {} }
+const noContexts: ContextsDocument = { contexts: {} }
 
 /** The names of the contexts, sorted. */
 export const contextNames = (document: ContextsDocument): ReadonlyArray<string> => Object.keys(document.contexts).sort()

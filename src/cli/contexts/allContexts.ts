@@ -15,11 +15,11 @@ import { Console, Duration, Effect, Option, Result, Schema } from "effect"
 import { Flag } from "effect/cli"
 import { type BadResponse, CommandClient, type CommandRefused, type Reply, type Unreachable } from "../../client/CommandClient.ts"
 import type { ArgsOf, CommandName, ResultOf } from "../../protocol/Commands.ts"
-import { type KeyFileError, readKeyPair, readPublicKey } from "../../security/keys.ts"
+import type { KeyFileError } from "../../security/keys.ts"
 import type { ClientCredentials } from "../../security/RequestSignature.ts"
 import { ConflictingFlags, NoContexts, UsageError } from "../errors.ts"
 import { currentStyle, type Style, table } from "../output.ts"
-import { DEFAULT_TIMEOUT_SECONDS, root } from "../root.ts"
+import { DEFAULT_TIMEOUT_SECONDS, readCredentials, root } from "../root.ts"
 import { contextsPath, loadContexts, type SavedContext } from "./ContextsFile.ts"
 
 export const allContextsFlag = Flag.Boolean("all-contexts").pipe(
@@ -90,13 +90,7 @@ export interface ContextsView<K extends CommandName> {
 }
 
 const credentialsOf = ({ serverKey, clientKey }: SavedContext): Effect.Effect<ClientCredentials | undefined, KeyFileError> =>
-  serverKey === undefined || clientKey === undefined
-    ? Effect.succeed(undefined)
-    : Effect.gen(function*() {
-      const serverPublicKey = yield* readPublicKey(serverKey)
-      const { publicKey, secretKey } = yield* readKeyPair(clientKey)
-      return { serverPublicKey, publicKey, secretKey } satisfies ClientCredentials
-    })
+  serverKey === undefined || clientKey === undefined ? Effect.succeed(undefined) : readCredentials(serverKey, clientKey)
 
 /** The `--json` document, built around the response texts so that each envelope is exactly what came. */
 const jsonOf = <A>(asked: ReadonlyArray<Asked<A>>): string => {

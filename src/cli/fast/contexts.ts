@@ -7,6 +7,7 @@
 import { parseAddress } from "../../protocol/endpoint.ts"
 import { isAbsolutePath, isContextName, isServerKey, MAX_CONTEXTS_FILE_BYTES } from "../contexts/contextRules.ts"
 import { Fs, homedir, Path } from "./builtins.ts"
+import { isRecord } from "./decoders.ts"
 
 type Environment = Readonly<Record<string, string | undefined>>
 
@@ -30,9 +31,6 @@ export const contextsFile = (env: Environment): string => {
     : Path.join(home !== undefined && home.length > 0 ? home : homedir(), ".config")
   return Path.join(base, "orchestrate", "contexts.json")
 }
-
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const onlyKeys = (record: Readonly<Record<string, unknown>>, keys: ReadonlyArray<string>): boolean =>
   Object.keys(record).every((key) => keys.includes(key))
@@ -63,6 +61,15 @@ const documentOf = (json: unknown): Contexts | undefined => {
   return { current, contexts }
 }
 
+/** The contexts a file's text holds, if it is exactly what `orchestrate context` writes (ContextsFile.ts's `parseContexts`). */
+export const contextsOf = (text: string): Contexts | undefined => {
+  try {
+    return documentOf(JSON.parse(text))
+  } catch {
+    return undefined
+  }
+}
+
 const NO_CONTEXTS: Contexts = { current: undefined, contexts: new Map() }
 
 /** The contexts in `file`, none when there is no file; undefined when the full CLI should read it. */
@@ -71,7 +78,7 @@ export const readContexts = (file: string): Contexts | undefined => {
     const info = Fs.statSync(file, { throwIfNoEntry: false })
     if (info === undefined) return NO_CONTEXTS
     if (!info.isFile() || info.size > MAX_CONTEXTS_FILE_BYTES) return undefined
-    return documentOf(JSON.parse(Fs.readFileSync(file, "utf8")))
+    return contextsOf(Fs.readFileSync(file, "utf8"))
   } catch {
     return undefined
   }

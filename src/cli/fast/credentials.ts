@@ -29,13 +29,13 @@ const readText = (path: string): { readonly text: string; readonly mode: number 
   }
 }
 
-export const readPublicKey = (pathOrKey: string): string | undefined => {
+const readPublicKey = (pathOrKey: string): string | undefined => {
   if (isCurveKey(pathOrKey) && !Fs.existsSync(pathOrKey)) return pathOrKey
   const file = readText(pathOrKey)
   return file === undefined ? undefined : curveKey(jsonObject(file.text)?.["publicKey"])
 }
 
-export const readKeyPair = (path: string): { readonly publicKey: string; readonly secretKey: string } | undefined => {
+const readKeyPair = (path: string): { readonly publicKey: string; readonly secretKey: string } | undefined => {
   const file = readText(path)
   if (file === undefined || (file.mode & 0o077) !== 0) return undefined
   const pair = jsonObject(file.text)
@@ -46,7 +46,7 @@ export const readKeyPair = (path: string): { readonly publicKey: string; readonl
 }
 
 /** The credentials the two keys name, when both read as they should. */
-export const readCredentials = (serverKey: string, clientKey: string): ClientCredentials | undefined => {
+const readCredentials = (serverKey: string, clientKey: string): ClientCredentials | undefined => {
   const serverPublicKey = readPublicKey(serverKey)
   const pair = serverPublicKey === undefined ? undefined : readKeyPair(clientKey)
   return serverPublicKey === undefined || pair === undefined ? undefined : { serverPublicKey, ...pair }

@@ -1,7 +1,7 @@
 /**
  * Whether standard output gets colour, decided as effect/cli's `TerminalCapabilities` decides it for the full CLI
  * (output.ts), without loading effect: never with TERM=dumb or a non-empty NO_COLOR; always with a FORCE_COLOR other
- * than empty, `0` or `false`; otherwise on a terminal. test/cli/fast-terminal.test.ts checks it against effect's.
+ * than empty, `0` or `false`; otherwise on a terminal. test/cli/fast-mirrors.test.ts checks it against effect's.
  */
 import { colored, plain, type Style } from "../style.ts"
 
