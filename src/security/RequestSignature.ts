@@ -16,7 +16,7 @@ import * as Crypto from "node:crypto"
 import { CurveKey } from "./keys.ts"
 import { signature } from "./signing.ts"
 
-export { type ClientCredentials, hmacKey, makeSigner, signature, SIGNATURE_VERSION } from "./signing.ts"
+export { type ClientCredentials, hmacKey, makeSigner } from "./signing.ts"
 
 /** The longest authentication frame the server reads. */
 export const MAX_AUTH_FRAME_BYTES = 512

@@ -7,7 +7,7 @@
 import * as Crypto from "node:crypto"
 
 /** What every token starts with, so that one found in a log or a repository is recognisable for what it is. */
-export const TOKEN_PREFIX = "orch_"
+const TOKEN_PREFIX = "orch_"
 
 /** A new token: the prefix and 32 random bytes, base64url (43 characters). */
 export const generateToken = (): string => `${TOKEN_PREFIX}${Crypto.randomBytes(32).toString("base64url")}`

@@ -27,7 +27,7 @@ export type Requirements = CommandInterfaceConfig | EventStore | OrchestratorQue
 /** Why the interface could not start: its address, its key file or its audit file. */
 export type StartupError = BindError | KeyFileError | AuditFileError
 
-export const whitelist = Layer.effect(Whitelist, CommandInterfaceConfig.useSync((config) => Whitelist.make(config.allowedCommands)))
+const whitelist = Layer.effect(Whitelist, CommandInterfaceConfig.useSync((config) => Whitelist.make(config.allowedCommands)))
 
 /** Admits a connecting client whose key belongs to a principal; refuses any other, and has it recorded. */
 const admitter = (curve: CurveServer, rejections: RejectionLog["Service"]) =>
@@ -75,33 +75,31 @@ const socket: Layer.Layer<Socket, BindError, CommandInterfaceConfig | Authentica
   })
 )
 
-/** Authentication and the audit trail: what both the socket and the request pipeline need. */
-const security = Layer.mergeAll(Authenticator.layer, AuditTrail.layer).pipe(Layer.provideMerge(whitelist))
+/** The whitelist and the audit trail: one of each, whichever transports share them. */
+export const whitelistAndAuditTrail = AuditTrail.layer.pipe(Layer.provideMerge(whitelist))
+
+/** The server with its pipeline and handlers, over a Socket and an Authenticator given from outside. */
+const serving = CommandServer.layer.pipe(Layer.provide(RequestPipeline.layer.pipe(Layer.provide(CommandHandlers.layer))))
 
 /** The server over any Socket: tests give it the in-memory one. */
-export const layerWithSocket: Layer.Layer<CommandServer, KeyFileError | AuditFileError, Requirements | Socket> =
-  CommandServer.layer.pipe(
-    Layer.provide(RequestPipeline.layer.pipe(Layer.provide(CommandHandlers.layer))),
-    Layer.provide(security)
-  )
-
-/** The server on the configured ZeroMQ address, whether or not the config enables it. */
-export const layerServer: Layer.Layer<CommandServer, StartupError, Requirements> = CommandServer.layer.pipe(
-  Layer.provide(RequestPipeline.layer.pipe(Layer.provide(CommandHandlers.layer))),
-  Layer.provide(socket),
-  Layer.provide(security)
+export const layerWithSocket: Layer.Layer<CommandServer, KeyFileError | AuditFileError, Requirements | Socket> = serving.pipe(
+  Layer.provide(Authenticator.layer),
+  Layer.provide(whitelistAndAuditTrail)
 )
 
 /**
  * The server on the configured ZeroMQ address over a whitelist and an audit trail given from outside, so that
  * another transport (the HTTP interface, `Transports.ts`) shares them: one ceiling, one audit chain.
  */
-export const layerServerSharing: Layer.Layer<CommandServer, StartupError, Requirements | Whitelist | AuditTrail> = CommandServer.layer
-  .pipe(
-    Layer.provide(RequestPipeline.layer.pipe(Layer.provide(CommandHandlers.layer))),
-    Layer.provide(socket),
-    Layer.provide(Authenticator.layer)
-  )
+export const layerServerSharing: Layer.Layer<CommandServer, StartupError, Requirements | Whitelist | AuditTrail> = serving.pipe(
+  Layer.provide(socket),
+  Layer.provide(Authenticator.layer)
+)
+
+/** The server on the configured ZeroMQ address, whether or not the config enables it. */
+export const layerServer: Layer.Layer<CommandServer, StartupError, Requirements> = layerServerSharing.pipe(
+  Layer.provide(whitelistAndAuditTrail)
+)
 
 /** The command interface as the config says: bound and serving when enabled, nothing at all otherwise. */
 export const layer: Layer.Layer<never, StartupError, Requirements> = Layer.unwrap(

@@ -3,7 +3,7 @@
  * (`enableCommandInterface`, `commandAddress`, ...); in a JSON config file they sit under `commandInterface` as
  * `enabled`, `address`, .... One schema describes both.
  */
-import { Context, Duration, Layer, LogLevel, Schema } from "effect"
+import { Context, Duration, Effect, Layer, LogLevel, References, Schema } from "effect"
 import { DEFAULT_ADDRESS, ZmqAddress } from "../protocol/Address.ts"
 import { durationBetween, intBetween, withDefault } from "../settings.ts"
 import { CurveSettings } from "./Principals.ts"
@@ -75,4 +75,11 @@ export class CommandInterfaceConfig extends Context.Service<CommandInterfaceConf
 
   static readonly shutdownTimeoutMillis = (settings: CommandInterfaceSettings): number =>
     Duration.toMillis(settings.shutdownTimeout)
+
+  /** Logs of an interface's `component` (either transport's), at the interface's own level when `logLevel` sets one. */
+  static readonly logsOf = (settings: CommandInterfaceSettings, component: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+    const annotated = Effect.annotateLogs(effect, { component })
+    return settings.logLevel === undefined ? annotated : Effect.provideService(annotated, References.MinimumLogLevel, settings.logLevel)
+  }
 }

@@ -16,7 +16,7 @@
  * between two timer callbacks, so a request that arrives while many slow ones complete is read between two of them.
  * A scheduler that put such completions behind new requests measured no better on benchmark 3, and slightly worse.
  */
-import { Context, Effect, Fiber, Latch, Layer, References } from "effect"
+import { Context, Effect, Fiber, Latch, Layer } from "effect"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 import { ShuttingDown } from "./pipeline/RequestError.ts"
 import { RequestPipeline } from "./pipeline/RequestPipeline.ts"
@@ -38,11 +38,7 @@ export class CommandServer extends Context.Service<CommandServer, {
         const pipeline = yield* RequestPipeline
         const config = yield* CommandInterfaceConfig
 
-        const annotate = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-          effect.pipe(
-            Effect.annotateLogs({ component: "command-interface" }),
-            config.logLevel === undefined ? (e) => e : Effect.provideService(References.MinimumLogLevel, config.logLevel)
-          )
+        const annotate = CommandInterfaceConfig.logsOf(config, "command-interface")
         // Requests run with this server's services, log annotations and level.
         const run = Effect.runForkWith(yield* annotate(Effect.context<never>()))
 

@@ -48,16 +48,17 @@ export const PrincipalSettings = Schema.Struct({
 })
 export type PrincipalSettings = typeof PrincipalSettings.Type
 
-const duplicates = (values: ReadonlyArray<string>): ReadonlyArray<string> =>
-  values.filter((value, index) => values.indexOf(value) !== index)
+/** The first value that appears a second time, for a uniqueness check (HTTP tokens have one too). */
+export const firstDuplicate = (values: ReadonlyArray<string>): string | undefined =>
+  values.find((value, index) => values.indexOf(value) !== index)
 
 const Principals = Schema.Array(PrincipalSettings).check(
   countOf("principals", 1, MAX_PRINCIPALS),
   Schema.makeFilter((principals: ReadonlyArray<PrincipalSettings>) => {
-    const names = duplicates(principals.map((principal) => principal.name))
-    if (names.length > 0) return `principal names must be unique: '${names[0]}' appears twice`
-    const keys = duplicates(principals.map((principal) => principal.publicKey))
-    return keys.length === 0 || `principal keys must be unique: key ${fingerprint(keys[0] ?? "")} appears twice`
+    const name = firstDuplicate(principals.map((principal) => principal.name))
+    if (name !== undefined) return `principal names must be unique: '${name}' appears twice`
+    const key = firstDuplicate(principals.map((principal) => principal.publicKey))
+    return key === undefined || `principal keys must be unique: key ${fingerprint(key)} appears twice`
   })
 )
 

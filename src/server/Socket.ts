@@ -179,7 +179,7 @@ export interface IncomingRequest {
    * sends answers in the order given and logs one it could not send (its client then times out). The pipeline
    * also gives the answer's code and error reason, for a transport that shows them beside the body (HTTP's status).
    */
-  readonly reply: (body: string, code?: 200 | ErrorCode, reason?: ErrorReason) => Effect.Effect<void>
+  readonly reply: (body: string, code: 200 | ErrorCode, reason: ErrorReason | undefined) => Effect.Effect<void>
   readonly origin?: RequestOrigin
 }
 

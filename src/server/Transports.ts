@@ -5,8 +5,7 @@
  * as it always was; a transport that cannot start stops the other and the orchestrator with it.
  */
 import { Effect, Layer } from "effect"
-import { AuditTrail } from "./AuditTrail.ts"
-import { layerServerSharing, type Requirements, type StartupError, whitelist } from "./CommandInterface.ts"
+import { layerServerSharing, type Requirements, type StartupError, whitelistAndAuditTrail } from "./CommandInterface.ts"
 import { CommandInterfaceConfig } from "./CommandInterfaceConfig.ts"
 import { HttpInterface } from "./http/HttpInterface.ts"
 import { HttpConfig } from "./http/HttpSettings.ts"
@@ -19,6 +18,6 @@ export const layer: Layer.Layer<never, StartupError | HttpStartupError, Requirem
     if (!zmq && !http) return Layer.empty
     const zmqServer = zmq ? Layer.flatMap(layerServerSharing, () => Layer.empty) : Layer.empty
     const httpServer = http ? Layer.flatMap(HttpInterface.layer, () => Layer.empty) : Layer.empty
-    return Layer.flatMap(zmqServer, () => httpServer).pipe(Layer.provide(AuditTrail.layer.pipe(Layer.provideMerge(whitelist))))
+    return Layer.flatMap(zmqServer, () => httpServer).pipe(Layer.provide(whitelistAndAuditTrail))
   })
 )

@@ -111,6 +111,11 @@ describe("HTTP interface, anonymous on loopback", () => {
         status: 400,
         json: { reason: "InvalidArguments", error: "Invalid arguments for 'history': args[0].limitt: unexpected key" }
       })
+      // A parameter named like the prototype is a key like any other, not dropped on the way.
+      expect(yield* fetchText(`${url}/api/v1/history?__proto__=x`)).toMatchObject({
+        status: 400,
+        json: { reason: "InvalidArguments", error: "Invalid arguments for 'history': args[0].__proto__: unexpected key" }
+      })
       // A parameter given twice where one value is declared is refused by HttpApi itself, in the same shape.
       const twice = yield* fetchText(`${url}/api/v1/history?limit=1&limit=2`)
       expect(twice).toMatchObject({ status: 400, json: { status: "error", code: 400, reason: "MalformedRequest" } })

@@ -86,8 +86,8 @@ describe("server lifecycle", () => {
             socket.serve((incoming) =>
               onRequest({
                 ...incoming,
-                reply: (body: string) =>
-                  Effect.andThen(Ref.update(log, (entries) => [...entries, "reply sent"]), incoming.reply(body))
+                reply: (body, code, reason) =>
+                  Effect.andThen(Ref.update(log, (entries) => [...entries, "reply sent"]), incoming.reply(body, code, reason))
               }), open)
         })
       })))

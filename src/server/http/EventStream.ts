@@ -17,7 +17,7 @@
  * evicted, and an eviction it would have sent is said as a `dropped` message. Idle, it sends a comment line every
  * 15 seconds, which keeps proxies from closing a quiet connection.
  */
-import { DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
+import { DateTime, Effect, Layer, Option, Result, Schema, Stream } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import { EventStore } from "../../events/EventStore.ts"
@@ -40,7 +40,7 @@ const encoder = new TextEncoder()
 const encodeEvent = Schema.encodeSync(HistoryEvent)
 const encodeLine = Schema.encodeSync(LogLineRecord)
 
-export interface Cursor {
+interface Cursor {
   /** The newest event sent. */
   readonly events: number
   /** The newest line sent; undefined until the stream knows where lines start. */
@@ -50,7 +50,7 @@ export interface Cursor {
 const CURSOR = /^(\d{1,15})(?::(\d{1,15}))?$/
 
 /** A `Last-Event-ID` as a cursor; undefined when it is not one of ours. */
-export const parseCursor = (id: string): Cursor | undefined => {
+const parseCursor = (id: string): Cursor | undefined => {
   const match = CURSOR.exec(id.trim())
   if (match === null || match[1] === undefined) return undefined
   return { events: Number(match[1]), logs: match[2] === undefined ? undefined : Number(match[2]) }
@@ -61,7 +61,7 @@ const idOf = (cursor: Cursor): string => cursor.logs === undefined ? `${cursor.e
 const message = (event: string, cursor: Cursor | undefined, data: unknown): string =>
   `event: ${event}\n${cursor === undefined ? "" : `id: ${idOf(cursor)}\n`}data: ${JSON.stringify(data)}\n\n`
 
-export interface StreamFilter {
+interface StreamFilter {
   readonly agent: string | undefined
   readonly category: string | undefined
   readonly logs: boolean
@@ -69,22 +69,21 @@ export interface StreamFilter {
 
 const badRequest = (error: string) => new Refused({ status: 400, reason: "MalformedRequest", error })
 
-const single = (params: URLSearchParams, key: string): Effect.Effect<string | undefined, Refused> => {
-  const values = params.getAll(key)
-  return values.length > 1 ? Effect.fail(badRequest(`the query parameter ${key} is given ${values.length} times`)) : Effect.succeed(values[0])
+/** The query as HttpApi decoded it (`OrchestrateApi.ts`), which refuses a parameter given twice. */
+interface StreamQuery {
+  readonly agent?: string | undefined
+  readonly category?: string | undefined
+  readonly logs?: string | undefined
 }
 
 /** The stream's filters from its query; an unknown parameter is refused rather than silently not applied. */
-export const filterOf = (url: string): Effect.Effect<StreamFilter, Refused> =>
-  Effect.gen(function*() {
-    const start = url.indexOf("?")
-    const params = new URLSearchParams(start === -1 ? "" : url.slice(start + 1))
-    const unknown = [...new Set(params.keys())].filter((key) => key !== "agent" && key !== "category" && key !== "logs")
-    if (unknown.length > 0) return yield* badRequest(`/api/v1/events takes agent, category and logs, not ${unknown.join(", ")}`)
-    const logs = yield* single(params, "logs")
-    if (logs !== undefined && logs !== "0" && logs !== "1") return yield* badRequest(`logs is 1 or 0, got ${logs}`)
-    return { agent: yield* single(params, "agent"), category: yield* single(params, "category"), logs: logs === "1" }
-  })
+const filterOf = (query: StreamQuery, params: Readonly<Record<string, unknown>>): Result.Result<StreamFilter, Refused> => {
+  const unknown = Object.keys(params).filter((key) => key !== "agent" && key !== "category" && key !== "logs")
+  if (unknown.length > 0) return Result.fail(badRequest(`/api/v1/events takes agent, category and logs, not ${unknown.join(", ")}`))
+  const { agent, category, logs } = query
+  if (logs !== undefined && logs !== "0" && logs !== "1") return Result.fail(badRequest(`logs is 1 or 0, got ${logs}`))
+  return Result.succeed({ agent, category, logs: logs === "1" })
+}
 
 /** The envelopes whose permission and checks opening the stream needs: `history`, and `logs` with lines. */
 const envelopesOf = (filter: StreamFilter): ReadonlyArray<Uint8Array> => [
@@ -101,7 +100,7 @@ const envelopesOf = (filter: StreamFilter): ReadonlyArray<Uint8Array> => [
  * The stream's messages from `start` on: each read writes what is new in one chunk, events first, then lines,
  * each message carrying the cursor as it is after it.
  */
-export const messages = (filter: StreamFilter, start: Cursor) =>
+const messages = (filter: StreamFilter, start: Cursor) =>
   Effect.gen(function*() {
     const events = yield* EventStore
     const query = yield* OrchestratorQuery
@@ -167,10 +166,10 @@ export const messages = (filter: StreamFilter, start: Cursor) =>
  * Answers `GET /api/v1/events`: refused as the `history` (or `logs`) request standing for it would be, otherwise
  * the stream, from `Last-Event-ID` or from now, until `stopping` completes.
  */
-export const handle = (transport: HttpTransport["Service"], stopping: Effect.Effect<void>) =>
+const handle = (transport: HttpTransport["Service"], stopping: Effect.Effect<void>, query: StreamQuery) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const filter = yield* Effect.result(filterOf(request.url))
+    const filter = filterOf(query, yield* HttpServerRequest.ParsedSearchParams)
     if (filter._tag === "Failure") return yield* transport.answer(Effect.fail(filter.failure))
     for (const envelope of envelopesOf(filter.success)) {
       const answered = yield* transport.answer(Effect.succeed(envelope))
@@ -207,5 +206,5 @@ export const layer = (stopping: Effect.Effect<void>) =>
     Effect.gen(function*() {
       const transport = yield* HttpTransport
       const context = yield* Effect.context<EventStore | OrchestratorQuery>()
-      return handlers.handleRaw("events", () => handle(transport, stopping).pipe(Effect.provide(context)))
+      return handlers.handleRaw("events", ({ query }) => handle(transport, stopping, query).pipe(Effect.provide(context)))
     })).pipe(Layer.provide(BearerTokenLive))

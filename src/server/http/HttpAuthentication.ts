@@ -19,9 +19,15 @@ export interface HttpAuthentication {
   readonly tokensRequired: boolean
   /** The caller of a request, from its bearer token's bytes (undefined without one). */
   readonly identify: IdentifyCaller
-  /** Whether `token` is one of the configured tokens: for what the probes tell, which are not requests. */
-  readonly isKnown: (token: Uint8Array | undefined) => boolean
+  /**
+   * Whether an `Authorization` header presents one of the configured tokens: for the routes that are not commands
+   * (`/readyz`, `/metrics`), which read the header themselves.
+   */
+  readonly presentsToken: (authorization: string | undefined) => boolean
 }
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
+const encoder = new TextEncoder()
 
 const missing = Result.fail(new AuthenticationFailed({ reason: new MissingToken({}) }))
 
@@ -35,7 +41,7 @@ export const makeHttpAuthentication = (
     return {
       tokensRequired: false,
       identify: (token) => token === undefined ? anonymous : unexpected,
-      isKnown: () => false
+      presentsToken: () => false
     }
   }
   const hashes = tokens.map((token) => Buffer.from(token.tokenSha256, "hex"))
@@ -49,6 +55,9 @@ export const makeHttpAuthentication = (
       const caller = callers[matchToken(token, hashes)]
       return caller === undefined ? unknown : Result.succeed(caller)
     },
-    isKnown: (token) => token !== undefined && matchToken(token, hashes) !== -1
+    presentsToken: (authorization) => {
+      const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
+      return token !== undefined && matchToken(encoder.encode(token), hashes) !== -1
+    }
   }
 }

@@ -38,7 +38,7 @@ import * as MetricsRoute from "./MetricsRoute.ts"
 import { formatAuthority, parseHttpAddress } from "./HttpAddress.ts"
 import { HttpConfig, type HttpSettings, type TlsSettings } from "./HttpSettings.ts"
 import { HttpNetworkExposed, HttpStartupError, TlsFileUnreadable, TlsKeyReadableByOthers, TlsUnusable } from "./HttpStartupError.ts"
-import { HttpTransport, Refused, refusedResponse } from "./HttpTransport.ts"
+import { HttpTransport, pathOf, Refused, refusedResponse } from "./HttpTransport.ts"
 import { OrchestrateApi } from "./OrchestrateApi.ts"
 import * as Probes from "./Probes.ts"
 
@@ -115,7 +115,7 @@ const notFound = HttpRouter.add("*", "*", (request) =>
     new Refused({
       status: 404,
       reason: "NotFound",
-      error: `No route for ${request.method} ${request.url.split("?")[0]}; the routes are described at /api/v1/openapi.json and /api/docs`
+      error: `No route for ${request.method} ${pathOf(request.url)}; the routes are described at /api/v1/openapi.json and /api/docs`
     })
   )))
 

@@ -8,39 +8,27 @@
 import { Effect, Layer, Predicate, Redacted } from "effect"
 import { HttpServerRequest } from "effect/http"
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import { messageOf } from "../../messageOf.ts"
 import { checkJsonLimits } from "../../protocol/jsonLimits.ts"
 import { MAX_JSON_DEPTH } from "../pipeline/RequestEnvelope.ts"
 import { BearerToken, OrchestrateApi, PresentedToken } from "./OrchestrateApi.ts"
-import { HttpTransport, Refused } from "./HttpTransport.ts"
+import { HttpTransport, pathOf, Refused } from "./HttpTransport.ts"
 
 const encoder = new TextEncoder()
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
 const envelope = (fields: Readonly<Record<string, unknown>>): Uint8Array => encoder.encode(JSON.stringify(fields))
 
-type Query = Readonly<Record<string, string | ReadonlyArray<string>>>
-
-/** The request's query parameters, a repeated one as a list. */
-const queryOf = (url: string): Query => {
-  const query: Record<string, string | ReadonlyArray<string>> = {}
-  const start = url.indexOf("?")
-  if (start === -1) return query
-  for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
-    const seen = query[key]
-    query[key] = seen === undefined ? value : [...(typeof seen === "string" ? [seen] : seen), value]
-  }
-  return query
-}
-
 const badRequest = (error: string) => new Refused({ status: 400, reason: "MalformedRequest", error })
 
 /** An envelope for a route that takes nothing but its path. */
 const plain = (command: string, args: ReadonlyArray<unknown> = []) =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const keys = Object.keys(queryOf(request.url))
+  Effect.flatMap(HttpServerRequest.ParsedSearchParams, (query) => {
+    const keys = Object.keys(query)
     return keys.length === 0
       ? Effect.succeed(envelope({ command, args }))
-      : Effect.fail(badRequest(`${request.method} ${request.url.split("?")[0]} takes no query parameters, got ${keys.join(", ")}`))
+      : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        Effect.fail(badRequest(`${request.method} ${pathOf(request.url)} takes no query parameters, got ${keys.join(", ")}`)))
   })
 
 /**
@@ -49,16 +37,16 @@ const plain = (command: string, args: ReadonlyArray<unknown> = []) =>
  * pipeline to refuse precisely (an unknown key, a number that is not one).
  */
 const queried = (command: string, shape: { readonly numbers: ReadonlyArray<string>; readonly lists: ReadonlyArray<string> }) =>
-  Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-    const query = queryOf(request.url)
-    const argument: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(query)) {
-      argument[key] = shape.lists.includes(key)
+  Effect.map(HttpServerRequest.ParsedSearchParams, (query) => {
+    // Own members whatever their names: a `__proto__` parameter is an unknown key for the pipeline to refuse.
+    const argument = Object.fromEntries(Object.entries(query).map(([key, value]) => [
+      key,
+      shape.lists.includes(key)
         ? typeof value === "string" ? [value] : value
         : shape.numbers.includes(key) && typeof value === "string" && /^\d{1,15}$/.test(value)
         ? Number(value)
         : value
-    }
+    ]))
     return envelope({ command, args: Object.keys(argument).length === 0 ? [] : [argument] })
   })
 
@@ -70,9 +58,9 @@ const restBody = (transport: HttpTransport["Service"]) =>
     try {
       value = JSON.parse(utf8.decode(bytes))
     } catch (cause) {
-      return Effect.fail(badRequest(`the body is not UTF-8 JSON (${cause instanceof Error ? cause.message : String(cause)})`))
+      return Effect.fail(badRequest(`the body is not UTF-8 JSON (${messageOf(cause)})`))
     }
-    if (!Predicate.isObject(value) || Array.isArray(value)) {
+    if (!Predicate.isObject(value)) {
       return Effect.fail(badRequest(`the body must be a JSON object such as {"reason": "deploy 1.4.2"}`))
     }
     // Its values are put into an envelope again, which must not recurse past what the pipeline reads anyway.

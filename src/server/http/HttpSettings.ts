@@ -6,7 +6,7 @@
  */
 import { Context, Layer, Schema } from "effect"
 import { withDefault } from "../../settings.ts"
-import { PrincipalSettings } from "../Principals.ts"
+import { firstDuplicate, PrincipalSettings } from "../Principals.ts"
 import { AllowedCommands } from "../Whitelist.ts"
 import { DEFAULT_HTTP_ADDRESS, HttpAddress } from "./HttpAddress.ts"
 
@@ -28,9 +28,6 @@ export const HttpToken = Schema.Struct({
   agents: PrincipalSettings.fields.agents
 })
 export type HttpToken = typeof HttpToken.Type
-
-const firstDuplicate = (values: ReadonlyArray<string>): string | undefined =>
-  values.find((value, index) => values.indexOf(value) !== index)
 
 const HttpTokens = Schema.Array(HttpToken).check(
   Schema.makeFilter((tokens: ReadonlyArray<HttpToken>) => {

@@ -17,7 +17,7 @@
  * gives the requests in flight the command interface's `shutdownTimeout` to be answered; any that reach the pipeline
  * after that are answered `ShuttingDown`, and those still running are interrupted (and still answered and recorded).
  */
-import { ByteSize, Context, Data, Deferred, Effect, FiberSet, Option, References, Semaphore } from "effect"
+import { ByteSize, Context, Data, Deferred, Effect, FiberSet, Option, Semaphore } from "effect"
 import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as Net from "node:net"
 import type { ErrorCode, ErrorReason } from "../../protocol/Envelope.ts"
@@ -73,7 +73,8 @@ const namesThisMachine = (host: string): boolean => Net.isIP(host) !== 0 || host
 
 const mediaType = (header: string | undefined): string | undefined => header?.split(";")[0]?.trim().toLowerCase()
 
-const pathOf = (url: string): string => url.split("?")[0] ?? url
+/** A request URL without its query. */
+export const pathOf = (url: string): string => url.split("?")[0] ?? url
 
 const encoder = new TextEncoder()
 
@@ -104,11 +105,7 @@ export class HttpTransport extends Context.Service<HttpTransport, {
     const refusal = new ShuttingDown({ kind: "NotStarted" })
     let stopping = false
 
-    const annotate = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      effect.pipe(
-        Effect.annotateLogs({ component: "http-interface" }),
-        config.logLevel === undefined ? (e) => e : Effect.provideService(References.MinimumLogLevel, config.logLevel)
-      )
+    const annotate = CommandInterfaceConfig.logsOf(config, "http-interface")
 
     yield* Effect.addFinalizer(() =>
       annotate(Effect.gen(function*() {
@@ -181,8 +178,7 @@ export class HttpTransport extends Context.Service<HttpTransport, {
         const incoming: IncomingRequest = {
           frames,
           origin,
-          // The pipeline always gives the code; 500 only for a wrapper that dropped it.
-          reply: (body, code = 500, reason) => Deferred.succeed(answered, { body, code, reason }).pipe(Effect.asVoid)
+          reply: (body, code, reason) => Deferred.succeed(answered, { body, code, reason }).pipe(Effect.asVoid)
         }
         const handled = stopping
           ? pipeline.handle(incoming, refusal)

@@ -15,9 +15,6 @@ import { makeAgentMetrics } from "../metrics/AgentMetrics.ts"
 import type { HttpAuthentication } from "./HttpAuthentication.ts"
 import { Refused, refusedResponse } from "./HttpTransport.ts"
 
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
-const encoder = new TextEncoder()
-
 const unauthorized = refusedResponse(new Refused({
   status: 401,
   reason: "AuthenticationFailed",
@@ -32,11 +29,8 @@ export const layer = (authentication: HttpAuthentication) =>
       const setAgentMetrics = makeAgentMetrics()
       yield* router.add("GET", "/metrics", (request: HttpServerRequest.HttpServerRequest) =>
         Effect.gen(function*() {
-          if (authentication.tokensRequired) {
-            const token = BEARER.exec(request.headers["authorization"] ?? "")?.[1]
-            if (!authentication.isKnown(token === undefined ? undefined : encoder.encode(token))) {
-              return HttpServerResponse.setHeader(unauthorized, "www-authenticate", `Bearer realm="orchestrate"`)
-            }
+          if (authentication.tokensRequired && !authentication.presentsToken(request.headers["authorization"])) {
+            return HttpServerResponse.setHeader(unauthorized, "www-authenticate", `Bearer realm="orchestrate"`)
           }
           setAgentMetrics(yield* query.snapshot)
           return HttpServerResponse.text(yield* PrometheusMetrics.format(), {

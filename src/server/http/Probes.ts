@@ -24,15 +24,6 @@ const PROBE_DEADLINE = "2 seconds"
 const isReady = (agent: AgentStatus): boolean =>
   (agent.state === "running" && agent.health !== "unhealthy") || agent.state === "completed"
 
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
-const encoder = new TextEncoder()
-
-/** The bearer token of an `Authorization` header, as bytes. */
-const bearerToken = (header: string | undefined): Uint8Array | undefined => {
-  const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
-  return token === undefined ? undefined : encoder.encode(token)
-}
-
 export const layer = (authentication: HttpAuthentication) =>
   HttpApiBuilder.group(OrchestrateApi, "probes", (handlers) =>
     OrchestratorQuery.useSync((query) => {
@@ -53,7 +44,7 @@ export const layer = (authentication: HttpAuthentication) =>
             const unready = agents.filter((agent) => !isReady(agent))
             if (unready.length === 0) return json(200, { status: "ready" })
             const request = yield* HttpServerRequest.HttpServerRequest
-            const named = !authentication.tokensRequired || authentication.isKnown(bearerToken(request.headers["authorization"]))
+            const named = !authentication.tokensRequired || authentication.presentsToken(request.headers["authorization"])
             return json(503, {
               status: "not ready",
               ...(named ? { agents: unready.map((agent) => ({ name: agent.agentName, state: agent.state, health: agent.health })) } : {})

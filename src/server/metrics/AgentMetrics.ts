@@ -11,10 +11,11 @@
  * total that went down (an agent replaced by a reload starts from 0) adds what it is now, as Prometheus reads a
  * counter reset. An agent gone since the last scrape keeps its series, at 0, so a dashboard sees it leave.
  */
-import { Context, Metric } from "effect"
+import { Metric } from "effect"
 import { AgentState, type OrchestratorSnapshot } from "../../protocol/Model.ts"
+import { NO_CONTEXT } from "./LabelSets.ts"
 
-// Each made with its attributes, once per agent: cheaper to update than `Metric.withAttributes` (CommandMetrics.ts).
+// Each made with its attributes, once per agent: cheaper to update than `Metric.withAttributes` (LabelSets.ts).
 const up = (agent: string) =>
   Metric.gauge("orchestrate_agent_up", {
     description: "1 while the agent is running (started, and ready if it has a readiness probe), 0 otherwise",
@@ -36,7 +37,6 @@ const memory = (agent: string) =>
     attributes: { agent }
   })
 
-const context = Context.empty()
 const STATES = AgentState.literals
 
 /** An agent's metrics, made once per agent. */
@@ -75,21 +75,21 @@ export const makeAgentMetrics = () => {
         series = seriesOf(agent.agentName)
         known.set(agent.agentName, series)
       }
-      series.up.updateUnsafe(agent.state === "running" ? 1 : 0, context)
-      for (const [name, gauge] of series.states) gauge.updateUnsafe(name === agent.state ? 1 : 0, context)
-      series.restarts.updateUnsafe(growth(agent.restarts, series.lastRestarts), context)
+      series.up.updateUnsafe(agent.state === "running" ? 1 : 0, NO_CONTEXT)
+      for (const [name, gauge] of series.states) gauge.updateUnsafe(name === agent.state ? 1 : 0, NO_CONTEXT)
+      series.restarts.updateUnsafe(growth(agent.restarts, series.lastRestarts), NO_CONTEXT)
       series.lastRestarts = agent.restarts
       if (agent.cpuSeconds !== null) {
-        series.cpu.updateUnsafe(growth(agent.cpuSeconds, series.lastCpu), context)
+        series.cpu.updateUnsafe(growth(agent.cpuSeconds, series.lastCpu), NO_CONTEXT)
         series.lastCpu = agent.cpuSeconds
       }
-      series.memory.updateUnsafe(agent.memoryBytes ?? 0, context)
+      series.memory.updateUnsafe(agent.memoryBytes ?? 0, NO_CONTEXT)
     }
     for (const [name, series] of known) {
       if (present.has(name)) continue
-      series.up.updateUnsafe(0, context)
-      for (const [, gauge] of series.states) gauge.updateUnsafe(0, context)
-      series.memory.updateUnsafe(0, context)
+      series.up.updateUnsafe(0, NO_CONTEXT)
+      for (const [, gauge] of series.states) gauge.updateUnsafe(0, NO_CONTEXT)
+      series.memory.updateUnsafe(0, NO_CONTEXT)
       // Its totals start again from 0 if it comes back.
       series.lastRestarts = 0
       series.lastCpu = 0
