@@ -5,7 +5,7 @@
  * differently but meaning the same (`5000` and `"5 seconds"`) is no change, and a relative path in another
  * directory is one.
  */
-import { Effect, type FileSystem, Layer, Path, Ref, Schema, Semaphore } from "effect"
+import { Effect, type FileSystem, Layer, Path, Predicate, Ref, Schema, Semaphore } from "effect"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
 import { processAgent } from "../orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../orchestrator/Orchestrator.ts"
@@ -41,9 +41,6 @@ const shown = (value: unknown): string => {
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 /**
  * Each setting that differs, by path: the top-level ones, and one level into the sections (`history.capacity`,
  * `commandInterface.address`), so that a change is named as precisely as a config file names it.
@@ -54,7 +51,7 @@ const settingChanges = (before: Record<string, unknown>, after: Record<string, u
   for (const key of keys) {
     const from = before[key]
     const to = after[key]
-    if (isRecord(from) && isRecord(to)) {
+    if (Predicate.isObject(from) && Predicate.isObject(to)) {
       for (const inner of new Set([...Object.keys(from), ...Object.keys(to)])) {
         if (JSON.stringify(from[inner]) !== JSON.stringify(to[inner])) {
           changes.push({ key: `${key}.${inner}`, from: shown(from[inner]), to: shown(to[inner]) })
@@ -69,7 +66,7 @@ const settingChanges = (before: Record<string, unknown>, after: Record<string, u
 
 /** An agent's definition as JSON, with its working directory resolved: equal texts run the same agent. */
 const agentIdentity = (agent: unknown, config: ProcessAgentConfig, directory: string, path: Path.Path): string =>
-  JSON.stringify({ ...(isRecord(agent) ? agent : {}), cwd: path.resolve(directory, config.cwd ?? ".") })
+  JSON.stringify({ ...(Predicate.isObject(agent) ? agent : {}), cwd: path.resolve(directory, config.cwd ?? ".") })
 
 /** What reloading `next` over `current` would do; `results` is left to the application. */
 export const planReload = (current: LoadedConfig, next: LoadedConfig, path: Path.Path): Omit<ReloadPlan, "dryRun" | "results"> => {

@@ -165,10 +165,15 @@ export class LogFiles extends Context.Service<LogFiles, {
         file.pending.clear(4 * FLUSH_BYTES)
       }
 
+      /** Logs the failures noted since last time (`fail` is called where no Effect can run). */
+      const logWarnings = Effect.suspend(() => {
+        const logged = warnings.splice(0)
+        return logged.length === 0 ? Effect.void : Effect.forEach(logged, (warning) => Effect.logWarning(warning), { discard: true })
+      })
+
       const flushAll = Effect.suspend(() => {
         for (const file of files.values()) flushFile(file)
-        const logged = warnings.splice(0)
-        return Effect.forEach(logged, (warning) => Effect.logWarning(warning), { discard: true })
+        return logWarnings
       })
 
       yield* Effect.forkScoped(Effect.repeat(flushAll, Schedule.spaced(FLUSH_MILLIS)))
@@ -202,8 +207,7 @@ export class LogFiles extends Context.Service<LogFiles, {
               file.pending.appendPrefixed(batch.lines, `${time} ${batch.stream} `)
               if (file.pending.length >= FLUSH_BYTES) flushFile(file)
             }
-            const logged = warnings.splice(0)
-            return logged.length === 0 ? Effect.void : Effect.forEach(logged, (warning) => Effect.logWarning(warning), { discard: true })
+            return logWarnings
           }),
         failures: Effect.sync(() => failures)
       }

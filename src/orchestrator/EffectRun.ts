@@ -36,10 +36,10 @@ export const launchEffect = Effect.fn("EffectRun.launch")(function*<R>(
   // shutdown hostage. Its scope asks it to stop and waits at most the grace period.
   // The program's own logs are its output lines: warnings and errors on stderr, the rest on stdout. A logger's
   // callback cannot yield, so it runs the (synchronous) append with the services of this run.
-  const services = yield* Effect.context<never>()
+  const runSync = Effect.runSyncWith(yield* Effect.context<never>())
   const output = Logger.make(({ logLevel, message }) => {
     const stream = logLevel === "Warn" || logLevel === "Error" || logLevel === "Fatal" ? "stderr" : "stdout"
-    Effect.runSyncWith(services)(hooks.output(stream, linesOfTexts([formatLogMessage(message)])))
+    runSync(hooks.output(stream, linesOfTexts([formatLogMessage(message)])))
   })
   const program = agent.run.pipe(
     Effect.provideService(AgentContext, context),

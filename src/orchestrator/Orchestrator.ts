@@ -33,7 +33,7 @@ import { decide, pastTense, settledState } from "./AgentLifecycle.ts"
 import { type AgentRecord, makeRecord, toStatus } from "./AgentRecord.ts"
 import type { AgentRun } from "./AgentRun.ts"
 import { makeAgentTable, type Records } from "./AgentTable.ts"
-import { type Dependency, verdictOf } from "./dependencies.ts"
+import { type Dependency, dependenciesVerdict, verdictOf } from "./dependencies.ts"
 import {
   AgentNotFound,
   type AgentControlError,
@@ -51,7 +51,7 @@ import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 import { makeProcessTable } from "./ProcessTable.ts"
 import { ProcessStats } from "./ProcessStats.ts"
 import { type AgentProcesses, ResourceUsage } from "./ResourceUsage.ts"
-import { graceOf, probeStatusesOf, supervise, type SupervisorEnv, unavailableDependency } from "./Supervisor.ts"
+import { graceOf, probeStatusesOf, supervise, type SupervisorEnv } from "./Supervisor.ts"
 
 export interface OrchestratorOptions<R> {
   readonly maxWorkers: number
@@ -190,6 +190,10 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const recordOrchestrator = (eventName: string, data: Record<string, unknown>) =>
       events.record({ eventName, category: EventCategory.orchestrator, data })
 
+    const ensureRunning = (action: string) =>
+      Effect.flatMap(Ref.get(state), (current) =>
+        current === "stopping" || current === "stopped" ? Effect.fail(new OrchestratorStopping({ action })) : Effect.void)
+
     /**
      * Queues an agent and hands it to a new supervisor fiber. Under the lifecycle lock, with the state checked: a
      * start or restart that was decided before a shutdown began must not launch after it has swept the agents.
@@ -200,11 +204,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       extra: ReadonlyArray<{ readonly eventName: string; readonly data?: Record<string, unknown> }> = []
     ) =>
       lifecycle.withPermit(Effect.gen(function*() {
-        const current = yield* Ref.get(state)
-        if (current === "stopping" || current === "stopped") {
-          yield* Effect.orDie(table.modify(agent.name, (record) => record.restarting ? { patch: { restarting: false } } : undefined))
-          return yield* new OrchestratorStopping({ action: `start agent '${agent.name}'` })
-        }
+        yield* ensureRunning(`start agent '${agent.name}'`).pipe(Effect.tapError(() =>
+          Effect.orDie(table.modify(agent.name, (record) => record.restarting ? { patch: { restarting: false } } : undefined))))
         yield* Effect.orDie(table.modify(agent.name, (record) => ({
           patch: { ...change(record), state: "queued", waitingFor: null, pid: null, restarting: false },
           events: [...extra, { eventName: "AGENT_QUEUED" }]
@@ -225,31 +226,28 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         return record !== undefined && (record.state !== "queued" || record.waitingFor !== null) ? record : undefined
       })
 
+    /** What a settled (re)start says of a record that has not failed: what it waits for, if queued, else `verb`. */
+    const startMessage = (name: string, record: AgentRecord, verb: string, queued = "queued") =>
+      record.state === "queued" && record.waitingFor !== null
+        ? `Agent '${name}' ${queued}: ${waitingDescriptions[record.waitingFor]}`
+        : `Agent '${name}' ${verb}`
+
     const describeStart = (name: string, verb: string, record: AgentRecord) =>
       record.state === "failed"
         ? Effect.fail(new StartFailed({ agent: name, lastError: record.lastError }))
-        : result(
-          record.state === "queued" && record.waitingFor !== null
-            ? `Agent '${name}' queued: ${waitingDescriptions[record.waitingFor]}`
-            : `Agent '${name}' ${verb}`,
-          record
-        )
+        : result(startMessage(name, record, verb), record)
 
     const stopSupervisor = (name: string) =>
       Effect.flatMap(FiberMap.get(supervisors, name), (fiber) =>
         Option.isSome(fiber) ? Effect.as(Fiber.interrupt(fiber.value), true) : Effect.succeed(false))
 
-    const ensureRunning = (action: string) =>
-      Effect.flatMap(Ref.get(state), (current) =>
-        current === "stopping" || current === "stopped" ? Effect.fail(new OrchestratorStopping({ action })) : Effect.void)
-
     /** Refuses before anything is stopped: a start that cannot succeed must leave the agent as it was. */
     const ensureStartable = (agent: AgentDefinition<R>, action: "start" | "restart") =>
       Effect.flatMap(table.snapshot, (records) => {
-        const unavailable = unavailableDependency(agent.name, agent.dependencies, records)
-        return unavailable === undefined
-          ? Effect.void
-          : Effect.fail(new DependencyUnavailable({ agent: agent.name, action, dependency: unavailable.name, state: unavailable.state }))
+        const verdict = dependenciesVerdict(agent.name, agent.dependencies, records)
+        return verdict._tag === "Never"
+          ? Effect.fail(new DependencyUnavailable({ agent: agent.name, action, dependency: verdict.dependency, state: verdict.state }))
+          : Effect.void
       })
 
     const describeStop = (agent: AgentDefinition<R>, record: AgentRecord) =>
@@ -444,15 +442,14 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         if (added) yield* launch(agent, () => ({}))
         else yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [{ eventName: "AGENT_RESTARTED", data: { reason: "reload" } }])
         const record = yield* settled(agent.name)
-        const verb = added ? "added and started" : "restarted with its new definition"
         const result: TargetResult = record.state === "failed"
           ? { agent: agent.name, outcome: "failed", message: new StartFailed({ agent: agent.name, lastError: record.lastError }).message, reason: "StartFailed" }
           : {
             agent: agent.name,
             outcome: "done",
-            message: record.state === "queued" && record.waitingFor !== null
-              ? `Agent '${agent.name}' ${added ? "added" : "changed"}, queued: ${waitingDescriptions[record.waitingFor]}`
-              : `Agent '${agent.name}' ${verb}`
+            message: added
+              ? startMessage(agent.name, record, "added and started", "added, queued")
+              : startMessage(agent.name, record, "restarted with its new definition", "changed, queued")
           }
         return result
       }).pipe(Effect.catchTag("OrchestratorStopping", (error) =>
@@ -476,10 +473,11 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         // Stopped on request before the reload: it stays so, and takes its new definition at its next start.
         const before = yield* table.snapshot
         const keepStopped = new Set([...changed].filter((name) => Option.getOrUndefined(HashMap.get(before, name))?.state === "stopped"))
+        const restarted = new Set([...changed].filter((name) => !keepStopped.has(name)))
         for (const name of [...old.startNames].reverse()) {
-          if (!removed.has(name) && !(changed.has(name) && !keepStopped.has(name))) continue
+          if (!removed.has(name) && !restarted.has(name)) continue
           yield* FiberMap.remove(followers, name)
-          if (!removed.has(name)) yield* Effect.orDie(table.modify(name, () => ({ patch: { restarting: true } })))
+          if (restarted.has(name)) yield* Effect.orDie(table.modify(name, () => ({ patch: { restarting: true } })))
           yield* stopSupervisor(name)
           if (removed.has(name)) results.push({ agent: name, outcome: "done", message: `Agent '${name}' stopped and removed` })
         }

@@ -3,10 +3,10 @@
  * with the other parts' settings, is app/ConfigFile.ts). Every number has bounds, with a message by path.
  */
 import { Duration, Result, Schema } from "effect"
-import { RestartPolicy, RunMode } from "../protocol/Model.ts"
+import { DependencyCondition, RestartPolicy, RunMode } from "../protocol/Model.ts"
 import { describeDuration, durationBetween, intBetween, numberBetween, withDefault } from "../settings.ts"
 import { describeGraphProblem, type GraphProblem, startOrder } from "./graph.ts"
-import { DEPENDENCY_CONDITIONS, type DependencyInput, dependencyName } from "./dependencies.ts"
+import { type DependencyInput, dependencyName } from "./dependencies.ts"
 import { ProbeConfig, RegexSource } from "./Probe.ts"
 
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -58,7 +58,7 @@ export type Backoff = typeof Backoff.Type
  */
 export const DependencyEdgeConfig = Schema.Struct({
   agent: AgentName,
-  condition: withDefault(Schema.Literals(DEPENDENCY_CONDITIONS), "ready"),
+  condition: withDefault(DependencyCondition, "ready"),
   restart: withDefault(Schema.Boolean, false)
 })
 export const DependsOnEntry = Schema.Union([AgentName, DependencyEdgeConfig])

@@ -26,7 +26,7 @@ export const RegexSource = Schema.String.check(
 
 const StatusCode = intBetween(100, 599)
 
-export const HttpCheckConfig = Schema.Struct({
+const HttpCheckConfig = Schema.Struct({
   /** `${NAME}` is replaced by the agent's environment variable NAME (its `env` over the orchestrator's). */
   url: Schema.String.check(Schema.isNonEmpty()),
   /** The statuses that pass, inclusive: 2xx and 3xx by default, as Kubernetes counts them. */
@@ -37,12 +37,12 @@ export const HttpCheckConfig = Schema.Struct({
     { path: ["status"], issue: `expected [min, max] with min at most max, got [${check.status[0]}, ${check.status[1]}]` })
 )
 
-export const TcpCheckConfig = Schema.Struct({
+const TcpCheckConfig = Schema.Struct({
   host: withDefault(Schema.String.check(Schema.isNonEmpty()), "127.0.0.1"),
   port: intBetween(1, 65_535)
 })
 
-export const ExecCheckConfig = Schema.Struct({
+const ExecCheckConfig = Schema.Struct({
   command: Schema.String.check(Schema.isNonEmpty()),
   args: withDefault(Schema.Array(Schema.String), [])
 })
@@ -118,7 +118,7 @@ export const probeFrom = (config: ProbeConfig): Probe => ({
 export const lineProbe = (pattern: RegExp): Probe => ({ ...probeFrom(defaults), check: { _tag: "line", pattern } })
 
 /** What a probe looks at, for `status`: the URL, `host:port`, the command line, or the expression. */
-export const describeTarget = (check: ProbeCheck): string => {
+const describeTarget = (check: ProbeCheck): string => {
   switch (check._tag) {
     case "http":
       return `GET ${check.url}`

@@ -19,7 +19,7 @@ import type { ProbeRole } from "../protocol/Model.ts"
 import type { Probe, ProbeCheck, TryResult } from "./Probe.ts"
 
 /** Longest failing output kept with a probe's state and its events: enough for an error line or a short body. */
-export const MAX_PROBE_OUTPUT_BYTES = 300
+const MAX_PROBE_OUTPUT_BYTES = 300
 
 /** Most output an `exec` check collects before it stops listening: a chatty script must not grow memory. */
 const MAX_EXEC_OUTPUT = 4096
@@ -134,7 +134,7 @@ const execCheck = (check: Extract<ProbeCheck, { _tag: "exec" }>, context: ProbeC
   })
 
 /** One try of a check, without its timeout. `seen` tells a `line` check whether a matching line has come. */
-export const runCheck = (check: ProbeCheck, context: ProbeContext, seen: Effect.Effect<boolean>): Effect.Effect<TryResult> => {
+const runCheck = (check: ProbeCheck, context: ProbeContext, seen: Effect.Effect<boolean>): Effect.Effect<TryResult> => {
   switch (check._tag) {
     case "http":
       return httpCheck(check, context)
@@ -148,7 +148,7 @@ export const runCheck = (check: ProbeCheck, context: ProbeContext, seen: Effect.
 }
 
 /** One try with its timeout: past it, the check is interrupted and the try fails. */
-export const tryProbe = (probe: Probe, context: ProbeContext, seen: Effect.Effect<boolean>): Effect.Effect<TryResult> =>
+const tryProbe = (probe: Probe, context: ProbeContext, seen: Effect.Effect<boolean>): Effect.Effect<TryResult> =>
   runCheck(probe.check, context, seen).pipe(
     Effect.timeoutOrElse({
       duration: probe.timeout,

@@ -20,9 +20,6 @@ import { type Guardian, GuardianError } from "./Guardian.ts"
 import { readLines } from "./PipeLines.ts"
 import { INVOCATION_VARIABLE, isGone, type Member, type ProcessTable, signal, ticksNow } from "./ProcessTable.ts"
 
-/** Longest output line kept whole; longer ones are split, so a line without an end cannot exhaust memory. */
-export { MAX_LINE_LENGTH } from "../logs/LineSplitter.ts"
-
 /** How long captured output may keep arriving after the process has exited (e.g. from a lingering child). */
 const OUTPUT_DRAIN_TIMEOUT = "1 second"
 

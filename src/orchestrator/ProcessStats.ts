@@ -4,10 +4,10 @@
  * so that tests can hand the sampler (ResourceUsage.ts) processes of their own making; the real one reads /proc
  * through the orchestrator's ProcessTable, which already knows which processes belong to a run.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
-import { makeProcessTable, type ProcessTable, type Run, TICKS_PER_SECOND, ticksNow } from "./ProcessTable.ts"
+import { type ProcessTable, type Run, TICKS_PER_SECOND, ticksNow } from "./ProcessTable.ts"
 
 /** One process of a run, as counted when it was read. */
 export interface ProcessCounters {
@@ -68,6 +68,4 @@ export class ProcessStats extends Context.Service<ProcessStats, {
         }))
     })
   }
-
-  static readonly layer = Layer.sync(ProcessStats, () => ProcessStats.make(makeProcessTable()))
 }

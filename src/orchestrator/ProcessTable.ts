@@ -213,7 +213,8 @@ const FULL_READ_MILLIS = 30_000
 
 export const makeProcessTable = (): ProcessTable => {
   const markers = new Map<number, { readonly startTime: string; readonly marker: string | undefined }>()
-  let last: { readonly at: number; readonly processes: ReadonlyArray<Scanned> } | undefined
+  /** The last scan, indexed once: the stops that share it each look up their run in it. */
+  let last: { readonly at: number; readonly processes: ReadonlyArray<Scanned>; readonly index: ScanIndex } | undefined
   /** The last usage sample: when, for which runs, when every process was last read, and which were in no run. */
   let sampled:
     | {
@@ -240,19 +241,19 @@ export const makeProcessTable = (): ProcessTable => {
     for (const pid of markers.keys()) if (!present.has(pid)) markers.delete(pid)
   }
 
-  const scan = (): ReadonlyArray<Scanned> => {
+  const scan = () => {
     const now = performance.now()
-    if (last !== undefined && now - last.at < SCAN_REUSE_MILLIS) return last.processes
+    if (last !== undefined && now - last.at < SCAN_REUSE_MILLIS) return last
     const processes = read(pids())
     prune(processes.map((entry) => entry.pid))
-    last = { at: now, processes }
-    return processes
+    last = { at: now, processes, index: indexOf(processes) }
+    return last
   }
 
   return {
     membersOf: (run) =>
       // A cached scan may list a process that has exited since.
-      membersIn(indexOf(scan()), run).flatMap(({ pid, pgid }) => isGone(pid) ? [] : [{ pid, pgid }]),
+      membersIn(scan().index, run).flatMap(({ pid, pgid }) => isGone(pid) ? [] : [{ pid, pgid }]),
     usageOf: (runs) => {
       const now = performance.now()
       const listed = pids()
@@ -277,7 +278,7 @@ export const makeProcessTable = (): ProcessTable => {
         entries.map(({ pid, startTime, cpuTicks, rssPages }) => ({ pid, startTicks: Number(startTime), cpuTicks, rssPages })))
     },
     markedWith: (prefix) =>
-      scan().flatMap((entry) => entry.marker !== undefined && entry.marker.startsWith(prefix) && !isGone(entry.pid) ? [entry.pid] : [])
+      scan().processes.flatMap((entry) => entry.marker !== undefined && entry.marker.startsWith(prefix) && !isGone(entry.pid) ? [entry.pid] : [])
   }
 }
 

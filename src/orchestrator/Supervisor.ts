@@ -3,7 +3,7 @@
  * its policy says. Interrupting the fiber stops the agent: a run in progress is asked to stop and forced after the
  * grace period, and the agent ends `stopped`.
  */
-import { Clock, DateTime, Deferred, Duration, Effect, Fiber, HashMap, Option, Ref, type Scope, type Semaphore } from "effect"
+import { Clock, DateTime, Deferred, Duration, Effect, Fiber, HashMap, Ref, type Scope, type Semaphore } from "effect"
 import type { EventStore } from "../events/EventStore.ts"
 import { isFinished } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
@@ -20,7 +20,7 @@ import type { LogStore } from "../logs/LogStore.ts"
 import type { Guardian } from "./Guardian.ts"
 import type { ProcessTable } from "./ProcessTable.ts"
 import { launchProcess } from "./ProcessRun.ts"
-import { type Dependency, dependenciesVerdict, verdictOf } from "./dependencies.ts"
+import { dependenciesVerdict } from "./dependencies.ts"
 import { backoffDelay, wantsRestart } from "./restart.ts"
 
 export interface SupervisorEnv {
@@ -89,7 +89,7 @@ const describeProbe = (status: ProbeStatus) => `${status.role} probe (${status.k
  */
 const recordTry = (env: SupervisorEnv, agent: AgentDefinition<unknown>, role: ProbeRole, result: TryResult) =>
   Effect.gen(function*() {
-    if (result._tag === "Failed") countProbeFailure(agent.name, role)
+    if (result._tag === "Failed") yield* countProbeFailure(agent.name, role)
     let killFor: string | undefined
     yield* update(env, agent.name, (record, now) => {
       const probe = probeOf(agent, role)
@@ -141,24 +141,6 @@ const launch = <R>(
     ? launchProcess(agent, hooks, { heartbeatInterval: env.heartbeatInterval, grace: graceOf(agent, env), guardian: env.guardian, processes: env.processes })
     : launchEffect(agent, hooks, { grace: graceOf(agent, env) })
 
-/**
- * The first dependency that can no longer meet its edge's condition (it failed, completed with an exit code the
- * edge does not accept, or was stopped), so that the agent can never start while it stays so.
- */
-export const unavailableDependency = (
-  dependent: string,
-  dependencies: ReadonlyArray<Dependency>,
-  records: Records
-): { readonly name: string; readonly state: "failed" | "stopped"; readonly reason: string } | undefined => {
-  for (const edge of dependencies) {
-    const record = Option.getOrUndefined(HashMap.get(records, edge.agent))
-    if (record === undefined) continue
-    const verdict = verdictOf(dependent, edge, record)
-    if (verdict._tag === "Never") return { name: edge.agent, state: verdict.state, reason: verdict.reason }
-  }
-  return undefined
-}
-
 /** Why an agent can never start: a dependency that can no longer meet its condition. Undefined while it may still start. */
 const blockedBy = (agent: AgentDefinition<unknown>, records: Records): { readonly blocked?: string } | undefined => {
   const verdict = dependenciesVerdict(agent.name, agent.dependencies, records)
@@ -186,13 +168,20 @@ const takeSlot = (agent: AgentDefinition<unknown>, env: SupervisorEnv) =>
     yield* env.slots.takeScoped(1)
   })
 
+/** Asks a run to stop, the agent `stopping` meanwhile, forcing it after `grace`; says whether it had to. */
+const endRun = (agent: AgentDefinition<unknown>, run: AgentRun, env: SupervisorEnv, grace: Duration.Duration) =>
+  Effect.gen(function*() {
+    yield* update(env, agent.name, () => ({ patch: { state: "stopping" } }))
+    const { forced } = yield* run.stop(grace)
+    if (forced) yield* Ref.update(env.forced, (names) => [...names, agent.name])
+    return forced
+  })
+
 /** Asks a run to stop, forcing it after the grace period, and records the stop. */
 const stopRun = (agent: AgentDefinition<unknown>, run: AgentRun, env: SupervisorEnv) =>
   Effect.gen(function*() {
     const grace = graceOf(agent, env)
-    yield* update(env, agent.name, () => ({ patch: { state: "stopping" } }))
-    const { forced } = yield* run.stop(grace)
-    if (forced) yield* Ref.update(env.forced, (names) => [...names, agent.name])
+    const forced = yield* endRun(agent, run, env, grace)
     yield* update(env, agent.name, () => ({
       patch: { state: "stopped", pid: null, waitingFor: null, stopForced: forced },
       events: [{
@@ -248,9 +237,7 @@ const runOnce = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
     // Alive but not answering: killed like a stop (SIGTERM, SIGKILL after the grace period), without passing
     // through `stopped`, which its dependents would take for good.
     if (probing !== undefined) yield* Fiber.interrupt(probing)
-    yield* update(env, agent.name, () => ({ patch: { state: "stopping" } }))
-    const { forced } = yield* run.stop(graceOf(agent, env))
-    if (forced) yield* Ref.update(env.forced, (names) => [...names, agent.name])
+    yield* endRun(agent, run, env, graceOf(agent, env))
     return { outcome: { _tag: "Crashed", error: ended.reason }, ranFor: yield* ranFor(), liveness: true } satisfies RunResult
   }).pipe(Effect.scoped)
 

@@ -3,11 +3,9 @@
  * before its dependent may start, and when it never will.
  */
 import { HashMap, Option } from "effect"
+import type { DependencyCondition } from "../protocol/Model.ts"
 import type { AgentRecord } from "./AgentRecord.ts"
 import type { Records } from "./AgentTable.ts"
-
-export const DEPENDENCY_CONDITIONS = ["started", "ready", "completed", "completed_successfully"] as const
-export type DependencyCondition = typeof DEPENDENCY_CONDITIONS[number]
 
 /** One edge of the graph: the dependency, what it must have done, and whether its restarts restart the dependent. */
 export interface Dependency {
@@ -30,11 +28,11 @@ export const toDependency = (input: DependencyInput): Dependency =>
 
 export const dependencyName = (input: DependencyInput): string => typeof input === "string" ? input : input.agent
 
-/** What a dependency's record says about one edge: met, not yet, or never (with why). */
+/** What a dependency's record says about one edge: met, not yet, or never (which dependency, in what state, and why). */
 export type Verdict =
   | { readonly _tag: "Met" }
   | { readonly _tag: "Waiting" }
-  | { readonly _tag: "Never"; readonly state: "failed" | "stopped"; readonly reason: string }
+  | { readonly _tag: "Never"; readonly dependency: string; readonly state: "failed" | "stopped"; readonly reason: string }
 
 const met: Verdict = { _tag: "Met" }
 const waiting: Verdict = { _tag: "Waiting" }
@@ -57,7 +55,7 @@ export const verdictOf = (dependent: string, edge: Dependency, dependency: Agent
   const { state } = dependency
   if (dependency.restarting || state === "queued" || state === "registered" || state === "stopping") return waiting
   if (state === "completed") return met
-  if (state === "stopped") return { _tag: "Never", state: "stopped", reason: `dependency '${edge.agent}' stopped` }
+  if (state === "stopped") return { _tag: "Never", dependency: edge.agent, state: "stopped", reason: `dependency '${edge.agent}' stopped` }
   if (state === "failed") {
     if (edge.condition === "completed" && endedByItself(dependency)) return met
     const reason = edge.condition === "completed_successfully" && dependency.exitCode !== null
@@ -65,7 +63,7 @@ export const verdictOf = (dependent: string, edge: Dependency, dependency: Agent
       : edge.condition === "ready"
       ? `dependency '${edge.agent}' failed`
       : `dependency '${edge.agent}' failed, but '${dependent}' ${needs[edge.condition]}`
-    return { _tag: "Never", state: "failed", reason }
+    return { _tag: "Never", dependency: edge.agent, state: "failed", reason }
   }
   // starting, running or paused: alive.
   switch (edge.condition) {

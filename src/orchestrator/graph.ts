@@ -79,7 +79,6 @@ export const startOrder = (nodes: ReadonlyArray<GraphNode>): Result.Result<Reado
   return Result.succeed(order)
 }
 
-/** For each agent, the agents that depend on it. */
 /** The graph as the query port reports it, for agents in `order` (a valid start order of them). */
 export const describeGraph = (
   agents: ReadonlyArray<GraphNode & { readonly state: AgentState; readonly edges?: ReadonlyArray<Dependency> }>,
@@ -98,6 +97,7 @@ export const describeGraph = (
   }
 }
 
+/** For each agent, the agents that depend on it. */
 export const dependentsOf = (nodes: ReadonlyArray<GraphNode>): ReadonlyMap<string, ReadonlyArray<string>> => {
   const dependents = new Map<string, Array<string>>(nodes.map((node) => [node.name, []]))
   for (const node of nodes) {

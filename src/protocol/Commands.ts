@@ -4,7 +4,16 @@
  * these; the client and CLI build requests and read results with the same ones.
  */
 import { Schema } from "effect"
-import { AgentState, AgentStatus, AgentSummary, CpuPercent, HistoryEvent, OrchestratorStatus, stateCountFields } from "./Model.ts"
+import {
+  AgentState,
+  AgentStatus,
+  AgentSummary,
+  CpuPercent,
+  DependencyCondition,
+  HistoryEvent,
+  OrchestratorStatus,
+  stateCountFields
+} from "./Model.ts"
 
 export interface CommandSpec<
   Name extends string,
@@ -154,7 +163,7 @@ export const DependencyNode = Schema.Struct({
    */
   edges: Schema.optionalKey(Schema.Array(Schema.Struct({
     agent: Schema.String,
-    condition: Schema.Literals(["started", "ready", "completed", "completed_successfully"]),
+    condition: DependencyCondition,
     restart: Schema.Boolean
   })))
 })

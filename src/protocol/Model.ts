@@ -42,6 +42,10 @@ export type WaitingFor = typeof WaitingFor.Type
 
 export { waitingDescriptions } from "./waiting.ts"
 
+/** What a dependency must have done before its dependent starts, as in Compose's `depends_on`. */
+export const DependencyCondition = Schema.Literals(["started", "ready", "completed", "completed_successfully"])
+export type DependencyCondition = typeof DependencyCondition.Type
+
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Seconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 /** CPU time over wall time, in percent of one core: an agent busy on several cores exceeds 100. */

@@ -120,8 +120,7 @@ describe("dependency conditions", () => {
         const apiStarted = yield* timeOf("api", "AGENT_STARTED")
         expect(apiStarted[1]).toBeGreaterThanOrEqual(dbReady[1] ?? Infinity)
         // Then web, which follows api, after api.
-        const web = yield* awaitStatus("web", (s) => s.state === "running" && s.restarts === 1, every)
-        expect(web.restarts).toBe(1)
+        yield* awaitStatus("web", (s) => s.state === "running" && s.restarts === 1, every)
         const webStarted = yield* timeOf("web", "AGENT_STARTED")
         expect(webStarted[1]).toBeGreaterThanOrEqual(apiStarted[1] ?? Infinity)
         // Without restart: true, a dependent keeps running.

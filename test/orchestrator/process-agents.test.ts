@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import * as Fs from "node:fs"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
-import { MAX_LINE_LENGTH } from "../../src/orchestrator/ProcessRun.ts"
+import { MAX_LINE_LENGTH } from "../../src/logs/LineSplitter.ts"
 import { isAlive } from "../support/cli.ts"
 import {
   awaitState,
