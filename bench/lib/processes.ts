@@ -1,6 +1,7 @@
 /**
- * The benchmarks' child processes: servers that print `READY <endpoint>` once they listen, background load, and
- * what /proc says about a process's memory. Every child is killed if the benchmark exits first.
+ * The benchmarks' child processes: servers that print `READY <endpoint>` once they listen, background load, a
+ * Prometheus-style scraper, and what /proc says about a process's memory. Every child is killed if the benchmark
+ * exits first.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs"
@@ -12,6 +13,8 @@ export const projectDir = Path.dirname(benchDir)
 
 export interface Server {
   readonly endpoint: string
+  /** The HTTP interface's URL, for a server that prints one after its endpoint (`command-interface.ts --http`). */
+  readonly http: string | undefined
   readonly pid: number
   readonly stop: () => Promise<void>
 }
@@ -43,12 +46,14 @@ export const startServer = (script: string, args: ReadonlyArray<string> = []): P
     let buffered = ""
     const onData = (chunk: Buffer) => {
       buffered += chunk.toString()
-      const match = /READY (\S+)/.exec(buffered)
+      // The whole line: a chunk may end inside it.
+      const match = /READY (\S+)(?: (\S+))?\n/.exec(buffered)
       if (match?.[1] === undefined) return
       child.stdout?.off("data", onData)
       child.stdout?.resume()
       resolve({
         endpoint: match[1],
+        http: match[2],
         pid: child.pid ?? -1,
         stop: async () => {
           child.kill("SIGTERM")
@@ -104,3 +109,62 @@ export const memoryOf = (pid: number): ProcessMemory => {
   const anonymous = kib("Anonymous")
   return { rssMiB: rss / 1024, anonymousMiB: anonymous / 1024, fileMiB: (rss - anonymous) / 1024 }
 }
+
+export interface Scraper {
+  /** Starts scraping (the first scrape at once); resolves once the scraper has started its clock. */
+  readonly on: () => Promise<void>
+  /** Stops scraping; resolves once no scrape is in flight. */
+  readonly off: () => Promise<void>
+  /** Ends it: how many scrapes it made while on, their median duration and the last one's size. */
+  readonly stop: () => Promise<{ readonly scrapes: number; readonly medianMicros: number; readonly bytes: number }>
+}
+
+/** A Prometheus-style scraper of `url` from a process of its own (`scraper.ts`), once every `everyMillis` it is on. */
+export const startScraper = (url: string, everyMillis: number): Promise<Scraper> =>
+  new Promise((resolve, reject) => {
+    const child = killOnExit(spawn(process.execPath, [Path.join(benchDir, "lib", "scraper.ts"), url, String(everyMillis)], {
+      stdio: ["pipe", "pipe", "inherit"]
+    }))
+    const exited = exitOf(child)
+    let output = ""
+    let waiter: { readonly line: string; readonly done: () => void } | undefined
+    const died = exited.then((code) => Promise.reject(new Error(`scraper.ts exited (${code}): ${output}`)))
+    died.catch(() => undefined)
+    /** Resolves when the scraper prints `line`, counting from the last line waited for; rejects if it exits first. */
+    const lineFrom = (line: string) =>
+      Promise.race([
+        new Promise<void>((done) => {
+          waiter = { line, done }
+          check()
+        }),
+        died
+      ])
+    const check = () => {
+      const lines = output.split("\n")
+      if (waiter === undefined || !lines.slice(0, -1).includes(waiter.line)) return
+      output = lines.slice(lines.indexOf(waiter.line) + 1).join("\n")
+      const { done } = waiter
+      waiter = undefined
+      done()
+    }
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString()
+      check()
+    })
+    const command = (line: "on" | "off", answer: string) => () => {
+      child.stdin?.write(`${line}\n`)
+      return lineFrom(answer)
+    }
+    lineFrom("READY").then(() =>
+      resolve({
+        on: command("on", "ON"),
+        off: command("off", "OFF"),
+        stop: async () => {
+          child.stdin?.end()
+          const code = await exited
+          const [, scrapes, medianMicros, bytes] = /DONE (\d+) (\S+) (\d+)/.exec(output) ?? []
+          if (code !== 0 || scrapes === undefined) throw new Error(`scraper.ts exited (${code}): ${output}`)
+          return { scrapes: Number(scrapes), medianMicros: Number(medianMicros), bytes: Number(bytes) }
+        }
+      }), reject)
+  })

@@ -7,18 +7,22 @@
  *   --events N           N agents' lifecycle events recorded before it answers (give a capacity that holds them)
  *   --curve DIR          CURVE on, with DIR/server.key and one principal, DIR/client.key.pub (role all)
  *   --no-resource-usage  the resource sampler reads nothing (the baseline of the resources benchmark)
+ *   --http               the HTTP interface on too, on a free loopback port, as `up --http` runs it beside the
+ *                        ZeroMQ socket (one whitelist and audit trail); it prints `READY <endpoint> <http url>`
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Duration, Effect, Layer, Logger, Schema } from "effect"
+import { Duration, Effect, Layer, Logger, Option, Schema } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { type AgentDefinition, effectAgent, processAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
 import { OrchestratorQuery } from "../../src/ports/OrchestratorQuery.ts"
-import { layerServer } from "../../src/server/CommandInterface.ts"
+import { layerServer, layerServerSharing, whitelistAndAuditTrail } from "../../src/server/CommandInterface.ts"
 import { CommandInterfaceConfig } from "../../src/server/CommandInterfaceConfig.ts"
 import { CommandServer } from "../../src/server/CommandServer.ts"
+import { HttpInterface } from "../../src/server/http/HttpInterface.ts"
+import { HttpConfig } from "../../src/server/http/HttpSettings.ts"
 import { ProcessAgentConfig } from "../../src/orchestrator/OrchestratorConfig.ts"
 import { ProcessStats } from "../../src/orchestrator/ProcessStats.ts"
 import { recordLifecycleEvents } from "../lib/events.ts"
@@ -34,6 +38,7 @@ const capacity = option("--capacity", 5000)
 const prefilledEvents = option("--events", 0)
 const curveDir = process.argv.includes("--curve") ? process.argv[process.argv.indexOf("--curve") + 1] : undefined
 const resourceUsage = !process.argv.includes("--no-resource-usage")
+const http = process.argv.includes("--http")
 const curve = curveDir === undefined ? {} : {
   curve: {
     keyFile: Path.join(curveDir, "server.key"),
@@ -58,6 +63,7 @@ const slowAgentQueries = Layer.effect(
   Orchestrator.useSync((orchestrator) =>
     OrchestratorQuery.of({
       snapshot: orchestrator.query.snapshot,
+      view: orchestrator.query.view,
       dependencies: orchestrator.query.dependencies,
       logs: orchestrator.query.logs,
       agent: (name) => Effect.andThen(Effect.sleep(Duration.millis(slowMillis)), orchestrator.query.agent(name))
@@ -77,7 +83,15 @@ const orchestrator = Orchestrator.layer({
   agents
 }).pipe(Layer.provide(resourceUsage ? Layer.empty : readsNothing))
 
-const app = layerServer.pipe(
+/** The ZeroMQ server alone, or beside the HTTP interface as `Transports.ts` composes them for `up --http`. */
+const transports = http
+  ? Layer.merge(layerServerSharing, HttpInterface.layer).pipe(
+    Layer.provide(whitelistAndAuditTrail),
+    Layer.provide(Layer.orDie(HttpConfig.layer({ enabled: true, address: "127.0.0.1:0" })))
+  )
+  : layerServer
+
+const app = transports.pipe(
   Layer.provide(slowMillis > 0 ? slowAgentQueries : Layer.empty),
   Layer.provideMerge(orchestrator),
   Layer.provideMerge(EventStore.layer({ capacity, maxValueBytes: 1024, retention: [{ eventName: "AGENT_HEARTBEAT", keepLast: 3, per: "agent" }] })),
@@ -97,6 +111,7 @@ Effect.gen(function*() {
   yield* recordLifecycleEvents(yield* EventStore, prefilledEvents, Math.max(1, effectAgents))
   // The layer starts no agent (Orchestrator.run does, in `up`): without this, every agent stayed `registered`.
   yield* (yield* Orchestrator).start
-  console.log(`READY ${server.endpoint}`)
+  const httpInterface = yield* Effect.serviceOption(HttpInterface)
+  console.log(`READY ${server.endpoint}${Option.match(httpInterface, { onNone: () => "", onSome: ({ url }) => ` ${url}` })}`)
   return yield* Effect.never
 }).pipe(Effect.provide(app), NodeRuntime.runMain)

@@ -1,7 +1,8 @@
 /**
- * Lines kept as ranges of the bytes they arrived in, rather than as a string and an object each. An agent's pipe
- * delivers its output 64 KiB at a time, hundreds of lines per read; keeping them costs one scan of those bytes and
- * two offsets a line, and a line becomes a string only when someone reads it (a `logs` page, a follower, a probe).
+ * Lines kept as ranges of the bytes they arrived in, rather than as a string and an object each. An agent's output
+ * comes up to 256 KiB at a time (OutputPipe), thousands of lines per read; keeping them costs one scan of those bytes
+ * (LineKernel) and two offsets a line, and a line becomes a string only when someone reads it (a `logs` page, a
+ * follower, a probe).
  * Benchmark 8 in bench/README.md says what keeping a flood of output costs, and what it cost with a string and an
  * object per line.
  */

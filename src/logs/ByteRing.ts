@@ -3,10 +3,10 @@
  * first, as the agent's ring forgets lines. It grows (doubling) when what is kept does not fit, and is reused
  * otherwise, so that keeping a flood of output allocates nothing per chunk.
  *
- * Why copy rather than keep the pipe's own buffers: V8 counts the memory of array buffers outside its heap, and
- * every ~64 MiB of them, dead or alive, it runs a full collection of the whole heap (about 25 ms of the main thread
- * each, plus the marking threads, in an orchestrator). An agent writing 100 MB caused two or three of them; read
- * buffers that are copied from and then let go at once (ProcessRun) cause none.
+ * Why copy rather than keep the pipe's own buffers: those are reused for the next read (OutputPipe); and V8 counts
+ * the memory of array buffers outside its heap, and every ~64 MiB of them, dead or alive, it runs a full collection of
+ * the whole heap (about 25 ms of the main thread each, plus the marking threads, in an orchestrator). An agent
+ * writing 100 MB caused two or three of them when its read buffers were kept.
  */
 
 export class ByteRing {

@@ -8,9 +8,12 @@
  * shorter where a character outside the BMP (two units) would straddle the limit, and a byte that is not part of
  * well-formed UTF-8 counts as one unit (a decoder shows at most one U+FFFD for it).
  *
- * Not `Stream.splitLines`: it has no bound, and it makes a string of every line.
+ * Line breaks are found by LineKernel, a window of the chunk at a time; what is left here is what crosses chunks
+ * (a line begun in an earlier one, a long line). Not `Stream.splitLines`: it has no bound, and it makes a string of
+ * every line.
  */
 import { ByteLines } from "./ByteLines.ts"
+import { scanLines, WINDOW } from "./LineKernel.ts"
 
 /** Longest line kept whole, in UTF-16 units; longer ones are split. */
 export const MAX_LINE_LENGTH = 8192
@@ -104,16 +107,13 @@ export class LineSplitter {
   /** How much of the held line's first piece is known to fit, and in how many units: a long line is walked once. */
   private walked = 0
   private walkedUnits = 0
-  /** Where each line of the current chunk starts and ends; reused, grown as needed. */
-  private starts = new Int32Array(1024)
-  private ends = new Int32Array(1024)
 
   /** The lines `chunk` completes, oldest first: those it ends, and the pieces of a line it makes too long. */
   push(chunk: Buffer): Array<ByteLines> {
     const found: Array<ByteLines> = []
     let from = 0
-    let newline = chunk.indexOf(NEWLINE)
     if (this.heldLength > 0) {
+      const newline = chunk.indexOf(NEWLINE)
       if (newline === -1) {
         this.hold(chunk, 0, chunk.length, found)
         return found
@@ -122,45 +122,33 @@ export class LineSplitter {
       this.hold(chunk, 0, newline > 0 && chunk[newline - 1] === RETURN ? newline - 1 : newline, found)
       found.push(this.takeHeld(newline === 0))
       from = newline + 1
-      newline = chunk.indexOf(NEWLINE, from)
     }
-    let count = 0
-    for (; newline !== -1; newline = chunk.indexOf(NEWLINE, from)) {
-      const end = newline > from && chunk[newline - 1] === RETURN ? newline - 1 : newline
+    while (from < chunk.length) {
+      const to = Math.min(chunk.length, from + WINDOW)
       // Fewer bytes than the limit are fewer units too: only a line with more bytes may need splitting.
-      if (end - from > MAX_LINE_LENGTH) {
-        if (count > 0) found.push(this.ranges(chunk, count))
-        count = 0
-        found.push(pieces(chunk, from, end))
-      } else {
-        if (count === this.starts.length) this.grow()
-        this.starts[count] = from
-        this.ends[count] = end
-        count++
+      const scan = scanLines(chunk, from, to, MAX_LINE_LENGTH)
+      if (scan.starts.length > 0) found.push(new ByteLines(chunk, scan.starts, scan.ends))
+      from = scan.next
+      if (scan.stop === "full" || from === chunk.length) continue
+      const long = scan.stop === "long" || to - from > MAX_LINE_LENGTH
+      // A short line that crossed the window's end: the next window starts with it.
+      if (!long && to < chunk.length) continue
+      // Where the line ends: where the scan saw it, or further on for a long one; nowhere in this chunk, and it goes on
+      // in the next one.
+      const newline = scan.stop === "long" ? scan.newline : long ? chunk.indexOf(NEWLINE, to) : -1
+      if (newline === -1) {
+        this.hold(chunk, from, chunk.length, found)
+        return found
       }
+      found.push(pieces(chunk, from, newline > from && chunk[newline - 1] === RETURN ? newline - 1 : newline))
       from = newline + 1
     }
-    if (count > 0) found.push(this.ranges(chunk, count))
-    if (from < chunk.length) this.hold(chunk, from, chunk.length, found)
     return found
   }
 
   /** The last line, when the output ended without a line break after it. */
   end(): Array<ByteLines> {
     return this.heldLength === 0 ? [] : [this.takeHeld(false)]
-  }
-
-  private ranges(chunk: Buffer, count: number): ByteLines {
-    return new ByteLines(chunk, this.starts.slice(0, count), this.ends.slice(0, count))
-  }
-
-  private grow(): void {
-    const starts = new Int32Array(this.starts.length * 2)
-    const ends = new Int32Array(this.ends.length * 2)
-    starts.set(this.starts)
-    ends.set(this.ends)
-    this.starts = starts
-    this.ends = ends
   }
 
   /** Adds `chunk[from, to)` to the held line, giving its first pieces away once it holds more than the limit. */

@@ -108,7 +108,12 @@ class Ring {
   }
 
   push(lines: ByteLines, stream: LogStream, timestamp: number, firstSeq: number): void {
-    const { starts, ends, count } = lines
+    // Of a batch with more lines than the ring holds (a flood's reads hold thousands), only the last `capacity`
+    // are copied: the others would be forgotten at once.
+    const skipped = Math.max(0, lines.count - this.capacity)
+    const starts = skipped === 0 ? lines.starts : lines.starts.subarray(skipped)
+    const ends = skipped === 0 ? lines.ends : lines.ends.subarray(skipped)
+    const count = lines.count - skipped
     const first = starts[0] ?? 0
     const { offset, footprint } = this.store.put(lines.bytes, first, ends[count - 1] ?? first, (relocate) => {
       for (let index = this.head; index < this.segments.length; index++) {
@@ -119,8 +124,18 @@ class Ring {
         segment.bytes = this.store.bytes
       }
     })
-    this.segments.push({ starts, ends, bytes: this.store.bytes, shift: offset - first, footprint, stream, timestamp, firstSeq, ordinal: this.given })
-    this.given += count
+    this.segments.push({
+      starts,
+      ends,
+      bytes: this.store.bytes,
+      shift: offset - first,
+      footprint,
+      stream,
+      timestamp,
+      firstSeq: firstSeq + skipped,
+      ordinal: this.given + skipped
+    })
+    this.given += lines.count
     this.size += count
     while (this.size > this.capacity) {
       const oldest = this.segments[this.head]
@@ -134,6 +149,8 @@ class Ring {
         this.head++
       }
     }
+    // After the older lines it pushed out: the skipped lines are the newest forgotten.
+    if (skipped > 0) this.evicted[stream] = { seq: firstSeq + skipped - 1, timestamp }
     // Forgotten segments are dropped in bulk, so that a ring of single lines does not shift its array every time.
     if (this.head > 64 && this.head * 2 > this.segments.length) {
       this.segments = this.segments.slice(this.head)
@@ -287,10 +304,15 @@ export const linesOf = (batch: LogBatch): Array<LogLine> =>
 
 /**
  * Where else lines go as they are kept, in order, in the batches they were kept in: files, a terminal. The batches'
- * bytes are the agent's output as it was read, valid during the call only (the read buffer is let go afterwards): a
- * sink that keeps lines for later must copy them, or make them text (`linesOf`).
+ * bytes are the agent's output as it was read, valid during the call only (the read buffer is reused or let go
+ * afterwards): a sink that keeps lines for later must copy them, or make them text (`linesOf`).
+ *
+ * A sink that does its work at once returns undefined, as the built-in ones do; one that works through an Effect
+ * returns it, and whoever hands the lines on waits for it (a pipe is read no further meanwhile), with the bytes
+ * still valid. Why both: running an Effect per batch costs a flood of output more than all the rest of keeping it
+ * (benchmark 8 in bench/README.md).
  */
-export type LogSink = (batches: ReadonlyArray<LogBatch>) => Effect.Effect<void>
+export type LogSink = (batches: ReadonlyArray<LogBatch>) => Effect.Effect<void> | undefined
 
 export interface LogStoreConfig {
   /** Lines kept per agent. */
@@ -306,12 +328,18 @@ export class LogStore extends Context.Service<LogStore, {
   readonly append: (agent: string, stream: LogStream, line: string) => Effect.Effect<LogLine>
   /** Keeps lines that arrived together, with one time, split as an agent's output is. */
   readonly appendAll: (agent: string, stream: LogStream, lines: ReadonlyArray<string>) => Effect.Effect<void>
-  /** Keeps lines as the bytes they arrived in, with one time: the hot path of an agent's output. */
+  /** Keeps lines as the bytes they arrived in, with one time. */
   readonly appendLines: (agent: string, stream: LogStream, lines: ReadonlyArray<ByteLines>) => Effect.Effect<void>
+  /**
+   * `appendLines` done at once, by the clock the store was made with: the hot path of an agent's output, which
+   * then runs no Effect per chunk. Returns what is left to do when a sink works through an Effect (to be run, and
+   * waited for, before more lines come), or undefined.
+   */
+  readonly appendLinesUnsafe: (agent: string, stream: LogStream, lines: ReadonlyArray<ByteLines>) => Effect.Effect<void> | undefined
   readonly query: (query: LogQuery) => Effect.Effect<LogPage>
 }>()("effect-orchestrate/LogStore") {
   static readonly make = (config: LogStoreConfig) =>
-    Effect.sync(() => {
+    Effect.map(Clock.Clock, (clock) => {
       const rings = new Map<string, Ring>()
       const sinks = config.sinks ?? []
       let lastSeq = 0
@@ -341,11 +369,29 @@ export class LogStore extends Context.Service<LogStore, {
         return batches
       }
 
-      const publish = (batches: ReadonlyArray<LogBatch>): Effect.Effect<void> =>
-        sinks.length === 0 || batches.length === 0 ? Effect.void : Effect.forEach(sinks, (sink) => sink(batches), { discard: true })
+      /**
+       * Hands `batches` to each sink in turn; once one returns an Effect, the sinks after it run after that Effect,
+       * which is returned. A sink that throws stops the others, as a failing Effect would.
+       */
+      const publish = (batches: ReadonlyArray<LogBatch>): Effect.Effect<void> | undefined => {
+        if (batches.length === 0) return undefined
+        let rest: Effect.Effect<void> | undefined
+        for (const sink of sinks) {
+          if (rest !== undefined) {
+            rest = Effect.andThen(rest, Effect.suspend(() => sink(batches) ?? Effect.void))
+            continue
+          }
+          try {
+            rest = sink(batches)
+          } catch (defect) {
+            return Effect.die(defect)
+          }
+        }
+        return rest
+      }
 
-      const appendLines = (agent: string, stream: LogStream, lines: ReadonlyArray<ByteLines>) =>
-        Effect.flatMap(Clock.currentTimeMillis, (timestamp) => publish(keep(agent, stream, lines, timestamp)))
+      const appendLinesUnsafe = (agent: string, stream: LogStream, lines: ReadonlyArray<ByteLines>) =>
+        publish(keep(agent, stream, lines, clock.currentTimeMillisUnsafe()))
 
       const ringsOf = (query: LogQuery): ReadonlyArray<Ring> =>
         query.agents === undefined
@@ -399,15 +445,21 @@ export class LogStore extends Context.Service<LogStore, {
         return found
       }
 
+      const appendLines = (agent: string, stream: LogStream, lines: ReadonlyArray<ByteLines>) =>
+        Effect.flatMap(Clock.currentTimeMillis, (timestamp) => publish(keep(agent, stream, lines, timestamp)) ?? Effect.void)
+
       return LogStore.of({
         append: (agent, stream, line) =>
           Effect.flatMap(Clock.currentTimeMillis, (timestamp) => {
             const kept = keep(agent, stream, linesOfTexts([line]), timestamp)
             const [entry] = kept.flatMap(linesOf)
-            return entry === undefined ? Effect.die(new Error("a line was not kept")) : Effect.as(publish(kept), entry)
+            if (entry === undefined) return Effect.die(new Error("a line was not kept"))
+            const rest = publish(kept)
+            return rest === undefined ? Effect.succeed(entry) : Effect.as(rest, entry)
           }),
         appendAll: (agent, stream, lines) => appendLines(agent, stream, linesOfTexts(lines)),
         appendLines,
+        appendLinesUnsafe,
         query: (query) =>
           Effect.sync(() => {
             const found = query.afterSeq === undefined ? newest(query).reverse() : oldestAfter(query, query.afterSeq)

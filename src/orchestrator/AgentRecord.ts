@@ -3,9 +3,10 @@
  * Records are immutable: every change makes a new one, so a snapshot can never see half an update.
  */
 import { DateTime } from "effect"
+import { type AgentStanding, uptimeOf } from "../ports/OrchestratorQuery.ts"
 import type { AgentKind, AgentState, AgentStatus, ProbeStatus, RestartPolicy, WaitingFor } from "../protocol/Model.ts"
 import { healthOf } from "./Probe.ts"
-import { type AgentUsage, NO_USAGE } from "./ResourceUsage.ts"
+import { type AgentUsage, NO_USAGE, type UsageOf } from "./ResourceUsage.ts"
 
 export type { WaitingFor }
 
@@ -53,26 +54,60 @@ export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependen
 /** Running or paused: the agent's program is alive. */
 export const isActive = (state: AgentState): boolean => state === "running" || state === "paused"
 
-/** The status the command interface reports: the record, with the agent's resource usage as last sampled. */
-export const toStatus = (record: AgentRecord, now: number, usage: AgentUsage = NO_USAGE): AgentStatus => ({
-  agentName: record.name,
-  kind: record.kind,
-  state: record.state,
-  pid: record.pid,
-  uptimeSeconds: record.startedAt !== null && (isActive(record.state) || record.state === "starting" || record.state === "stopping")
-    ? Math.max(0, now - DateTime.toEpochMillis(record.startedAt)) / 1000
-    : null,
-  startedAt: record.startedAt,
-  lastHeartbeat: record.lastHeartbeat,
-  restarts: record.restarts,
-  restartPolicy: record.restartPolicy,
-  waitingFor: record.waitingFor,
-  dependencies: record.dependencies,
-  exitCode: record.exitCode,
-  lastError: record.lastError,
-  health: healthOf(record.probes),
-  probes: record.probes,
-  cpuPercent: usage.cpuPercent,
-  memoryBytes: usage.memoryBytes,
-  cpuSeconds: usage.cpuSeconds
+/** When the agent's uptime counts from (epoch milliseconds): its run's start, while the run is on; else none. */
+const upSinceOf = (record: AgentRecord): number | null =>
+  record.startedAt !== null && (isActive(record.state) || record.state === "starting" || record.state === "stopping")
+    ? DateTime.toEpochMillis(record.startedAt)
+    : null
+
+/** The status the command interface reports but for the uptime: the record, with its resource usage as last sampled. */
+const standingOf = (record: AgentRecord, usage: AgentUsage): AgentStanding => ({
+  status: {
+    agentName: record.name,
+    kind: record.kind,
+    state: record.state,
+    pid: record.pid,
+    startedAt: record.startedAt,
+    lastHeartbeat: record.lastHeartbeat,
+    restarts: record.restarts,
+    restartPolicy: record.restartPolicy,
+    waitingFor: record.waitingFor,
+    dependencies: record.dependencies,
+    exitCode: record.exitCode,
+    lastError: record.lastError,
+    health: healthOf(record.probes),
+    probes: record.probes,
+    cpuPercent: usage.cpuPercent,
+    memoryBytes: usage.memoryBytes,
+    cpuSeconds: usage.cpuSeconds
+  },
+  upSince: upSinceOf(record)
 })
+
+/** The status the command interface reports: the record, with the agent's resource usage as last sampled. */
+export const toStatus = (record: AgentRecord, now: number, usage: AgentUsage = NO_USAGE): AgentStatus => {
+  const { status, upSince } = standingOf(record, usage)
+  return { ...status, uptimeSeconds: uptimeOf(upSince, now) }
+}
+
+/**
+ * Every agent's standing (`SnapshotView.agents`), made once per change: the same array as long as the records and
+ * the usage answer are the same, and the same standing for a record and usage as the last time either was seen.
+ */
+export const makeStandings = () => {
+  const made = new WeakMap<AgentRecord, { readonly usage: AgentUsage; readonly standing: AgentStanding }>()
+  let last: { readonly records: ReadonlyArray<AgentRecord>; readonly usageOf: UsageOf; readonly agents: ReadonlyArray<AgentStanding> } | undefined
+  return (records: ReadonlyArray<AgentRecord>, usageOf: UsageOf): ReadonlyArray<AgentStanding> => {
+    if (last?.records === records && last.usageOf === usageOf) return last.agents
+    const agents = records.map((record) => {
+      const usage = usageOf(record.name)
+      const known = made.get(record)
+      if (known?.usage === usage) return known.standing
+      const standing = standingOf(record, usage)
+      made.set(record, { usage, standing })
+      return standing
+    })
+    last = { records, usageOf, agents }
+    return agents
+  }
+}

@@ -32,10 +32,11 @@ export interface RunHooks {
   readonly heartbeat: Effect.Effect<void>
   /**
    * Lines the program wrote, in order: as many at once as arrived together (a chunk of a pipe, say), as ranges of
-   * the bytes they came in. Called as they come, synchronously as far as it goes: a pipe is read no further until
-   * the lines it gave have been handled.
+   * the bytes they came in, valid during the call. Handled at once, with no Effect to run per chunk (what a flood
+   * of output costs is mostly per chunk), unless a LogSink works through one: then that Effect is returned, and a
+   * pipe is read no further until it is done.
    */
-  readonly output: (stream: "stdout" | "stderr", lines: ReadonlyArray<ByteLines>) => Effect.Effect<void>
+  readonly output: (stream: "stdout" | "stderr", lines: ReadonlyArray<ByteLines>) => Effect.Effect<void> | undefined
 }
 
 export interface AgentRun {

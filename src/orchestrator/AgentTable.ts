@@ -26,6 +26,11 @@ export type Records = HashMap.HashMap<string, AgentRecord>
 export interface AgentTable {
   /** Every record, in definition order, read at once. */
   readonly records: Effect.Effect<ReadonlyArray<AgentRecord>>
+  /**
+   * The same, read now: the same array for as long as no record changes, so that a reader can tell a change by
+   * its identity (the command interface's `ps` does, on every request).
+   */
+  readonly recordsNow: () => ReadonlyArray<AgentRecord>
   /** Every record by name, read at once. */
   readonly snapshot: Effect.Effect<Records>
   readonly get: (name: string) => Effect.Effect<AgentRecord, AgentNotFound>
@@ -64,21 +69,29 @@ export const makeAgentTable = Effect.fnUntraced(function*(
         onSome: Effect.succeed
       }))
 
+  /** The records in order, made once per state and order (every change of a record makes a new map). */
+  let ordered: { readonly of: Records; readonly names: ReadonlyArray<string>; readonly records: ReadonlyArray<AgentRecord> } | undefined
+  const inOrder = (records: Records): ReadonlyArray<AgentRecord> => {
+    if (ordered?.of === records && ordered.names === names) return ordered.records
+    const list: Array<AgentRecord> = []
+    for (const name of names) {
+      const record = HashMap.get(records, name)
+      if (Option.isSome(record)) list.push(record.value)
+    }
+    ordered = { of: records, names, records: list }
+    return list
+  }
+
   const table: AgentTable = {
-    records: Effect.map(SubscriptionRef.get(ref), (records) => {
-      const ordered: Array<AgentRecord> = []
-      for (const name of names) {
-        const record = HashMap.get(records, name)
-        if (Option.isSome(record)) ordered.push(record.value)
-      }
-      return ordered
-    }),
+    records: Effect.map(SubscriptionRef.get(ref), inOrder),
+    recordsNow: () => inOrder(SubscriptionRef.getUnsafe(ref)),
     get,
     snapshot: SubscriptionRef.get(ref),
     // One change at a time (modifyEffect holds the ref's own lock), uninterruptibly, with its events recorded
     // before the new state is published: a fiber that reacts to a state (shutdown on completion, say) never writes
-    // its own events ahead of the cause's.
-    modify: Effect.fn("AgentTable.modify")(function*(name, change) {
+    // its own events ahead of the cause's. Untraced: it runs on every heartbeat and probe try, and a span each would
+    // grow the trace of whatever started the agent for as long as the agent runs.
+    modify: Effect.fnUntraced(function*(name, change) {
       return yield* Effect.uninterruptible(SubscriptionRef.modifyEffect(ref, (records) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis

@@ -39,7 +39,8 @@ export const launchEffect = Effect.fn("EffectRun.launch")(function*<R>(
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
   const output = Logger.make(({ logLevel, message }) => {
     const stream = logLevel === "Warn" || logLevel === "Error" || logLevel === "Fatal" ? "stderr" : "stdout"
-    runSync(hooks.output(stream, linesOfTexts([formatLogMessage(message)])))
+    const rest = hooks.output(stream, linesOfTexts([formatLogMessage(message)]))
+    if (rest !== undefined) runSync(rest)
   })
   const program = agent.run.pipe(
     Effect.provideService(AgentContext, context),

@@ -7,12 +7,13 @@
 import { Clock, Context, DateTime, Deferred, Effect, Layer, Ref, Result } from "effect"
 import type { AgentKind, AgentState, RestartPolicy, RunMode } from "../protocol/Model.ts"
 import { decide, pastTense, settledState } from "./AgentLifecycle.ts"
-import { type AgentRecord, isActive, makeRecord, toStatus } from "./AgentRecord.ts"
+import { type AgentRecord, isActive, makeRecord, makeStandings, toStatus } from "./AgentRecord.ts"
+import { NO_USAGE, type UsageOf } from "./ResourceUsage.ts"
 import { describeGraph, describeGraphProblem, startOrder } from "./graph.ts"
 import { DEFAULT_KEEP_LINES, LogStore } from "../logs/LogStore.ts"
 import { AgentNotFound, InvalidTransition } from "../ports/errors.ts"
 import { type ControlResult, OrchestratorControl } from "../ports/OrchestratorControl.ts"
-import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
+import { OrchestratorQuery, type SnapshotView, snapshotOf } from "../ports/OrchestratorQuery.ts"
 
 export interface AgentSeed {
   readonly name: string
@@ -22,6 +23,9 @@ export interface AgentSeed {
   readonly dependencies?: ReadonlyArray<string>
   readonly restartPolicy?: RestartPolicy
 }
+
+/** It runs nothing: no agent has resource figures. */
+const noUsage: UsageOf = () => NO_USAGE
 
 export interface InMemoryOptions {
   readonly agents: ReadonlyArray<AgentSeed>
@@ -73,19 +77,27 @@ export class InMemoryOrchestrator extends Context.Service<InMemoryOrchestrator, 
           return record === undefined ? Effect.fail(new AgentNotFound({ agent: name })) : Effect.succeed(record)
         })
 
+      const standings = makeStandings()
+      // Every change makes a new map: its records, listed once, keep their standings until one changes.
+      let listed: { readonly of: ReadonlyMap<string, AgentRecord>; readonly records: ReadonlyArray<AgentRecord> } | undefined
+      const view: Effect.Effect<SnapshotView> = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const map = yield* Ref.get(agents)
+        if (listed?.of !== map) listed = { of: map, records: Array.from(map.values()) }
+        return {
+          state: (yield* Deferred.isDone(shutdown)) ? "stopping" : "running",
+          runMode: options.runMode ?? "daemon",
+          startedAt: DateTime.makeUnsafe(startedAt),
+          uptimeSeconds: (now - startedAt) / 1000,
+          maxWorkers: options.maxWorkers ?? 4,
+          now,
+          agents: standings(listed.records, noUsage)
+        }
+      })
+
       const query = OrchestratorQuery.of({
-        snapshot: Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const map = yield* Ref.get(agents)
-          return {
-            state: (yield* Deferred.isDone(shutdown)) ? "stopping" : "running",
-            runMode: options.runMode ?? "daemon",
-            startedAt: DateTime.makeUnsafe(startedAt),
-            uptimeSeconds: (now - startedAt) / 1000,
-            maxWorkers: options.maxWorkers ?? 4,
-            agents: Array.from(map.values(), (record) => toStatus(record, now))
-          }
-        }),
+        snapshot: Effect.map(view, snapshotOf),
+        view,
         agent: (name) => Effect.flatMap(find(name), (record) => Effect.map(Clock.currentTimeMillis, (now) => toStatus(record, now))),
         dependencies: Effect.map(Ref.get(agents), (map) => describeGraph([...map.values()], order)),
         logs: (query) => Effect.flatMap(Effect.forEach(query.agents ?? [], find, { discard: true }), () => logs.query(query))

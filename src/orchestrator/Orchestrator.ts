@@ -30,7 +30,7 @@ import { isFinished, type OrchestratorState, type RunMode, waitingDescriptions }
 import type { AgentContext } from "./AgentContext.ts"
 import type { AgentDefinition } from "./AgentDefinition.ts"
 import { decide, pastTense, settledState } from "./AgentLifecycle.ts"
-import { type AgentRecord, makeRecord, toStatus } from "./AgentRecord.ts"
+import { type AgentRecord, makeRecord, makeStandings, toStatus } from "./AgentRecord.ts"
 import type { AgentRun } from "./AgentRun.ts"
 import { makeAgentTable, type Records } from "./AgentTable.ts"
 import { type Dependency, dependenciesVerdict, verdictOf } from "./dependencies.ts"
@@ -47,10 +47,10 @@ import { type AgentAction, type ControlResult, OrchestratorControl } from "../po
 import type { TargetResult } from "../protocol/Commands.ts"
 import { checkAgentGraph, ConfigError } from "./OrchestratorConfig.ts"
 import * as Guardian from "./Guardian.ts"
-import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
+import { OrchestratorQuery, type SnapshotView, snapshotOf } from "../ports/OrchestratorQuery.ts"
 import { makeProcessTable } from "./ProcessTable.ts"
 import { ProcessStats } from "./ProcessStats.ts"
-import { type AgentProcesses, ResourceUsage } from "./ResourceUsage.ts"
+import { type AgentProcesses, ResourceUsage, type UsageOf } from "./ResourceUsage.ts"
 import { graceOf, probeStatusesOf, supervise, type SupervisorEnv } from "./Supervisor.ts"
 
 export interface OrchestratorOptions<R> {
@@ -180,12 +180,19 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const usage = yield* ResourceUsage.make.pipe(
       Effect.provideService(ProcessStats, Option.getOrElse(providedStats, () => ProcessStats.make(env.processes)))
     )
+    /** The process agents' runs in progress, listed again only when a run starts or ends. */
+    let listed: { readonly of: HashMap.HashMap<string, AgentRun>; readonly processes: ReadonlyArray<AgentProcesses> } | undefined
+    const processesNow = (): ReadonlyArray<AgentProcesses> => {
+      const runs = Ref.getUnsafe(env.runs)
+      if (listed?.of !== runs) {
+        const processes: Array<AgentProcesses> = []
+        for (const [agent, run] of runs) if (run.processes !== undefined) processes.push({ agent, run: run.processes })
+        listed = { of: runs, processes }
+      }
+      return listed.processes
+    }
     /** What each process agent's run in progress uses, sampled at most once a second, only when asked. */
-    const usageNow = Effect.flatMap(Ref.get(env.runs), (runs) => {
-      const processes: Array<AgentProcesses> = []
-      for (const [agent, run] of runs) if (run.processes !== undefined) processes.push({ agent, run: run.processes() })
-      return usage.sample(processes)
-    })
+    const usageNow = Effect.suspend(() => usage.sample(processesNow()))
 
     const recordOrchestrator = (eventName: string, data: Record<string, unknown>) =>
       events.record({ eventName, category: EventCategory.orchestrator, data })
@@ -237,9 +244,12 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         ? Effect.fail(new StartFailed({ agent: name, lastError: record.lastError }))
         : result(startMessage(name, record, verb), record)
 
+    /** Stops an agent's supervisor, if it has one, and says whether it had: in the span of whoever asked for the stop. */
     const stopSupervisor = (name: string) =>
       Effect.flatMap(FiberMap.get(supervisors, name), (fiber) =>
-        Option.isSome(fiber) ? Effect.as(Fiber.interrupt(fiber.value), true) : Effect.succeed(false))
+        Option.isSome(fiber)
+          ? Effect.as(Fiber.interrupt(fiber.value), true).pipe(Effect.withSpan("Agent.stop", { attributes: { agent: name } }))
+          : Effect.succeed(false))
 
     /** Refuses before anything is stopped: a start that cannot succeed must leave the agent as it was. */
     const ensureStartable = (agent: AgentDefinition<R>, action: "start" | "restart") =>
@@ -278,7 +288,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         yield* stopSupervisor(agent.name)
         yield* logs.append(agent.name, "orchestrator", note)
         yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [{ eventName: "AGENT_RESTARTED", data }])
-      })
+      }).pipe(Effect.withSpan("Agent.restart", { attributes: { agent: agent.name, ...data } }))
 
     /**
      * Compose's `depends_on.restart`: whenever `edge.agent` is restarted (on request, by its policy or for its
@@ -293,6 +303,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         for (;;) {
           // A restart of the dependency, then its verdict once it has been settled: met again, or never.
           const restarts = yield* table.waitFor((records) => restartsOf(records) > seen ? restartsOf(records) : undefined)
+          // Restarted itself after its dependency was (a multi-target `restart` does that): it runs on the new one.
+          const ownRestarts = (yield* Effect.orDie(table.get(agent.name))).restarts
           const verdict = yield* table.waitFor((records) => {
             const dependency = Option.getOrUndefined(HashMap.get(records, edge.agent))
             if (dependency === undefined) return undefined
@@ -306,6 +318,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           if (verdict._tag !== "Met") continue
           const dependent = yield* Effect.orDie(table.get(agent.name))
           if (dependent.state !== "starting" && dependent.state !== "running" && dependent.state !== "paused") continue
+          if (dependent.restarts > ownRestarts) continue
           yield* restartAgent(agent, { reason: "dependency", dependency: edge.agent }, `restarted (dependency '${edge.agent}' was restarted)`).pipe(
             Effect.catch((error) => logs.append(agent.name, "orchestrator", `not restarted after '${edge.agent}': ${error.message}`))
           )
@@ -354,20 +367,29 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       }))
     })
 
+    const clock = yield* Clock.Clock
+    const standings = makeStandings()
+    const viewWith = (usageOf: UsageOf): SnapshotView => {
+      const millis = clock.currentTimeMillisUnsafe()
+      return {
+        state: Ref.getUnsafe(state),
+        runMode: options.runMode,
+        startedAt: startedAtInstant,
+        uptimeSeconds: (millis - startedAt) / 1000,
+        maxWorkers,
+        now: millis,
+        agents: standings(table.recordsNow(), usageOf)
+      }
+    }
+    // Read synchronously while the last resource sample is fresh: `ps` asks for it on every request.
+    const view = Effect.suspend(() => {
+      const usageOf = usage.recent(processesNow())
+      return usageOf === undefined ? Effect.map(usageNow, viewWith) : Effect.succeed(viewWith(usageOf))
+    })
+
     const query = OrchestratorQuery.of({
-      snapshot: Effect.gen(function*() {
-        const millis = yield* now
-        const records = yield* table.records
-        const usageOf = yield* usageNow
-        return {
-          state: yield* Ref.get(state),
-          runMode: options.runMode,
-          startedAt: startedAtInstant,
-          uptimeSeconds: (millis - startedAt) / 1000,
-          maxWorkers,
-          agents: records.map((record) => toStatus(record, millis, usageOf(record.name)))
-        }
-      }),
+      snapshot: Effect.map(view, snapshotOf),
+      view,
       agent: (name) =>
         Effect.flatMap(table.get(name), (record) =>
           Effect.zipWith(now, usageNow, (millis, usageOf) => toStatus(record, millis, usageOf(name)))),

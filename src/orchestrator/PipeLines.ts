@@ -1,68 +1,86 @@
 /**
- * A process agent's output, read from its pipes into lines (LineSplitter) and handed on as it comes, each chunk's
- * lines at once.
+ * A process agent's output, read from its pipes (OutputSource) into lines (LineSplitter) and handed on as it comes,
+ * each chunk's lines at once.
  */
 import { type Context, Effect } from "effect"
-import type { Readable } from "node:stream"
 import type { ByteLines } from "../logs/ByteLines.ts"
 import { LineSplitter } from "../logs/LineSplitter.ts"
+import type { OutputSource } from "./OutputPipe.ts"
+
+/** The end of the output, queued behind the chunks before it. */
+const END = Symbol("end")
 
 /**
- * Reads one of a process's pipes until it ends, handing `onLines` the lines of each chunk as it arrives, in the
- * stream's own "data" listener. Keeping lines is synchronous (unless an application's LogSink suspends: then the
- * pipe is paused until it is done, so that lines stay in order and the agent is held back rather than its output
- * buffered here). A final unterminated line counts too.
+ * Reads one of a process's streams until it ends, handing `onLines` the lines of each chunk as it arrives. Keeping
+ * lines is synchronous, with no Effect to run per chunk (RunHooks.output), unless an application's LogSink works
+ * through an Effect, or a log file waits for its disk: then the source is paused, and what it still gives waits its
+ * turn here, so that lines stay in order and the agent is held back rather than its output buffered. (The pause
+ * alone did not keep the order: Node resumes a child's paused stdout by itself once the child has exited.) A final
+ * unterminated line counts too, and the read completes once every line has been handed on.
  * Not an Effect Stream over the pipe (NodeStream.fromReadable): its paused-mode reads stop and restart the pipe,
  * and each chunk waited for the reading fiber to wake in a later turn of the event loop: about 30 µs of CPU a chunk
  * of 64 KiB, 65 ms per 100 MB, measured against a plain "data" listener.
- *
- * Once its lines are kept (copied: LogStore, LogSink), a chunk's memory is let go at once, by detaching its
- * buffer. Left to the collector, read buffers add up outside V8's heap, and every ~64 MiB of them V8 runs a full
- * collection of the whole heap: two or three per 100 MB an agent writes, each about 25 ms of the main thread plus
- * the marking threads' work. Only a buffer the chunk has to itself is detached (Node gives each read its own), and
- * only once its lines were handled synchronously.
  */
 export const readLines = (
-  readable: Readable,
-  onLines: (lines: ReadonlyArray<ByteLines>) => Effect.Effect<void>,
+  source: OutputSource,
+  onLines: (lines: ReadonlyArray<ByteLines>) => Effect.Effect<void> | undefined,
   services: Context.Context<never>
 ): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
     const splitter = new LineSplitter()
     const run = Effect.runForkWith(services)
-    /** Hands `lines` on; says whether that is done already, or the pipe waits for it. */
-    const keep = (lines: ReadonlyArray<ByteLines>): boolean => {
+    /** What came while a chunk's lines were still being handled by an Effect: handled next, in order. */
+    const waiting: Array<Buffer | typeof END> = []
+    let busy = false
+
+    /** Hands `lines` on; says whether that is done already, or `next` is called once it is. */
+    const keep = (lines: ReadonlyArray<ByteLines>, next: () => void): boolean => {
       if (lines.length === 0) return true
-      const fiber = run(onLines(lines).pipe(Effect.catchCause((cause) => Effect.logError("an agent's output lines could not be kept", cause))))
+      let rest: Effect.Effect<void> | undefined
+      try {
+        rest = onLines(lines)
+      } catch (defect) {
+        rest = Effect.die(defect)
+      }
+      if (rest === undefined) return true
+      const fiber = run(rest.pipe(Effect.catchCause((cause) => Effect.logError("an agent's output lines could not be kept", cause))))
       if (fiber.pollUnsafe() !== undefined) return true
-      readable.pause()
-      fiber.addObserver(() => readable.resume())
+      busy = true
+      fiber.addObserver(() => {
+        busy = false
+        next()
+      })
       return false
     }
-    const onData = (chunk: Buffer) => {
-      const { buffer } = chunk
-      if (keep(splitter.push(chunk)) && buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength) {
-        buffer.transfer(0)
+
+    /** Handles what is waiting, until it is all done or an Effect has to be waited for. */
+    const drain = (): void => {
+      while (!busy) {
+        const item = waiting.shift()
+        if (item === undefined) {
+          source.resume()
+          return
+        }
+        if (item === END) {
+          if (keep(splitter.end(), () => resume(Effect.void))) resume(Effect.void)
+          return
+        }
+        keep(splitter.push(item), drain)
       }
     }
-    const stop = () => {
-      readable.off("data", onData)
-      readable.off("end", finish)
-      readable.off("error", finish)
-      readable.off("close", finish)
-    }
-    // Its end, an error or a close, whichever comes first; what a read error leaves unread is lost either way.
-    function finish() {
-      stop()
-      keep(splitter.end())
-      resume(Effect.void)
-    }
-    readable.on("data", onData)
-    readable.once("end", finish)
-    readable.once("error", finish)
-    readable.once("close", finish)
-    return Effect.sync(() => {
-      stop()
-      readable.destroy()
-    })
+
+    source.start(
+      (chunk) => {
+        if (busy || waiting.length > 0) {
+          waiting.push(chunk)
+          return false
+        }
+        return keep(splitter.push(chunk), drain)
+      },
+      () => {
+        waiting.push(END)
+        drain()
+      }
+    )
+    return Effect.sync(() => source.destroy())
   })

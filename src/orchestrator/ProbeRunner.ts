@@ -163,8 +163,8 @@ export interface ProbeCallbacks {
 }
 
 export interface ProbeRunner {
-  /** Lines the agent wrote, for its `line` probes. */
-  readonly observe: (lines: ReadonlyArray<ByteLines>) => Effect.Effect<void>
+  /** Lines the agent wrote, for its `line` probes; at once, as an agent's output is kept (RunHooks.output). */
+  readonly observe: (lines: ReadonlyArray<ByteLines>) => void
   /** Runs the probes until interrupted. */
   readonly run: (callbacks: ProbeCallbacks) => Effect.Effect<void>
 }
@@ -189,12 +189,11 @@ export const makeProbeRunner = Effect.fnUntraced(function*(
   const lineProbes = roles.flatMap((entry) => entry.probe.check._tag === "line" ? [{ pattern: entry.probe.check.pattern, seen: entry.seen }] : [])
 
   // A line becomes text here only while a probe still waits for one to match.
-  const observe = (lines: ReadonlyArray<ByteLines>): Effect.Effect<void> =>
-    lineProbes.length === 0 ? Effect.void : Effect.sync(() => {
-      for (const { pattern, seen } of lineProbes) {
-        if (!Deferred.isDoneUnsafe(seen) && lines.some((run) => anyLineMatches(run, pattern))) Deferred.doneUnsafe(seen, Effect.void)
-      }
-    })
+  const observe = (lines: ReadonlyArray<ByteLines>): void => {
+    for (const { pattern, seen } of lineProbes) {
+      if (!Deferred.isDoneUnsafe(seen) && lines.some((run) => anyLineMatches(run, pattern))) Deferred.doneUnsafe(seen, Effect.void)
+    }
+  }
 
   const loop = (entry: (typeof roles)[number], callbacks: ProbeCallbacks) =>
     Effect.gen(function*() {

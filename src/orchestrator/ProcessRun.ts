@@ -12,11 +12,11 @@
 import { Clock, Deferred, Duration, Effect, Exit, Fiber, Schedule, Schema } from "effect"
 import * as NodeChildProcess from "node:child_process"
 import * as Fs from "node:fs"
-import type { Readable } from "node:stream"
 import { messageOf } from "../messageOf.ts"
 import type { ProcessAgent } from "./AgentDefinition.ts"
 import type { AgentRun, RunHooks, RunOutcome } from "./AgentRun.ts"
 import { type Guardian, GuardianError } from "./Guardian.ts"
+import { makeOutputPairs, type OutputPair, type OutputSource, readableSource } from "./OutputPipe.ts"
 import { readLines } from "./PipeLines.ts"
 import { INVOCATION_VARIABLE, isGone, type Member, type ProcessTable, signal, ticksNow } from "./ProcessTable.ts"
 
@@ -85,20 +85,32 @@ export class LaunchFailed extends Schema.TaggedError<LaunchFailed>()("LaunchFail
 
 interface Spawned {
   readonly pid: number
-  readonly stdout: Readable
-  readonly stderr: Readable
+  readonly stdout: OutputSource
+  readonly stderr: OutputSource
 }
 
-/** Spawns the agent's command as the leader of a new process group; `exited` completes with how it ended. */
-const spawnLeader = (agent: ProcessAgent, invocation: string, exited: Deferred.Deferred<RunOutcome>, onExit: () => void) =>
+/**
+ * Spawns the agent's command as the leader of a new process group; `exited` completes with how it ended. Its
+ * stdout and stderr are the `output` pairs (closed here once the child has its ends), or Node's pipes without them.
+ */
+const spawnLeader = (
+  agent: ProcessAgent,
+  invocation: string,
+  exited: Deferred.Deferred<RunOutcome>,
+  onExit: () => void,
+  output: readonly [OutputPair, OutputPair] | undefined
+) =>
   Effect.callback<Spawned, LaunchFailed>((resume) => {
     const fail = (reason: LaunchFailureReason) => resume(Effect.fail(new LaunchFailed({ reason })))
     const child = NodeChildProcess.spawn(agent.command, agent.args, {
       cwd: agent.cwd,
       env: { ...process.env, ...agent.env, [INVOCATION_VARIABLE]: invocation },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: output === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", output[0].child, output[1].child],
       detached: true
     })
+    // The child has its copies now (spawn returns once it has exec'd, or failed to): only the child may hold the
+    // writing ends, or the read would never see their end.
+    for (const pair of output ?? []) pair.child.destroy()
     // Listening before the fiber resumes: a command that exits at once must not end unobserved.
     child.once("exit", (code, signalName) => {
       onExit()
@@ -113,12 +125,30 @@ const spawnLeader = (agent: ProcessAgent, invocation: string, exited: Deferred.D
       // Later errors (a signal that cannot be delivered) are not the run's end; its exit is.
       child.on("error", () => {})
       const { pid, stdout, stderr } = child
-      if (pid === undefined || stdout === null || stderr === null) {
-        fail(new SpawnRefused({ command: agent.command, cause: new Error("the system gave it no process id or no pipes") }))
-      }
-      else resume(Effect.succeed({ pid, stdout, stderr }))
+      if (pid === undefined) fail(new SpawnRefused({ command: agent.command, cause: new Error("the system gave it no process id") }))
+      else if (output !== undefined) resume(Effect.succeed({ pid, stdout: output[0].source, stderr: output[1].source }))
+      else if (stdout === null || stderr === null) fail(new SpawnRefused({ command: agent.command, cause: new Error("the system gave it no pipes") }))
+      else resume(Effect.succeed({ pid, stdout: readableSource(stdout), stderr: readableSource(stderr) }))
     })
   })
+
+/**
+ * The two pairs of sockets an agent's stdout and stderr come through (OutputPipe), closed with the run's scope if
+ * they were not handed on; or, when they cannot be made, nothing, and the agent gets Node's pipes.
+ */
+const outputPairs = Effect.acquireRelease(
+  makeOutputPairs(2).pipe(
+    Effect.map(([stdout, stderr]) => stdout === undefined || stderr === undefined ? undefined : [stdout, stderr] as const),
+    Effect.catch((cause) => Effect.as(Effect.logDebug(`an agent's output comes through Node's pipes: ${messageOf(cause)}`), undefined))
+  ),
+  (pairs) =>
+    Effect.sync(() =>
+      pairs?.forEach((pair) => {
+        pair.child.destroy()
+        pair.source.destroy()
+      })
+    )
+)
 
 export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
   agent: ProcessAgent,
@@ -214,10 +244,11 @@ export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
       return { forced }
     }).pipe(Effect.withSpan("ProcessRun.terminate", { attributes: { agent: agent.name } }))
 
+  const output = yield* outputPairs
   const { pid, stdout, stderr } = yield* Effect.acquireRelease(
     spawnLeader(agent, invocation, exited, () => {
       leaderExitedAt = ticksNow()
-    }),
+    }, output),
     // Whatever the run leaves when it ends (processes its leader left behind, or everything, if the scope closes
     // before a stop had its say) is stopped too.
     ({ pid }) => Effect.andThen(terminate(pid, options.grace), guardian.release(pid))
@@ -228,7 +259,7 @@ export const launchProcess = Effect.fn("ProcessRun.launch")(function*(
   const services = yield* Effect.context<never>()
   const pumps = yield* Effect.forEach(
     [["stdout", stdout], ["stderr", stderr]] as const,
-    ([stream, readable]) => Effect.forkScoped(readLines(readable, (lines) => hooks.output(stream, lines), services))
+    ([stream, source]) => Effect.forkScoped(readLines(source, (lines) => hooks.output(stream, lines), services))
   )
   // A readiness probe (`readyLine` among them: a `line` probe reads the lines through `hooks.output`) decides when
   // the agent is ready; without one it is as soon as it has started.

@@ -5,7 +5,11 @@
  *
  * Sampled only when asked (`ps`, `status`, `stats`), and at most once every `SAMPLE_INTERVAL`: within it, every
  * caller gets the last sample, so a dashboard polling ten times a second costs one scan of /proc a second (the cost
- * at 200 agents is in bench/README.md). No timer runs while nobody asks.
+ * at 200 agents is in bench/README.md). No timer runs while nobody asks. A sample is taken while a request waits,
+ * not on a schedule of its own: a figure is then never older than the request that shows it (test/cli's
+ * cli-resources checks `cpu_seconds` against /proc read just before and after one). Every other request finds the
+ * last sample fresh and is answered from it synchronously, with the answer made once per sample and set of runs:
+ * `ps` asks on every request, and the lock, the clock and the lookup map it cost each time were 6% of a `ps`.
  *
  * - `cpuPercent` is CPU time over wall time since the previous sample, per process (named by its pid and start
  *   time, so that a reused pid starts afresh), summed: 100 is one core, and an agent busy on several cores
@@ -40,8 +44,12 @@ export const NO_USAGE: AgentUsage = { cpuPercent: null, memoryBytes: null, cpuSe
 /** A process agent's run in progress. */
 export interface AgentProcesses {
   readonly agent: string
-  readonly run: Run
+  /** Its run as the process table finds it, as of now: read when a sample is taken (the leader's exit changes it). */
+  readonly run: () => Run
 }
+
+/** Each agent's usage as of a sample. */
+export type UsageOf = (agent: string) => AgentUsage
 
 /** Per-sample figures of one run. */
 interface RunUsage {
@@ -57,12 +65,16 @@ const round = (value: number, digits: number) => {
 export class ResourceUsage extends Context.Service<ResourceUsage, {
   /**
    * The usage of the agents whose runs are given, from the last sample if it is recent enough, else from a new
-   * one; the answer for an agent not given is its `cpuSeconds` alone.
+   * one; the answer for an agent not given is its `cpuSeconds` alone. Given the same array again, with no sample
+   * since, it gives the same answer, whose figures are the same objects.
    */
-  readonly sample: (runs: ReadonlyArray<AgentProcesses>) => Effect.Effect<(agent: string) => AgentUsage>
+  readonly sample: (runs: ReadonlyArray<AgentProcesses>) => Effect.Effect<UsageOf>
+  /** What `sample` would answer now, if that needs no new sample; undefined if it does. */
+  readonly recent: (runs: ReadonlyArray<AgentProcesses>) => UsageOf | undefined
 }>()("effect-orchestrate/ResourceUsage") {
   static readonly make = Effect.gen(function*() {
     const stats = yield* ProcessStats
+    const clock = yield* Clock.Clock
     const lock = yield* Semaphore.make(1)
     const intervalMillis = Duration.toMillis(SAMPLE_INTERVAL)
     /** When the last sample was taken, by the Clock (for the cache) and by the system (for the rates). */
@@ -72,13 +84,16 @@ export class ResourceUsage extends Context.Service<ResourceUsage, {
     /** Each process's CPU seconds at the last sample, by `pid:start`. */
     let seen = new Map<string, number>()
     const totals = new Map<string, number>()
+    /** The last answer, for the runs it was made for, until the next sample. */
+    let answered: { readonly runs: ReadonlyArray<AgentProcesses>; readonly usageOf: UsageOf } | undefined
 
-    const take = (runs: ReadonlyArray<AgentProcesses>, at: number) =>
-      Effect.map(stats.read(runs.map(({ run }) => run)), (reading) => {
+    const take = (runs: ReadonlyArray<AgentProcesses>, at: number) => {
+      const current = runs.map(({ run }) => run())
+      return Effect.map(stats.read(current), (reading) => {
         const interval = last === undefined ? 0 : Math.max(0, reading.now - last.now)
         const counted = new Map<string, number>()
         const figures = new Map<string, RunUsage>()
-        runs.forEach(({ agent, run }, index) => {
+        runs.forEach(({ agent }, index) => {
           const processes = reading.runs[index] ?? []
           let cpuInInterval = 0
           let memoryBytes = 0
@@ -100,37 +115,60 @@ export class ResourceUsage extends Context.Service<ResourceUsage, {
             }
           }
           totals.set(agent, (totals.get(agent) ?? 0) + added)
-          if (processes.length > 0) figures.set(run.invocation, { cpuPercent: round(cpuInInterval * 100, 1), memoryBytes })
+          const invocation = current[index]?.invocation
+          if (processes.length > 0 && invocation !== undefined) figures.set(invocation, { cpuPercent: round(cpuInInterval * 100, 1), memoryBytes })
         })
         seen = counted
         byRun = figures
         last = { at, now: reading.now }
+        answered = undefined
       })
+    }
 
-    const answer = (runs: ReadonlyArray<AgentProcesses>) => {
-      const runOf = new Map(runs.map(({ agent, run }) => [agent, run.invocation]))
-      return (agent: string): AgentUsage => {
+    /** Each agent's usage by the last sample, made on first asking and kept: the same object for the same agent. */
+    const answer = (runs: ReadonlyArray<AgentProcesses>): UsageOf => {
+      const runOf = new Map(runs.map(({ agent, run }) => [agent, run().invocation]))
+      const made = new Map<string, AgentUsage>()
+      return (agent) => {
+        const known = made.get(agent)
+        if (known !== undefined) return known
         const total = totals.get(agent)
         const invocation = runOf.get(agent)
         const figures = invocation === undefined ? undefined : byRun.get(invocation)
         // Most agents of a large orchestrator are Effect agents: one object for them all.
-        if (total === undefined && figures === undefined) return NO_USAGE
-        return {
+        const usage = total === undefined && figures === undefined ? NO_USAGE : {
           cpuPercent: figures?.cpuPercent ?? null,
           memoryBytes: figures?.memoryBytes ?? null,
           cpuSeconds: total === undefined ? null : round(total, 2)
         }
+        made.set(agent, usage)
+        return usage
       }
+    }
+
+    // Nothing runs: nothing to read, and the next run is sampled as soon as it is asked for.
+    const needsSample = (runs: ReadonlyArray<AgentProcesses>, at: number) =>
+      runs.length > 0 && (last === undefined || at - last.at >= intervalMillis)
+
+    const recent = (runs: ReadonlyArray<AgentProcesses>): UsageOf | undefined => {
+      if (needsSample(runs, clock.currentTimeMillisUnsafe())) return undefined
+      if (answered?.runs !== runs) answered = { runs, usageOf: answer(runs) }
+      return answered.usageOf
     }
 
     return ResourceUsage.of({
       sample: (runs) =>
-        lock.withPermit(Effect.gen(function*() {
-          const at = yield* Clock.currentTimeMillis
-          // Nothing runs: nothing to read, and the next run is sampled as soon as it is asked for.
-          if (runs.length > 0 && (last === undefined || at - last.at >= intervalMillis)) yield* take(runs, at)
-          return answer(runs)
-        }))
+        Effect.suspend(() => {
+          const usageOf = recent(runs)
+          if (usageOf !== undefined) return Effect.succeed(usageOf)
+          // Callers at the same moment share one sample: the first takes it, the others find it fresh.
+          return lock.withPermit(Effect.suspend(() => {
+            const at = clock.currentTimeMillisUnsafe()
+            const taken = needsSample(runs, at) ? take(runs, at) : Effect.void
+            return Effect.map(taken, () => recent(runs) ?? answer(runs))
+          }))
+        }),
+      recent
     })
   })
 

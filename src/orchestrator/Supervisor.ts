@@ -3,7 +3,7 @@
  * its policy says. Interrupting the fiber stops the agent: a run in progress is asked to stop and forced after the
  * grace period, and the agent ends `stopped`.
  */
-import { Clock, DateTime, Deferred, Duration, Effect, Fiber, HashMap, Ref, type Scope, type Semaphore } from "effect"
+import { Clock, DateTime, Deferred, Duration, Effect, Fiber, HashMap, Ref, type Scope, type Semaphore, type Tracer } from "effect"
 import type { EventStore } from "../events/EventStore.ts"
 import { isFinished } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
@@ -58,7 +58,10 @@ const hooksFor = (env: SupervisorEnv, agent: AgentDefinition<unknown>, probes: P
     events: [{ eventName: "AGENT_HEARTBEAT", severity: "debug" }]
   })),
   // Kept apart from the event history, so that no other agent's events or a client's requests can evict them.
-  output: (stream, lines) => Effect.andThen(probes.observe(lines), env.logs.appendLines(agent.name, stream, lines))
+  output: (stream, lines) => {
+    probes.observe(lines)
+    return env.logs.appendLinesUnsafe(agent.name, stream, lines)
+  }
 })
 
 /** A starting agent becomes running and ready: its dependents may start. */
@@ -128,18 +131,20 @@ const recordTry = (env: SupervisorEnv, agent: AgentDefinition<unknown>, role: Pr
     return killFor
   })
 
+/** `restartSpan`: the span of the restart this launch is, if its policy restarted it (its `Agent.start` is a child of it). */
 const launch = <R>(
   agent: AgentDefinition<R>,
   hooks: RunHooks,
-  env: SupervisorEnv
+  env: SupervisorEnv,
+  restartSpan: Tracer.AnySpan | undefined
 ): Effect.Effect<
   AgentRun,
   { readonly message: string },
   Exclude<R, AgentContext> | Scope.Scope
 > =>
-  agent._tag === "ProcessAgent"
+  (agent._tag === "ProcessAgent"
     ? launchProcess(agent, hooks, { heartbeatInterval: env.heartbeatInterval, grace: graceOf(agent, env), guardian: env.guardian, processes: env.processes })
-    : launchEffect(agent, hooks, { grace: graceOf(agent, env) })
+    : launchEffect(agent, hooks, { grace: graceOf(agent, env) })).pipe(Effect.withSpan("Agent.start", { attributes: { agent: agent.name }, parent: restartSpan }))
 
 /** Why an agent can never start: a dependency that can no longer meet its condition. Undefined while it may still start. */
 const blockedBy = (agent: AgentDefinition<unknown>, records: Records): { readonly blocked?: string } | undefined => {
@@ -203,13 +208,13 @@ interface RunResult {
 
 const hasProbes = (agent: AgentDefinition<unknown>) => agent.readiness !== undefined || agent.liveness !== undefined
 
-const runOnce = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
+const runOnce = <R>(agent: AgentDefinition<R>, env: SupervisorEnv, restartSpan: Tracer.AnySpan | undefined) =>
   Effect.gen(function*() {
     yield* takeSlot(agent, env)
     const startedAt = yield* Clock.currentTimeMillis
     // Before the launch, so that a `line` probe sees the run's first lines.
     const probes = yield* makeProbeRunner({ readiness: agent.readiness, liveness: agent.liveness }, probeContextOf(agent, env))
-    const launched = yield* Effect.result(launch(agent, hooksFor(env, agent, probes), env))
+    const launched = yield* Effect.result(launch(agent, hooksFor(env, agent, probes), env, restartSpan))
     if (launched._tag === "Failure") {
       return { outcome: { _tag: "Crashed", error: launched.failure.message }, ranFor: 0, liveness: false } satisfies RunResult
     }
@@ -249,6 +254,7 @@ export const supervise = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
     const name = agent.name
     // Restarts in a row without a run that lasted `backoff.resetAfter`: the crash loop that maxRestarts bounds.
     let consecutive = 0
+    let restartSpan: Tracer.AnySpan | undefined
     for (;;) {
       const dependencies = yield* awaitDependencies(agent, env)
       if (dependencies.blocked !== undefined) {
@@ -259,7 +265,7 @@ export const supervise = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
         }))
         return
       }
-      const { outcome, ranFor, liveness } = yield* runOnce(agent, env)
+      const { outcome, ranFor, liveness } = yield* runOnce(agent, env, restartSpan)
       const succeeded = isSuccess(outcome)
       if (ranFor >= Duration.toMillis(agent.backoff.resetAfter)) consecutive = 0
       const policyWantsRestart = wantsRestart(agent.restart, succeeded)
@@ -295,7 +301,11 @@ export const supervise = <R>(agent: AgentDefinition<R>, env: SupervisorEnv) =>
       }))
       // Where one run's output ends and the next one's begins, for whoever follows the agent's lines.
       yield* env.logs.append(name, "orchestrator", `restarted (attempt ${consecutive}, after ${Duration.toMillis(delay)} ms)`)
-      yield* Effect.sleep(delay)
+      // A trace of its own, which the next run's start joins: the fiber's own span is whatever started it first.
+      restartSpan = yield* Effect.useSpan("Agent.restart", {
+        root: true,
+        attributes: { agent: name, reason: liveness ? "liveness" : "policy", attempt: consecutive, delay_ms: Duration.toMillis(delay) }
+      }, (span) => Effect.as(Effect.sleep(delay), span))
       yield* update(env, name, () => ({ patch: { waitingFor: null }, events: [{ eventName: "AGENT_QUEUED" }] }))
     }
   }).pipe(

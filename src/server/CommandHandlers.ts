@@ -7,7 +7,7 @@ import { ConfigReload, NotReloadable, ReloadFailed } from "../ports/ConfigReload
 import { AgentNotFound } from "../ports/errors.ts"
 import { EventStore } from "../events/EventStore.ts"
 import { type AgentAction, OrchestratorControl } from "../ports/OrchestratorControl.ts"
-import { OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
+import { type AgentStanding, OrchestratorQuery } from "../ports/OrchestratorQuery.ts"
 import {
   type ArgsOf,
   type CommandName,
@@ -21,13 +21,16 @@ import {
   type ResultOf,
   type TargetResult
 } from "../protocol/Commands.ts"
-import type { AgentCounts, AgentState, AgentStatus, AgentSummary } from "../protocol/Model.ts"
+import type { JsonText } from "../protocol/jsonText.ts"
+import { countAgents, makeAgentListEncoder } from "./AgentListEncoder.ts"
 import { type CommandFailure, NotAllowed, OutsideAgentPatterns, TargetsFailed } from "./pipeline/RequestError.ts"
 import { agentMatcher, type Caller } from "./Principals.ts"
 
-/** A command's result, and what to do once it has been sent (only `shutdown` needs that). */
-export interface Reply<A> {
-  readonly data: A
+/**
+ * A command's result, or its JSON text when the handler encoded it itself (`ps` and `status`, from the encoded
+ * agents they keep); and what to do once it has been sent (only `shutdown` needs that).
+ */
+export type Reply<A, E = unknown> = ({ readonly data: A } | { readonly encoded: JsonText<E> }) & {
   readonly afterReply?: Effect.Effect<void>
 }
 
@@ -35,44 +38,19 @@ export interface Reply<A> {
 export type Handler<K extends CommandName> = (
   args: ArgsOf<K>,
   caller: Caller
-) => Effect.Effect<Reply<ResultOf<K>>, CommandFailure>
+) => Effect.Effect<Reply<ResultOf<K>, Commands[K]["result"]["Encoded"]>, CommandFailure>
 
 export type Handlers = { readonly [K in CommandName]: Handler<K> }
 
-const reply = <A>(data: A): Reply<A> => ({ data })
+const reply = <A>(data: A): { readonly data: A } => ({ data })
 
-export const countAgents = (agents: ReadonlyArray<AgentStatus>): AgentCounts => {
-  const counts: Record<AgentState, number> = {
-    registered: 0,
-    queued: 0,
-    starting: 0,
-    running: 0,
-    paused: 0,
-    stopping: 0,
-    completed: 0,
-    failed: 0,
-    stopped: 0
-  }
-  for (const agent of agents) counts[agent.state]++
-  return { total: agents.length, ...counts }
-}
-
-const toSummary = (agent: AgentStatus): AgentSummary => ({
-  name: agent.agentName,
-  state: agent.state,
-  pid: agent.pid,
-  uptimeSeconds: agent.uptimeSeconds,
-  restarts: agent.restarts,
-  health: agent.health,
-  cpuPercent: agent.cpuPercent,
-  memoryBytes: agent.memoryBytes
-})
+export { countAgents }
 
 /** The sum of the figures the agents have, to `digits` decimals (as each is given); null when none has one. */
-const sumKnown = (agents: ReadonlyArray<AgentStatus>, figure: (agent: AgentStatus) => number | null, digits: number) => {
+const sumKnown = (agents: ReadonlyArray<AgentStanding>, figure: (agent: AgentStanding["status"]) => number | null, digits: number) => {
   let sum: number | null = null
   for (const agent of agents) {
-    const value = figure(agent)
+    const value = figure(agent.status)
     if (value !== null) sum = (sum ?? 0) + value
   }
   return sum === null ? null : Math.round(sum * 10 ** digits) / 10 ** digits
@@ -93,9 +71,10 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
       const events = yield* EventStore
       // Only an orchestrator started from a config file (`orchestrate up`) has one to reload.
       const reloads = yield* Effect.serviceOption(ConfigReload)
+      const agentList = makeAgentListEncoder()
 
       /** One agent's outcome of `action`: a refusal by its state is an outcome, any other error a failure. */
-      const runOne = (action: "start" | "stop" | "pause" | "resume", agent: string) =>
+      const runOne = (action: AgentAction, agent: string) =>
         Effect.map(Effect.result(control.control(action, agent)), (result): TargetResult => {
           if (Result.isSuccess(result)) {
             const { message, already } = result.success
@@ -137,7 +116,7 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
       /**
        * One agent named: the orchestrator's answer as it is. Several (or a pattern): each in dependency order
        * (`stop` and `pause` dependents first, `start` and `resume` dependencies first; `restart` stops them all in
-       * reverse order, then starts them in order), one outcome each; failing as a whole if any failed.
+       * reverse order, then restarts them in order, so each counts one restart), one outcome each; failing as a whole if any failed.
        */
       const agentAction = <A extends AgentAction>(action: A): Handler<A> => (targets, caller) => {
         // One name: the reply as it always was, `{message, agent}`.
@@ -156,8 +135,8 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
                 results.push(stop)
                 continue
               }
-              const start = yield* runOne("start", agent)
-              results.push(start.outcome === "already" ? { ...start, outcome: "done" } : start)
+              // A restart, not a start: it is counted and recorded as one, as for a single agent.
+              results.push(yield* runOne("restart", agent))
             }
           } else {
             results = []
@@ -173,31 +152,31 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
       }
 
       return CommandHandlers.of({
-        ps: () => Effect.map(query.snapshot, (snapshot) => reply({ agents: snapshot.agents.map(toSummary) })),
+        ps: () => Effect.map(query.view, (view) => ({ encoded: agentList.ps(view) })),
 
         status: ([agent]) =>
           agent === undefined
-            ? Effect.map(query.snapshot, (snapshot) => reply({ ...snapshot, counts: countAgents(snapshot.agents) }))
+            ? Effect.map(query.view, (view) => ({ encoded: agentList.status(view) }))
             : Effect.map(query.agent(agent), reply),
 
         stats: () =>
           Effect.gen(function*() {
-            const snapshot = yield* query.snapshot
+            const view = yield* query.view
             const store = yield* events.info
-            const { total, ...byState } = countAgents(snapshot.agents)
+            const { total, ...byState } = agentList.counts(view.agents)
             return reply({
               totalAgents: total,
               ...byState,
-              unhealthy: snapshot.agents.filter((agent) => agent.health === "unhealthy").length,
-              restarts: snapshot.agents.reduce((sum, agent) => sum + agent.restarts, 0),
-              maxWorkers: snapshot.maxWorkers,
-              uptimeSeconds: snapshot.uptimeSeconds,
+              unhealthy: view.agents.filter((agent) => agent.status.health === "unhealthy").length,
+              restarts: view.agents.reduce((sum, agent) => sum + agent.status.restarts, 0),
+              maxWorkers: view.maxWorkers,
+              uptimeSeconds: view.uptimeSeconds,
               eventsRecorded: store.recorded,
               eventsRetained: store.size,
               eventsCapacity: store.capacity,
-              cpuPercent: sumKnown(snapshot.agents, (agent) => agent.cpuPercent, 1),
-              memoryBytes: sumKnown(snapshot.agents, (agent) => agent.memoryBytes, 0),
-              cpuSeconds: sumKnown(snapshot.agents, (agent) => agent.cpuSeconds, 2)
+              cpuPercent: sumKnown(view.agents, (agent) => agent.cpuPercent, 1),
+              memoryBytes: sumKnown(view.agents, (agent) => agent.memoryBytes, 0),
+              cpuSeconds: sumKnown(view.agents, (agent) => agent.cpuSeconds, 2)
             })
           }),
 

@@ -1,7 +1,8 @@
 /**
  * Imports point down the layers only, so that each folder can change without the ones below it noticing:
  * protocol, events and security at the bottom; the ports between the orchestrator and the server, which never
- * import each other; the client beside the server; the config file's composition root above both; the CLI on top.
+ * import each other; the client beside the server; the config file's composition root above both; the CLI on top,
+ * and beside it the web dashboard, which runs in a browser and so takes nothing but types, from the protocol.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Fs from "node:fs"
@@ -21,7 +22,8 @@ const allowed: Record<string, ReadonlyArray<string>> = {
   server: ["protocol", "events", "logs", "security", "ports", "zmq"],
   client: ["protocol", "security", "zmq"],
   app: ["protocol", "events", "logs", "security", "ports", "orchestrator", "server"],
-  cli: ["protocol", "events", "logs", "security", "ports", "orchestrator", "server", "client", "app"]
+  cli: ["protocol", "events", "logs", "security", "ports", "orchestrator", "server", "client", "app"],
+  web: ["protocol"]
 }
 
 /** index.ts is the public entry: it re-exports from everywhere. */
@@ -59,12 +61,36 @@ const sources = (dir: string, prefix = ""): ReadonlyArray<{ readonly path: strin
     return entry.name.endsWith(".ts") ? [{ path: relative, text: Fs.readFileSync(Path.join(dir, entry.name), "utf8") }] : []
   })
 
+/** The imports of src/web that would put code other than its own into the page: any but `import type`. */
+export const webValueImports = (files: ReadonlyArray<{ readonly path: string; readonly text: string }>): ReadonlyArray<Violation> =>
+  files.flatMap(({ path, text }) =>
+    partOf(path) !== "web" ? [] : [...text.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^;'"]*?from\s*["']([^"']+)["']/gm)].flatMap((match) => {
+      const specifier = match[1] ?? ""
+      // A package (effect, say) is code from outside too.
+      if (!specifier.startsWith(".")) return [{ file: path, imports: specifier }]
+      const target = Path.posix.normalize(Path.posix.join(Path.posix.dirname(path), specifier))
+      return partOf(target) === "web" ? [] : [{ file: path, imports: target }]
+    }))
+
 describe("layers", () => {
   it("every import in src/ points down the layers", () => {
     const files = sources(Path.join(packageRoot(), "src"))
     expect(files.length).toBeGreaterThan(50)
     expect(files.map((file) => partOf(file.path)).filter((part) => !(part in allowed))).toEqual([])
     expect(violations(files)).toEqual([])
+    expect(webValueImports(files)).toEqual([])
+  })
+
+  it("finds a value imported into the web page from outside src/web", () => {
+    expect(webValueImports([
+      { path: "web/wire.ts", text: `import type { AgentStatus } from "../protocol/Model.ts"\nexport type { Health } from "../protocol/Model.ts"` },
+      { path: "web/main.ts", text: `import { api } from "./api.ts"\nimport { Schema } from "effect"` },
+      { path: "web/views/x.ts", text: `import { isFinished } from "../../protocol/Model.ts"` },
+      { path: "cli/main.ts", text: `import { Schema } from "effect"` }
+    ])).toEqual([
+      { file: "web/main.ts", imports: "effect" },
+      { file: "web/views/x.ts", imports: "protocol/Model.ts" }
+    ])
   })
 
   it("finds an import against the direction, static or dynamic", () => {

@@ -35,7 +35,12 @@ describe("control commands with several targets (real up)", () => {
         expect(paused.stdout.trim().split("\n")).toHaveLength(3)
         const restarted = yield* run(["restart", "all"])
         expect(restarted.code).toBe(0)
-        expect(restarted.stdout.trim().split("\n")).toHaveLength(3)
+        const restartedLines = restarted.stdout.trim().split("\n")
+        expect(restartedLines).toHaveLength(3)
+        // Restarts, each counted as one (web waits for ticker to be ready again).
+        expect(restartedLines).toEqual(["Agent 'ticker' restarted", "Agent 'web' queued: waiting for its dependencies", "Agent 'job' restarted"])
+        const counted = JSON.parse((yield* run(["ps", "--json"])).stdout) as { data: { agents: ReadonlyArray<{ name: string; restarts: number }> } }
+        expect(counted.data.agents.map(({ name, restarts }) => [name, restarts]).sort()).toEqual([["job", 1], ["ticker", 1], ["web", 1]])
         // One name: the reply as before.
         expect((yield* run(["stop", "web"])).stdout).toMatch(/^Agent 'web' stopped\n$/)
         const missing = yield* run(["stop", "web", "nope-*"])

@@ -55,6 +55,12 @@ const statFields = (pid: number): ReadonlyArray<string> | undefined => {
 const childrenOf = (parent: number): ReadonlyArray<number> =>
   Fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => Number(statFields(pid)?.[1]) === parent)
 
+/** How long ago a process started, in seconds (/proc counts in clock ticks of 1/100 s since boot). */
+const ageOf = (pid: number): number => {
+  const started = Number(statFields(pid)?.[19] ?? Number.NaN) / 100
+  return Number(Fs.readFileSync("/proc/uptime", "latin1").split(" ")[0]) - started
+}
+
 /** utime + stime of a process and its children, in seconds, as /proc says now. */
 const cpuOfTree = (leader: number): number =>
   [leader, ...childrenOf(leader)].reduce((sum, pid) => {
@@ -162,12 +168,15 @@ describe("resource usage of an agent with children", () => {
       }))
       const { address } = yield* startUp([config])
       // Until a sample has seen the children at work (the first may come before the shell has forked them): the
-      // shells themselves wait and use nothing, so neither gets there unless its children are counted.
+      // shells themselves wait and use nothing, so neither gets there unless its children are counted. A sample is
+      // at most a second old, so one given once the children are 2 s old saw both of them, started in full.
       const agentOf = yield* psAt(address).pipe(Effect.repeat({
         until: (agentOf) =>
           [["one", 1], ["two", 2]].every(([name, children]) => {
             const agent = agentOf(String(name))
-            return agent.pid !== null && childrenOf(agent.pid).length === children && (agent.cpu_percent ?? 0) > 10
+            if (agent.pid === null) return false
+            const forked = childrenOf(agent.pid)
+            return forked.length === children && forked.every((child) => ageOf(child) >= 2) && (agent.cpu_percent ?? 0) > 10
           }),
         times: 80
       }))
@@ -184,8 +193,9 @@ describe("resource usage of an agent with children", () => {
       const leader = two.pid ?? 0
       const bracket = Effect.gen(function*() {
         const before = cpuOfTree(leader)
+        const oneChild = cpuOfTree(childrenOf(leader)[0] ?? 0)
         const status = Schema.decodeUnknownSync(StatusReply)((yield* cli(["status", "two", "--json", "--address", address])).stdout)
-        return { before, seconds: status.data.cpu_seconds ?? 0, after: cpuOfTree(leader) }
+        return { before, oneChild, seconds: status.data.cpu_seconds ?? 0, after: cpuOfTree(leader) }
       })
       const tick = 0.01 + 1e-9
       const sampled = yield* bracket.pipe(Effect.repeat({
@@ -194,7 +204,7 @@ describe("resource usage of an agent with children", () => {
       }))
       expect(sampled.seconds).toBeGreaterThanOrEqual(sampled.before - tick)
       expect(sampled.seconds).toBeLessThanOrEqual(sampled.after + tick)
-      // Far more than one child alone could have used in that time.
-      expect(sampled.seconds).toBeGreaterThan(cpuOfTree(childrenOf(leader)[0] ?? 0) * 1.3)
+      // Far more than one child alone had used by then.
+      expect(sampled.seconds).toBeGreaterThan(sampled.oneChild * 1.3)
     }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 })

@@ -165,6 +165,38 @@ describe("GET /api/v1/events", () => {
       expect(ready?.id?.split(":")[0]).toBe(`${event.seq}`)
     }))
 
+  it.live("with status=1 sends the status result at once and again when a state changes, without an id", () =>
+    Effect.gen(function*() {
+      const stack = yield* startStack()
+      const stream = yield* openStream(`${stack.url}/api/v1/events?status=1&category=orchestrator`)
+      expect(stream.status).toBe(200)
+      const [first] = yield* waitFor(stream, 1)
+      expect(first).toMatchObject({ event: "status", id: undefined, data: { state: "running", max_workers: 4, counts: { total: 4, running: 2 } } })
+      expect((first?.data["agents"] as ReadonlyArray<{ agent_name: string; state: string }>).map((a) => [a.agent_name, a.state]))
+        .toEqual([["db", "running"], ["api", "running"], ["worker", "paused"], ["migrate", "completed"]])
+
+      expect((yield* postJson(`${stack.url}/api/v1/agents/worker/resume`, {})).status).toBe(200)
+      const changed = yield* eventually(
+        Effect.sync(() => stream.messages.find((m) => (m.data["counts"] as { running: number }).running === 3)),
+        (found) => found !== undefined
+      )
+      expect(changed).toMatchObject({ event: "status", id: undefined, data: { counts: { running: 3, paused: 0 } } })
+      expect(stream.messages.every((m) => m.event === "status")).toBe(true)
+
+      const one = yield* openStream(`${stack.url}/api/v1/events?status=1&agent=api`)
+      expect((yield* waitFor(one, 1))[0]).toMatchObject({ event: "status", data: { agent_name: "api", kind: "process", state: "running" } })
+
+      const bad = yield* openStream(`${stack.url}/api/v1/events?status=yes`)
+      expect(bad.status).toBe(400)
+      yield* eventually(Effect.sync(() => bad.body()), (body) => body.length > 0)
+      expect(JSON.parse(bad.body())).toMatchObject({ reason: "MalformedRequest", error: "status is 1 or 0, got yes" })
+      const refused = yield* startStack({ config: { allowedCommands: ["history"] } })
+      const noStatus = yield* openStream(`${refused.url}/api/v1/events?status=1`)
+      expect(noStatus.status).toBe(403)
+      yield* eventually(Effect.sync(() => noStatus.body()), (body) => body.length > 0)
+      expect(JSON.parse(noStatus.body())).toMatchObject({ reason: "NotAllowed", error: "Command 'status' not allowed" })
+    }))
+
   it.live("resumed from Last-Event-ID, misses nothing and repeats nothing, events and lines alike", () =>
     Effect.gen(function*() {
       const stack = yield* startStack()
@@ -219,7 +251,7 @@ describe("GET /api/v1/events", () => {
       const unknown = yield* openStream(`${stack.url}/api/v1/events?agents=db`)
       expect(unknown.status).toBe(400)
       yield* eventually(Effect.sync(() => unknown.body()), (body) => body.length > 0)
-      expect(JSON.parse(unknown.body())).toMatchObject({ reason: "MalformedRequest", error: "/api/v1/events takes agent, category and logs, not agents" })
+      expect(JSON.parse(unknown.body())).toMatchObject({ reason: "MalformedRequest", error: "/api/v1/events takes agent, category, logs and status, not agents" })
     }))
 
   it.live("needs history, and logs for lines: a caller without them is refused as those commands would be", () =>

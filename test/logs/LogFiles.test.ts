@@ -4,7 +4,7 @@ import { Effect, Logger } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { LogFiles, logFileName, writeFully } from "../../src/logs/LogFiles.ts"
+import { LogFiles, logFileName } from "../../src/logs/LogFiles.ts"
 import { ByteLines } from "../../src/logs/ByteLines.ts"
 import { linesOfTexts } from "../../src/logs/LineSplitter.ts"
 import type { LogBatch } from "../../src/logs/LogStore.ts"
@@ -101,25 +101,44 @@ describe("LogFiles", () => {
       expect(written.split("\n").slice(0, 23).at(-1)).toBe("2026-12-01T10:00:00.023Z stdout line 00023")
     }))
 
-  it("writes until everything is written, and a write that takes nothing is a failure", () => {
-    const calls: Array<number> = []
-    // At most 3 bytes a call, like a disk filling up or a slow device.
-    const slow = (_fd: number, _data: Uint8Array, _offset: number, length: number) => {
-      calls.push(length)
-      return Math.min(3, length)
-    }
-    expect(writeFully(slow, 7, Buffer.from("0123456789"))).toEqual({ written: 10 })
-    expect(calls).toEqual([10, 7, 4, 1])
-    let left = 4
-    const filling = (_fd: number, _data: Uint8Array, _offset: number, length: number) => {
-      const count = Math.min(left, length)
-      left -= count
-      return count
-    }
-    const full = writeFully(filling, 7, Buffer.from("0123456789"))
-    expect(full.written).toBe(4)
-    expect(String(full.error)).toBe("Error: a write of 6 bytes wrote nothing")
-  })
+  it.live("holds an agent back while its disk is behind, and loses nothing: every line, in order", () =>
+    Effect.gen(function*() {
+      const dir = Path.join(yield* tempDir("orch-logfiles-"), "logs")
+      Fs.mkdirSync(dir)
+      // The "disk" is a FIFO that a child drains 16 KiB a millisecond into a file: about 16 MB/s.
+      const fifo = Path.join(dir, "api.log")
+      expect(ChildProcess.spawnSync("mkfifo", [fifo]).status).toBe(0)
+      const copy = Path.join(dir, "copy")
+      const drain = ChildProcess.spawn(process.execPath, ["-e", `
+        const fs = require("fs"); const from = fs.openSync(process.argv[1], "r"); const to = fs.openSync(process.argv[2], "w")
+        const buffer = Buffer.alloc(16384)
+        const step = () => { const n = fs.readSync(from, buffer); if (n === 0) return; fs.writeSync(to, buffer, 0, n); setTimeout(step, 1) }
+        step()`, fifo, copy], { stdio: "inherit" })
+      const exited = Effect.callback<void>((resume) => {
+        drain.once("exit", () => resume(Effect.void))
+      })
+      const text = (i: number) => `line ${String(i).padStart(6, "0")} ${"x".repeat(60)}`
+      let heldBack = 0
+      const { result } = yield* withFiles(dir, { maxBytes: 1_000_000_000, keep: 1 }, (files) =>
+        Effect.gen(function*() {
+          // 100,000 lines of about 100 bytes formatted, 400 at a time: 10 MB, far faster than the FIFO takes them.
+          for (let batch = 0; batch < 250; batch++) {
+            const lines = linesOfTexts(Array.from({ length: 400 }, (_, i) => text(batch * 400 + i + 1)))[0]
+            if (lines === undefined) continue
+            const wait = files.writeUnsafe([{ agent: "api", stream: "stdout", timestamp: Date.UTC(2026, 11, 1), firstSeq: batch * 400 + 1, lines }])
+            if (wait !== undefined) {
+              heldBack++
+              yield* wait
+            }
+          }
+          return yield* files.failures
+        }))
+      yield* exited
+      expect(result).toBe(0)
+      expect(heldBack).toBeGreaterThan(0)
+      const expected = Array.from({ length: 100_000 }, (_, i) => `2026-12-01T00:00:00.000Z stdout ${text(i + 1)}\n`).join("")
+      expect(Fs.readFileSync(copy, "utf8") === expected).toBe(true)
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 
   it("names files safely whatever the agent is called", () => {
     expect(logFileName("api")).toBe("api.log")

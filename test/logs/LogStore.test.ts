@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { linesOfTexts } from "../../src/logs/LineSplitter.ts"
-import { type LogLine, type LogQuery, LogStore, type LogStream } from "../../src/logs/LogStore.ts"
+import { type LogLine, type LogPage, type LogQuery, LogStore, type LogStream } from "../../src/logs/LogStore.ts"
 
 /** The store's behaviour, spelled out naively: every line ever appended, each agent keeping its last `keep`. */
 const model = (all: ReadonlyArray<LogLine>, keep: number, query: LogQuery) => {
@@ -17,6 +17,27 @@ const model = (all: ReadonlyArray<LogLine>, keep: number, query: LogQuery) => {
     return { lines: after.slice(0, query.limit), hasMore: after.length > query.limit }
   }
   return { lines: matching.slice(Math.max(0, matching.length - query.limit)), hasMore: matching.length > query.limit }
+}
+
+/**
+ * The agents a page after a seq says lost lines: each ring knows the newest line it forgot of each stream, and names
+ * its agent when that line matches the query and lies after `afterSeq`, up to where the page ends.
+ */
+const droppedModel = (all: ReadonlyArray<LogLine>, keep: number, query: LogQuery, page: LogPage): ReadonlyArray<string> => {
+  if (query.afterSeq === undefined) return []
+  const after = query.afterSeq
+  const upTo = page.hasMore ? (page.lines[page.lines.length - 1]?.seq ?? page.lastSeq) : page.lastSeq
+  // In the order the query names them, or else the order they first wrote in, as the store reads its rings.
+  const agents = [...new Set(query.agents ?? all.map((line) => line.agent))].filter((agent) => all.some((line) => line.agent === agent))
+  const streams: ReadonlyArray<LogStream> = query.stream === undefined ? ["stdout", "stderr", "orchestrator"] : [query.stream, "orchestrator"]
+  return agents.filter((agent) => {
+    const lines = all.filter((line) => line.agent === agent)
+    const forgotten = lines.slice(0, Math.max(0, lines.length - keep))
+    return streams.some((stream) => {
+      const newest = forgotten.filter((line) => line.stream === stream).at(-1)
+      return newest !== undefined && newest.seq > after && newest.seq <= upTo && (query.since === undefined || newest.timestamp >= query.since)
+    })
+  })
 }
 
 /** A seeded generator, so that a failure can be replayed. */
@@ -66,8 +87,9 @@ describe("LogStore", () => {
         if (next() < 0.3) yield* TestClock.adjust(1)
         const agent = agents[Math.floor(next() ** 2 * agents.length)] ?? "a"
         const stream = next() < 0.5 ? "stdout" : "stderr"
-        // Up to a ring and a half at once: a batch may push out all of one before it and part of another.
-        const texts = Array.from({ length: 1 + Math.floor(next() ** 2 * 15) }, (_, j) => `batch ${i} line ${j} ✓`)
+        // Up to two rings and a half at once: a batch may push out all of one before it and part of another, or
+        // part of itself.
+        const texts = Array.from({ length: 1 + Math.floor(next() ** 2 * 25) }, (_, j) => `batch ${i} line ${j} ✓`)
         const timestamp = yield* Clock.currentTimeMillis
         for (const text of texts) all.push({ seq: all.length + 1, agent, stream, timestamp, line: text })
         yield* store.appendLines(agent, stream, linesOfTexts(texts))
@@ -81,6 +103,7 @@ describe("LogStore", () => {
         const page = yield* store.query(query)
         expect({ lines: page.lines, hasMore: page.hasMore }, JSON.stringify(query)).toEqual(model(all, keep, query))
         expect(page.lastSeq).toBe(all.length)
+        expect(page.dropped, JSON.stringify(query)).toEqual(droppedModel(all, keep, query, page))
       }
     }))
 

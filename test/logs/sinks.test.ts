@@ -41,4 +41,43 @@ describe("a LogSink that suspends", () => {
       Layer.provideMerge(NodeServices.layer)
     )))
   }, 60_000)
+
+  it.live("still gets them in order when the agent exits while the sink is busy", () => {
+    const seen: Array<string> = []
+    // The first call waits until the agent has exited: Node then resumes the child's paused stdout by itself, so
+    // the chunks written meanwhile arrive while this call is still busy. They must wait their turn.
+    const waitingSink: LogSink = (batches) => {
+      const lines = batches.flatMap(linesOf).map((line) => line.line)
+      const pid = seen.length === 0 ? Number(/^pid (\d+)$/.exec(lines[0] ?? "")?.[1]) : undefined
+      const exited = Effect.sync(() => {
+        try {
+          process.kill(pid ?? 0, 0)
+          return false
+        } catch {
+          return true
+        }
+      })
+      const gone = pid === undefined ? Effect.void : eventually(exited, (done) => done)
+      // A little longer, for the chunks that were held back to come in while this call is still busy.
+      return Effect.andThen(gone, Effect.andThen(Effect.sleep(pid === undefined ? 0 : 50), Effect.sync(() => seen.push(...lines))))
+    }
+    const script = `console.log('pid ' + process.pid); let i = 0
+      const next = () => { if (i === 20) return; process.stdout.write(Array.from({ length: 50 }, (_, j) => 'line ' + (i * 50 + j)).join('\\n') + '\\n'); i++; setTimeout(next, 5) }
+      next()`
+    return Effect.gen(function*() {
+      yield* Orchestrator.use((orchestrator) => orchestrator.start)
+      yield* eventually(Effect.sync(() => seen.length), (count) => count >= 1001)
+      expect(seen.slice(1)).toEqual(Array.from({ length: 1000 }, (_, i) => `line ${i}`))
+    }).pipe(Effect.provide(Orchestrator.layer({
+      maxWorkers: 1,
+      runMode: "daemon",
+      agentStopTimeout: Duration.seconds(5),
+      heartbeatInterval: Duration.seconds(5),
+      agents: [nodeAgent("exits", script)]
+    }).pipe(
+      Layer.provideMerge(EventStore.layer()),
+      Layer.provideMerge(Layer.effect(LogStore, LogStore.make({ keepLines: 1000, sinks: [waitingSink] }))),
+      Layer.provideMerge(NodeServices.layer)
+    )))
+  }, 60_000)
 })

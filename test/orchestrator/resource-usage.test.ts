@@ -36,7 +36,7 @@ const usageWith = (world: World) => ResourceUsage.layer.pipe(Layer.provide(fakeS
 
 const proc = (pid: number, startedAt: number, cpuSeconds: number, rssBytes = 1000): ProcessCounters => ({ pid, startedAt, cpuSeconds, rssBytes })
 
-const api = { agent: "api", run: { leader: 10, invocation: "o:api:1" } }
+const api = { agent: "api", run: () => ({ leader: 10, invocation: "o:api:1" }) }
 
 const sample = (runs: Parameters<ResourceUsage["Service"]["sample"]>[0]) =>
   ResourceUsage.use((usage) => usage.sample(runs))
@@ -111,7 +111,7 @@ describe("resource usage", () => {
       yield* TestClock.adjust("1 second")
       expect((yield* sample([api]))("api")).toEqual({ cpuPercent: null, memoryBytes: null, cpuSeconds: 2 })
       // Restarted within the second: the cached sample knows nothing of the new run, and says so.
-      const restarted = { agent: "api", run: { leader: 30, invocation: "o:api:2" } }
+      const restarted = { agent: "api", run: () => ({ leader: 30, invocation: "o:api:2" }) }
       world.processes.set("o:api:2", [proc(30, 1001, 0.5)])
       expect((yield* sample([restarted]))("api")).toEqual({ cpuPercent: null, memoryBytes: null, cpuSeconds: 2 })
       expect(world.reads).toHaveLength(2)

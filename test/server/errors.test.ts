@@ -103,6 +103,7 @@ describe("error responses", () => {
     }).pipe(Effect.provide(harness({
       query: Layer.succeed(OrchestratorQuery, {
         snapshot: Effect.die(new Error("query exploded")),
+        view: Effect.die(new Error("query exploded")),
         agent: (name) => Effect.succeed(agentStatus({ agentName: name, startedAt: DateTime.makeUnsafe(0) })),
         dependencies: Effect.die(new Error("not asked")),
         logs: () => Effect.die(new Error("not asked"))

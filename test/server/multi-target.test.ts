@@ -74,8 +74,24 @@ describe("control commands with several targets", () => {
         Effect.provide(harness({ control: failingControl(log) }))
       )
       expect(outcomes(reply)).toEqual([["db", "done"], ["worker", "done"], ["migrate", "done"]])
-      expect(yield* Ref.get(log)).toEqual(["stop migrate", "stop worker", "stop db", "start db", "start worker", "start migrate"])
+      expect(yield* Ref.get(log)).toEqual(["stop migrate", "stop worker", "stop db", "restart db", "restart worker", "restart migrate"])
     }))
+
+  it.effect("a restart of several counts one restart each and says so, as a restart of one does", () =>
+    Effect.gen(function*() {
+      const reply = yield* request({ command: "restart", args: ["db", "api"] })
+      expect(reply).toMatchObject({
+        status: "success",
+        data: {
+          results: [
+            { agent: "db", outcome: "done", message: "Agent 'db' restarted" },
+            { agent: "api", outcome: "done", message: "Agent 'api' restarted" }
+          ]
+        }
+      })
+      expect(yield* request({ command: "status", args: ["db"] })).toMatchObject({ data: { state: "running", restarts: 1 } })
+      expect(yield* request({ command: "status", args: ["api"] })).toMatchObject({ data: { state: "running", restarts: 1 } })
+    }).pipe(Effect.provide(harness())))
 
   it.effect("fails with 500 only if an agent failed, saying which, after trying every one", () =>
     Effect.gen(function*() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Tracer } from "effect"
-import { harness, request } from "../support/harness.ts"
+import { harness, request, sendFrames } from "../support/harness.ts"
 
 /** A tracer that keeps every span it starts. */
 const recordingTracer = () => {
@@ -15,10 +15,10 @@ const recordingTracer = () => {
   return { spans, tracer }
 }
 
-/** The pipeline's spans, each with its parent's name, in the order they started. */
+/** The pipeline's spans (the request's, named for its command, and its stages'), each with its parent's name, in the order they started. */
 const stagesOf = (spans: ReadonlyArray<Tracer.NativeSpan>) =>
   spans
-    .filter((span) => span.name.startsWith("RequestPipeline."))
+    .filter((span) => span.name.startsWith("RequestPipeline.") || span.name.startsWith("orchestrate "))
     .map((span) => {
       const parent = Option.getOrUndefined(span.parent)
       return [span.name, parent?._tag === "Span" ? parent.name : undefined, span.status._tag] as const
@@ -27,20 +27,36 @@ const stagesOf = (spans: ReadonlyArray<Tracer.NativeSpan>) =>
 const withTracer = (tracer: Tracer.Tracer) => harness().pipe(Layer.provide(Layer.succeed(Tracer.Tracer, tracer)))
 
 describe("tracing the request pipeline", () => {
-  it.effect("a tracer sees each stage of a request as a span, under the request's own", () =>
+  it.effect("a tracer sees each stage of a request as a span, under the request's own, named for its command", () =>
     Effect.gen(function*() {
       const { spans, tracer } = recordingTracer()
       yield* request({ command: "stop", args: ["db"], id: "traced" }).pipe(Effect.provide(withTracer(tracer)))
       expect(stagesOf(spans)).toEqual([
-        ["RequestPipeline.handle", undefined, "Ended"],
-        ["RequestPipeline.readEnvelope", "RequestPipeline.handle", "Ended"],
-        ["RequestPipeline.identifyCaller", "RequestPipeline.handle", "Ended"],
-        ["RequestPipeline.idempotency", "RequestPipeline.handle", "Ended"],
+        ["orchestrate stop", undefined, "Ended"],
+        ["RequestPipeline.identifyCaller", "orchestrate stop", "Ended"],
+        ["RequestPipeline.idempotency", "orchestrate stop", "Ended"],
         ["RequestPipeline.authorize", "RequestPipeline.idempotency", "Ended"],
         ["RequestPipeline.execute", "RequestPipeline.idempotency", "Ended"],
-        ["RequestPipeline.record", "RequestPipeline.handle", "Ended"],
-        ["RequestPipeline.reply", "RequestPipeline.handle", "Ended"]
+        ["RequestPipeline.record", "orchestrate stop", "Ended"],
+        ["RequestPipeline.reply", "orchestrate stop", "Ended"]
       ])
+      const span = spans.find((span) => span.name === "orchestrate stop")
+      expect({ kind: span?.kind, attributes: Object.fromEntries(span?.attributes ?? []) }).toEqual({
+        kind: "server",
+        attributes: { command: "stop", transport: "zmq", code: 200, principal: "(anonymous)" }
+      })
+    }))
+
+  it.effect("a request that names no command, or cannot be read, is a span of that kind, with its code", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = recordingTracer()
+      yield* request({ command: "frobnicate" }).pipe(Effect.provide(withTracer(tracer)))
+      yield* sendFrames(["{not json"]).pipe(Effect.provide(withTracer(tracer)))
+      expect(spans.filter((span) => span.name.startsWith("orchestrate ")).map((span) => [span.name, Object.fromEntries(span.attributes)]))
+        .toEqual([
+          ["orchestrate (unknown)", { command: "(unknown)", transport: "zmq", code: 400, principal: "(anonymous)" }],
+          ["orchestrate (malformed)", { command: "(malformed)", transport: "zmq", code: 400 }]
+        ])
     }))
 
   it.effect("a request refused at a stage has that stage's span end in failure, and is still recorded and answered", () =>
@@ -53,8 +69,7 @@ describe("tracing the request pipeline", () => {
       const authorize = spans.find((span) => span.name === "RequestPipeline.authorize")
       expect(authorize?.status._tag === "Ended" && authorize.status.exit._tag).toBe("Failure")
       expect(stagesOf(spans).map(([name]) => name)).toEqual([
-        "RequestPipeline.handle",
-        "RequestPipeline.readEnvelope",
+        "orchestrate shutdown",
         "RequestPipeline.identifyCaller",
         "RequestPipeline.idempotency",
         "RequestPipeline.authorize",

@@ -14,6 +14,7 @@ import { processAgent } from "../../orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../orchestrator/Orchestrator.ts"
 import { type OrchestratorSettings, readConfigFile, resolveConfigPaths } from "../../app/ConfigFile.ts"
 import * as ConfigReloader from "../../app/ConfigReloader.ts"
+import * as Telemetry from "../../app/Telemetry.ts"
 import { isCommandName } from "../../protocol/Commands.ts"
 import { HttpConfig } from "../../server/http/HttpSettings.ts"
 import { layer as commandInterface } from "../../server/Transports.ts"
@@ -127,8 +128,11 @@ export const agentLogs = Effect.fnUntraced(function*(options: {
   // stream is behind and drops lines (they stay in the LogStore) until it has caught up.
   if (options.foreground !== undefined && process.stdout.isTTY) queueTerminalWrites(process.stdout)
   const show = batchPrinter(process.stdout, width, layout)
-  const print: LogSink = (batches) => Effect.sync(() => show(batches))
-  const sinks = [...(files === undefined ? [] : [files.write]), ...(options.foreground === undefined ? [] : [print]), countLines]
+  const print: LogSink = (batches) => {
+    show(batches)
+    return undefined
+  }
+  const sinks = [...(files === undefined ? [] : [files.writeUnsafe]), ...(options.foreground === undefined ? [] : [print]), countLines]
   return yield* LogStore.make({ keepLines: options.keepLines, sinks })
 })
 
@@ -147,7 +151,7 @@ const logShutdownSignal = Effect.gen(function*() {
   )
 })
 
-export const runUp = Effect.fnUntraced(function*(options: {
+const runOrchestrator = Effect.fnUntraced(function*(options: {
   readonly config: Option.Option<string>
   readonly address: Option.Option<string>
   readonly allow: Option.Option<string>
@@ -155,7 +159,7 @@ export const runUp = Effect.fnUntraced(function*(options: {
   readonly logsDir: Option.Option<string>
   readonly http: Option.Option<string>
   readonly quiet: boolean
-}) {
+}, telemetry: Telemetry.TelemetrySettings | undefined) {
   const path = yield* Path.Path
   const file = path.resolve(Option.getOrElse(options.config, demoConfig))
   const overrides = withOverrides({
@@ -189,6 +193,7 @@ export const runUp = Effect.fnUntraced(function*(options: {
     Layer.provide(Layer.succeed(CommandInterfaceConfig, settings.commandInterface)),
     Layer.provide(Layer.succeed(HttpConfig, settings.http)),
     Layer.provide(ConfigReloader.layer({ loaded: { file, settings }, overrides })),
+    Layer.merge(telemetry === undefined ? Layer.empty : Telemetry.agentMetrics(telemetry)),
     Layer.provideMerge(orchestrator),
     Layer.provideMerge(Layer.succeed(LogStore, logs)),
     Layer.provideMerge(Layer.effect(EventStore, EventStore.useSync(countingEvents)).pipe(
@@ -202,3 +207,14 @@ export const runUp = Effect.fnUntraced(function*(options: {
   )
   if (result.reason === "finished" && result.failed.length > 0) return yield* new AgentsFailed({ agents: result.failed })
 }, Effect.scoped)
+
+/**
+ * The orchestrator within OpenTelemetry export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (a malformed `OTEL_*`
+ * variable is a config error, before anything starts): its exporters are in place before the first log line and
+ * flush after the last, once every agent has stopped.
+ */
+export const runUp = (options: Parameters<typeof runOrchestrator>[0]) =>
+  Effect.flatMap(Telemetry.otelEnvironment(), (telemetry) =>
+    telemetry === undefined
+      ? runOrchestrator(options, undefined)
+      : Effect.provide(runOrchestrator(options, telemetry), Telemetry.layer(telemetry)))

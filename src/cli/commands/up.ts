@@ -29,8 +29,9 @@ export const up = Command.make("up", {
     Flag.withSchema(HttpAddress),
     Flag.optional,
     Flag.withDescription(
-      "Also serve the command interface over HTTP on HOST:PORT, e.g. 127.0.0.1:5580 (overrides http.address and " +
-        "switches it on; see 'orchestrate token create' for tokens)"
+      "Also serve the command interface over HTTP on HOST:PORT, e.g. 127.0.0.1:5580: the API under /api/v1 (live " +
+        "events at /api/v1/events), probes at /livez and /readyz, Prometheus metrics at /metrics, docs at /api/docs " +
+        "(overrides http.address and switches it on; see 'orchestrate token create' for tokens)"
     )
   ),
   quiet: Flag.Boolean("quiet").pipe(
@@ -48,7 +49,9 @@ export const up = Command.make("up", {
       "with their names (--quiet: not). Ctrl-C, SIGTERM or SIGHUP (a closed " +
       "terminal) shut it down gracefully (exit 0); a second one kills every agent at once (exit 130). If up itself " +
       "is killed, its guardian process kills every agent. A config error, or an address in use, exits 2 before any " +
-      "agent starts."
+      "agent starts. With OTEL_EXPORTER_OTLP_ENDPOINT set (a collector's OTLP/HTTP URL), it exports traces, " +
+      "metrics and logs there, as OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS say " +
+      "(see the README's OpenTelemetry section)."
   ),
   Command.withExamples([
     { command: "orchestrate up", description: "Run the demo, its command interface on tcp://127.0.0.1:5570" },
@@ -58,6 +61,10 @@ export const up = Command.make("up", {
     {
       command: "orchestrate up services.json --http 127.0.0.1:5580",
       description: "Also over HTTP: curl http://127.0.0.1:5580/api/v1/agents, probes at /livez and /readyz, docs at /api/docs"
+    },
+    {
+      command: "OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 OTEL_SERVICE_NAME=jobs orchestrate up services.json",
+      description: "Export traces, metrics and logs to an OpenTelemetry collector"
     }
   ])
 )

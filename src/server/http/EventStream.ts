@@ -12,19 +12,26 @@
  * sent when it was, so `Last-Event-ID` resumes both exactly, with nothing missed and nothing sent twice. A bare
  * `<event seq>` resumes the events, with lines from the newest on. Without `Last-Event-ID` the stream starts now.
  *
+ * With `?status=1` it also sends `status` messages, the `status` command's result (the orchestrator's, or with
+ * `agent=` that agent's): at once, whenever a state, health, pid or restart count changes (looked at with every
+ * read), and every 2 s regardless, for CPU, memory and uptime. A dashboard stays current from the stream alone,
+ * without polling, and without an audit record per refresh. They carry no `id`: they move no cursor.
+ *
  * A slow reader costs one page: the stream reads the next page only once the socket took the last one (Node's
  * `drain`), so nothing queues up in memory; what it misses meanwhile stays in the stores' bounded history until
  * evicted, and an eviction it would have sent is said as a `dropped` message. Idle, it sends a comment line every
  * 15 seconds, which keeps proxies from closing a quiet connection.
  */
-import { DateTime, Effect, Layer, Option, Result, Schema, Stream } from "effect"
+import { Clock, DateTime, Effect, Layer, Option, Result, Schema, Stream } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import { EventStore } from "../../events/EventStore.ts"
 import type { LogLine } from "../../logs/LogStore.ts"
 import { OrchestratorQuery } from "../../ports/OrchestratorQuery.ts"
 import { LogLineRecord } from "../../protocol/Commands.ts"
-import { HistoryEvent } from "../../protocol/Model.ts"
+import { encodeAgentStatus, encodeOrchestratorStatus } from "../../protocol/fastEncode.ts"
+import { type AgentStatus, HistoryEvent } from "../../protocol/Model.ts"
+import { countAgents } from "../CommandHandlers.ts"
 import { BearerTokenLive } from "./HttpRoutes.ts"
 import { HttpTransport, Refused } from "./HttpTransport.ts"
 import { OrchestrateApi } from "./OrchestrateApi.ts"
@@ -35,6 +42,8 @@ const POLL_INTERVAL_MS = 250
 const HEARTBEAT_MS = 15_000
 /** Most events, and most lines, read for one write. */
 const PAGE = 256
+/** A `status` message at least this often, for what changes all the time: CPU, memory, uptime. */
+const STATUS_INTERVAL_MS = 2_000
 
 const encoder = new TextEncoder()
 const encodeEvent = Schema.encodeSync(HistoryEvent)
@@ -65,6 +74,7 @@ interface StreamFilter {
   readonly agent: string | undefined
   readonly category: string | undefined
   readonly logs: boolean
+  readonly status: boolean
 }
 
 const badRequest = (error: string) => new Refused({ status: 400, reason: "MalformedRequest", error })
@@ -74,18 +84,22 @@ interface StreamQuery {
   readonly agent?: string | undefined
   readonly category?: string | undefined
   readonly logs?: string | undefined
+  readonly status?: string | undefined
 }
+
+const PARAMETERS: ReadonlyArray<string> = ["agent", "category", "logs", "status"]
 
 /** The stream's filters from its query; an unknown parameter is refused rather than silently not applied. */
 const filterOf = (query: StreamQuery, params: Readonly<Record<string, unknown>>): Result.Result<StreamFilter, Refused> => {
-  const unknown = Object.keys(params).filter((key) => key !== "agent" && key !== "category" && key !== "logs")
-  if (unknown.length > 0) return Result.fail(badRequest(`/api/v1/events takes agent, category and logs, not ${unknown.join(", ")}`))
-  const { agent, category, logs } = query
+  const unknown = Object.keys(params).filter((key) => !PARAMETERS.includes(key))
+  if (unknown.length > 0) return Result.fail(badRequest(`/api/v1/events takes agent, category, logs and status, not ${unknown.join(", ")}`))
+  const { agent, category, logs, status } = query
   if (logs !== undefined && logs !== "0" && logs !== "1") return Result.fail(badRequest(`logs is 1 or 0, got ${logs}`))
-  return Result.succeed({ agent, category, logs: logs === "1" })
+  if (status !== undefined && status !== "0" && status !== "1") return Result.fail(badRequest(`status is 1 or 0, got ${status}`))
+  return Result.succeed({ agent, category, logs: logs === "1", status: status === "1" })
 }
 
-/** The envelopes whose permission and checks opening the stream needs: `history`, and `logs` with lines. */
+/** The envelopes whose permission and checks opening the stream needs: `history`, `logs` with lines, `status` with status. */
 const envelopesOf = (filter: StreamFilter): ReadonlyArray<Uint8Array> => [
   encoder.encode(JSON.stringify({
     command: "history",
@@ -93,8 +107,18 @@ const envelopesOf = (filter: StreamFilter): ReadonlyArray<Uint8Array> => [
   })),
   ...(filter.logs
     ? [encoder.encode(JSON.stringify({ command: "logs", args: [{ limit: 1, ...(filter.agent === undefined ? {} : { agents: [filter.agent] }) }] }))]
+    : []),
+  ...(filter.status
+    ? [encoder.encode(JSON.stringify({ command: "status", args: filter.agent === undefined ? [] : [filter.agent] }))]
     : [])
 ]
+
+/** What a `status` message is sent at once for when it changes: not CPU, memory, uptime or probe counters. */
+const changeKeyOf = (agents: ReadonlyArray<AgentStatus>, state = ""): string =>
+  agents.reduce(
+    (key, agent) => `${key}|${agent.agentName} ${agent.state} ${agent.health} ${agent.pid} ${agent.restarts} ${agent.waitingFor}`,
+    state
+  )
 
 /**
  * The stream's messages from `start` on: each read writes what is new in one chunk, events first, then lines,
@@ -110,6 +134,28 @@ const messages = (filter: StreamFilter, start: Cursor) =>
       ? undefined
       : start.logs ?? (yield* query.logs({ limit: 1, agents }).pipe(Effect.map((page) => page.lastSeq), Effect.orElseSucceed(() => 0)))
     const first: Cursor = { events: start.events, logs: logsFrom }
+
+    /** The `status` result as this stream's filter asks for it (encoded only when sent), and what tells its change. */
+    const currentStatus = filter.agent === undefined
+      ? Effect.map(query.snapshot, (snapshot) => ({
+        data: () => encodeOrchestratorStatus({ ...snapshot, counts: countAgents(snapshot.agents) }),
+        key: changeKeyOf(snapshot.agents, snapshot.state)
+      }))
+      : query.agent(filter.agent).pipe(
+        Effect.map((agent) => ({ data: () => encodeAgentStatus(agent), key: changeKeyOf([agent]) })),
+        // Removed by a reload: nothing to say about it any more.
+        Effect.orElseSucceed(() => undefined)
+      )
+    let statusSent = { key: "", at: 0 }
+    /** A `status` message when the state changed since the last one, or it is due; otherwise nothing. */
+    const statusMessage = Effect.gen(function*() {
+      if (!filter.status) return ""
+      const now = yield* Clock.currentTimeMillis
+      const status = yield* currentStatus
+      if (status === undefined || (status.key === statusSent.key && now - statusSent.at < STATUS_INTERVAL_MS)) return ""
+      statusSent = { key: status.key, at: now }
+      return message("status", undefined, status.data())
+    })
 
     /** What is new after `cursor`, as text, and the cursor after it. */
     const read = (cursor: Cursor) =>
@@ -139,6 +185,7 @@ const messages = (filter: StreamFilter, start: Cursor) =>
           }
           if (!lines.hasMore && lines.lastSeq > (position.logs ?? 0)) position = { ...position, logs: lines.lastSeq }
         }
+        text += yield* statusMessage
         return { text, position }
       })
 

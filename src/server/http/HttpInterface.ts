@@ -2,8 +2,9 @@
  * The HTTP interface, assembled: a Node HTTP(S) server (`NodeHttpServer`) serving the `OrchestrateApi` routes
  * through their own request pipeline (`HttpTransport.ts`), which identifies callers by bearer token
  * (`HttpAuthentication.ts`) and shares the command interface's whitelist and audit trail, the event stream
- * (`EventStream.ts`), the probes, `/metrics` (`MetricsRoute.ts`), the OpenAPI document and its page. It refuses to start where the ZeroMQ interface would: a network address without TLS and
- * tokens, unless `allowInsecureNetwork`; an address in use; TLS files it cannot use.
+ * (`EventStream.ts`), the probes, `/metrics` (`MetricsRoute.ts`), the OpenAPI document and its page, the web
+ * dashboard at `/` (`Dashboard.ts`). It refuses to start where the ZeroMQ interface would: a network address
+ * without TLS and tokens, unless `allowInsecureNetwork`; an address in use; TLS files it cannot use.
  *
  * Routes are layers over the `HttpRouter`: another one (a metrics endpoint, an event stream) is a layer that
  * registers itself (`HttpRouter.add`, or an `HttpApi` group) merged into `routes` below.
@@ -32,6 +33,7 @@ import { RequestPipeline } from "../pipeline/RequestPipeline.ts"
 import { AddressInUse, AddressNotAvailable, BindFailed, bindFailure, PermissionDenied } from "../Socket.ts"
 import { describeAllowed, Whitelist } from "../Whitelist.ts"
 import { makeHttpAuthentication } from "./HttpAuthentication.ts"
+import * as Dashboard from "./Dashboard.ts"
 import * as EventStream from "./EventStream.ts"
 import * as HttpRoutes from "./HttpRoutes.ts"
 import * as MetricsRoute from "./MetricsRoute.ts"
@@ -167,6 +169,8 @@ export class HttpInterface extends Context.Service<HttpInterface, {
         ),
         HttpApiSwagger.layer(OrchestrateApi, { path: "/api/docs" }),
         MetricsRoute.layer(authentication),
+        // Its routes are static and parametric, which the router prefers to `*` whatever the order.
+        Dashboard.layer(),
         notFound,
         jsonDefects
       ).pipe(Layer.provide(transport))

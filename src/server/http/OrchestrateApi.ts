@@ -167,13 +167,24 @@ export class EventsApi extends HttpApiGroup.make("events").add(
     query: {
       agent: Text("Only this agent's events (and lines)"),
       category: Text("Only events of this category: agent, orchestrator or command"),
-      logs: Text("1: agents' output lines too (needs the logs command)")
+      logs: Text("1: agents' output lines too (needs the logs command)"),
+      status: Text(
+        "1: `status` messages too (needs the status command): the `status` command's result (with agent=, that " +
+          "agent's) at once, on every change of an agent's state, health, pid or restarts, and every 2 s for CPU, memory and uptime"
+      )
     },
-    // Messages `event` (a history event), `log` (a line, with logs=1) and `dropped` (evicted before they could be
-    // sent); each `id` is `<event seq>:<log seq>`, which Last-Event-ID resumes from with no gap (README).
+    // Messages `event` (a history event), `log` (a line, with logs=1), `status` (with status=1; no id) and `dropped`
+    // (evicted before they could be sent); each `id` is `<event seq>:<log seq>`, which Last-Event-ID resumes from
+    // with no gap (README).
     success: HttpApiSchema.StreamUint8Array({ contentType: "text/event-stream" }),
     error: commandErrors
-  }).annotate(OpenApi.Description, "Live events, agent state changes and (logs=1) output lines as Server-Sent Events")
+  }).annotate(
+    OpenApi.Description,
+    "Live events, agent state changes, (logs=1) output lines and (status=1) the `status` result as Server-Sent Events. " +
+      "Messages: `event` (a history event), `log` (a line), `status` (the status result; no id) and `dropped` (what was " +
+      "evicted before it could be sent). Each id is `<event seq>:<log seq>`: send the last one as Last-Event-ID to resume " +
+      "with nothing missed and nothing repeated"
+  )
 ).middleware(BearerToken).prefix("/api/v1") {}
 
 /** A readiness probe's answer. */

@@ -63,9 +63,15 @@ const seriesOf = (agent: string): AgentSeries => ({
 /** What a total grew by, or all of it after a reset. */
 const growth = (now: number, last: number): number => now >= last ? now - last : now
 
+/**
+ * Every agent's series, for the whole process, as the registry holding them is the process's: whichever setter
+ * reads a snapshot (a scrape of `/metrics`, the OTLP export's refresh), the counters get what the totals grew by
+ * since any of them last read one, never the same growth twice.
+ */
+const known = new Map<string, AgentSeries>()
+
 /** Sets the agents' metrics from `snapshot`; returns nothing, the registry holds them. */
 export const makeAgentMetrics = () => {
-  const known = new Map<string, AgentSeries>()
   return (snapshot: OrchestratorSnapshot): void => {
     const present = new Set<string>()
     for (const agent of snapshot.agents) {

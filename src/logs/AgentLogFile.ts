@@ -1,0 +1,283 @@
+/**
+ * One agent's log file, written behind the main thread: lines are formatted into a buffer (LineBuffer), and a full
+ * buffer (or, at a flush, whatever there is) is handed to a write in libuv's thread pool while the main thread goes on
+ * reading pipes. One write at a time, of every buffer waiting (a `writev`), so that lines stay in order and a write
+ * that took long is followed by a larger one; rotation (close, renames, open) runs in the thread pool too, between
+ * two writes. Why not write in place: the writes took a fifth of the main thread's time with files on in benchmark 8
+ * (bench/README.md), the renames of a rotation a few milliseconds more, and a write can block (a busy disk, dirty
+ * pages being throttled) for longer still, holding every agent's pipe.
+ *
+ * Every line in a buffer ends with the one "\n" it has, so line boundaries (for rotation, and for counting what a
+ * failed write lost) are found in the bytes themselves. A write may take only part of what it was given (a file-size
+ * limit, a disk filling up): the rest is written next, and a write that takes nothing is a failure. A failure drops
+ * what was left of that buffer, counted in lines, and closes the file; the next buffer opens it again.
+ */
+import * as Fs from "node:fs"
+import * as FsPromises from "node:fs/promises"
+import type { ByteLines } from "./ByteLines.ts"
+import { LineBuffer } from "./LineBuffer.ts"
+
+/** A buffer goes to a write once it holds this much: a few hundred writes for 100 MB of lines. */
+export const WRITE_BYTES = 256 * 1024
+/**
+ * The buffers of an agent that fills them: room for WRITE_BYTES and a chunk's lines more, so that they never grow,
+ * and are reused. A new buffer for every write (fresh pages, counted against V8's external memory) cost more than
+ * the writes saved.
+ */
+const BUFFER_BYTES = 2 * WRITE_BYTES
+/** Bytes of one agent's lines waiting for the disk before the agent is held back (LogFiles). */
+export const MAX_QUEUED_BYTES = 4 * 1024 * 1024
+/**
+ * Buffers kept for reuse: as many as can wait for the disk at once. Fewer, and a disk that fell behind had new
+ * buffers made and dropped for every write, and the memory they took outside V8's heap set off full collections of
+ * it (a third more CPU with files on in benchmark 8). An agent writing a flood holds up to about 8 MiB of them
+ * while its disk is behind, 2 MiB while it keeps up, none once it is idle.
+ */
+const SPARES = Math.ceil(MAX_QUEUED_BYTES / WRITE_BYTES) + 2
+
+const NEWLINE = 0x0a
+
+/** Renames `from` to `to`, if there is a `from`. */
+const renameIfThere = (from: string, to: string): Promise<void> =>
+  FsPromises.rename(from, to).catch((error: unknown) => {
+    if (!(error instanceof Error && "code" in error && error.code === "ENOENT")) throw error
+  })
+
+/** How many lines (each ending with "\n") `bytes[from, to)` holds. */
+const countLines = (bytes: Buffer, from: number, to: number): number => {
+  let count = 0
+  for (let index = bytes.indexOf(NEWLINE, from); index !== -1 && index < to; index = bytes.indexOf(NEWLINE, index + 1)) count++
+  return count
+}
+
+/** A buffer handed to the writes: `bytes[0, length)`, of which `written` are on disk. */
+interface Write {
+  readonly bytes: Buffer
+  readonly length: number
+  written: number
+}
+
+export interface AgentLogFileOptions {
+  readonly dir: string
+  /** The file is rotated before a line would take it past this size. */
+  readonly maxBytes: number
+  /** Rotated files kept; the oldest beyond this are deleted. */
+  readonly keep: number
+  /** Lines that could not be written, and why; `first` for the first failure since the last write that worked. */
+  readonly lost: (lines: number, cause: unknown, first: boolean) => void
+  /** A write has ended, written or not: whatever waits for the file to have room, or to be idle, may look again. */
+  readonly settled: () => void
+}
+
+export class AgentLogFile {
+  readonly path: string
+  private readonly options: AgentLogFileOptions
+  private fd: number | undefined
+  /** Bytes in the file. */
+  private size = 0
+  /** Formatted lines not handed to a write yet. */
+  private readonly pending = new LineBuffer()
+  /** Oldest first; the first is the one being written. */
+  private readonly writes: Array<Write> = []
+  private writing = false
+  private failing = false
+  /** Buffers finished writes gave back, for the next ones. */
+  private readonly spares: Array<Buffer> = []
+  /** Bytes handed to writes and not written yet. */
+  queued = 0
+
+  constructor(path: string, options: AgentLogFileOptions) {
+    this.path = path
+    this.options = options
+  }
+
+  /** Nothing buffered, nothing being written. */
+  get idle(): boolean {
+    return this.pending.length === 0 && this.writes.length === 0
+  }
+
+  /** Formats `lines` as `<prefix><line>\n` each; a buffer that is full goes to a write. */
+  append(lines: ByteLines, prefix: string): void {
+    // What is buffered goes first if these lines would make the buffer grow.
+    if (this.pending.length > 0 && !this.pending.fits(lines, prefix)) this.handOff(true)
+    this.pending.appendPrefixed(lines, prefix)
+    if (this.pending.length >= WRITE_BYTES) this.handOff(true)
+  }
+
+  /** Hands what is buffered to a write. */
+  flush(): void {
+    this.handOff(false)
+  }
+
+  /**
+   * Hands the buffer to a write, and goes on in another: one of full size for an agent that is `busy` filling
+   * them (reused), else one the size of what was there (an agent that writes little keeps little).
+   */
+  private handOff(busy: boolean): void {
+    const { length } = this.pending
+    if (length === 0) return
+    const next = busy ? (this.spares.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES)) : Buffer.allocUnsafe(Math.min(BUFFER_BYTES, 2 * length))
+    const bytes = this.pending.swap(next)
+    this.writes.push({ bytes, length, written: 0 })
+    this.queued += length
+    this.pump()
+  }
+
+  /** Lets go of the buffers a burst left, once the file is idle. */
+  shrink(): void {
+    if (!this.idle) return
+    this.spares.length = 0
+    this.pending.clear(4096)
+  }
+
+  /** Closes the file; only once it is idle, as a write in flight still uses the descriptor. */
+  close(): void {
+    if (this.fd === undefined || this.writes.length > 0) return
+    Fs.closeSync(this.fd)
+    this.fd = undefined
+  }
+
+  private open(): number {
+    Fs.mkdirSync(this.options.dir, { recursive: true, mode: 0o750 })
+    const fd = Fs.openSync(this.path, "a", 0o640)
+    this.fd = fd
+    this.size = Fs.fstatSync(fd).size
+    return fd
+  }
+
+  /**
+   * Rotates the file in the thread pool, as writes are (close, a rename per file kept, open: renames took a
+   * few hundred microseconds each on a busy disk, some twenty milliseconds of the main thread per 100 MB with five
+   * files kept), then goes on writing; a failure drops the first buffer, as a failed write does.
+   */
+  private rotate(): void {
+    this.writing = true
+    const fd = this.fd
+    this.fd = undefined
+    const { keep } = this.options
+    const path = this.path
+    const steps = async () => {
+      if (fd !== undefined) await new Promise<void>((resolve, reject) => Fs.close(fd, (error) => error === null ? resolve() : reject(error)))
+      for (let index = keep - 1; index >= 1; index--) await renameIfThere(`${path}.${index}`, `${path}.${index + 1}`)
+      if (keep > 0) await FsPromises.rename(path, `${path}.1`)
+      else await FsPromises.rm(path, { force: true })
+      return new Promise<number>((resolve, reject) => Fs.open(path, "a", 0o640, (error, opened) => error === null ? resolve(opened) : reject(error)))
+    }
+    steps().then(
+      (opened) => {
+        this.writing = false
+        this.fd = opened
+        this.size = 0
+        this.pump()
+        this.options.settled()
+      },
+      (cause: unknown) => {
+        this.writing = false
+        this.drop(cause)
+        this.pump()
+      }
+    )
+  }
+
+  /**
+   * Where the part of `write` to write next ends when it does not fit whole under the size limit: after its last
+   * line that fits (a file still empty takes one line however long, or nothing would ever be written); undefined
+   * when the file has to be rotated first.
+   */
+  private pieceEnd(write: Write): number | undefined {
+    const room = this.options.maxBytes - this.size
+    let end = room > 0 ? write.bytes.lastIndexOf(NEWLINE, write.written + room - 1) + 1 : 0
+    if (end <= write.written && this.size === 0) end = write.bytes.indexOf(NEWLINE, write.written) + 1
+    return end > write.written ? end : undefined
+  }
+
+  /**
+   * What to write next, in one call: every buffer waiting that fits whole under the size limit (a write that took
+   * long leaves several, written together), else the part of the first that fits; nothing when the file has to be
+   * rotated first.
+   */
+  private nextPieces(): Array<Buffer> {
+    const room = this.options.maxBytes - this.size
+    const pieces: Array<Buffer> = []
+    let taken = 0
+    for (const write of this.writes) {
+      const left = write.length - write.written
+      if (taken + left > room) break
+      pieces.push(write.bytes.subarray(write.written, write.length))
+      taken += left
+    }
+    const first = this.writes[0]
+    if (pieces.length > 0 || first === undefined) return pieces
+    const end = this.pieceEnd(first)
+    return end === undefined ? [] : [first.bytes.subarray(first.written, end)]
+  }
+
+  /** Starts the next write, unless one is under way. */
+  private pump(): void {
+    while (!this.writing && this.writes.length > 0) {
+      try {
+        const fd = this.fd ?? this.open()
+        const pieces = this.nextPieces()
+        if (pieces.length === 0) {
+          this.rotate()
+          return
+        }
+        this.writing = true
+        Fs.writev(fd, pieces, (error, written) => {
+          this.writing = false
+          if (error === null && written > 0) this.wrote(written)
+          else {
+            const cause = error ?? new Error(`a write of ${pieces.reduce((sum, piece) => sum + piece.length, 0)} bytes wrote nothing`)
+            for (let index = 0; index < pieces.length; index++) this.drop(cause)
+          }
+          this.pump()
+          this.options.settled()
+        })
+      } catch (cause) {
+        this.drop(cause)
+      }
+    }
+  }
+
+  /** `bytes` more are on disk: the buffers they complete are done. */
+  private wrote(bytes: number): void {
+    this.size += bytes
+    let left = bytes
+    for (let write = this.writes[0]; write !== undefined && left > 0; write = this.writes[0]) {
+      const taken = Math.min(left, write.length - write.written)
+      write.written += taken
+      left -= taken
+      if (write.written < write.length) return
+      this.finish(write)
+    }
+  }
+
+  private finish(write: Write): void {
+    this.writes.shift()
+    this.queued -= write.length
+    this.failing = false
+    if (this.spares.length < SPARES && write.bytes.length === BUFFER_BYTES) this.spares.push(write.bytes)
+  }
+
+  /**
+   * What is left of the first buffer is lost: every line whose "\n" is not on disk, one cut short by the failure
+   * among them.
+   */
+  private drop(cause: unknown): void {
+    const write = this.writes.shift()
+    if (write === undefined) return
+    this.queued -= write.length
+    if (this.fd !== undefined) {
+      try {
+        Fs.closeSync(this.fd)
+      } catch {
+        // Closing a broken descriptor can fail too; it is gone either way.
+      }
+    }
+    this.fd = undefined
+    const first = !this.failing
+    this.failing = true
+    this.options.lost(countLines(write.bytes, write.written, write.length), cause, first)
+    this.options.settled()
+  }
+}

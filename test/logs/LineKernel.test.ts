@@ -1,0 +1,116 @@
+/**
+ * The WebAssembly kernel against plain JavaScript: its scan against `Buffer.indexOf`, its formatting against
+ * LineBuffer's own loop and a naive spelling-out, on random bytes; and the splitter on chunks larger than a scan
+ * takes at once, or with more lines than one scan gives.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ByteLines } from "../../src/logs/ByteLines.ts"
+import { LineBuffer } from "../../src/logs/LineBuffer.ts"
+import { CAPACITY, runsInWebAssembly, scanLines, scanLinesByIndexOf, WINDOW } from "../../src/logs/LineKernel.ts"
+import { LineSplitter, MAX_LINE_LENGTH } from "../../src/logs/LineSplitter.ts"
+import { signed, unsigned } from "../../src/logs/Wasm.ts"
+
+/** A seeded generator, so that a failure can be replayed. */
+const random = (seed: number) => () => {
+  seed = (seed * 1103515245 + 12345) % 2147483648
+  return seed / 2147483648
+}
+
+/** Random bytes, with line breaks, "\r" and runs of them in it, and lines of every length up to a few times `long`. */
+const randomBytes = (next: () => number, length: number, long: number): Buffer => {
+  const bytes = Buffer.alloc(length)
+  for (let at = 0; at < length;) {
+    const pick = next()
+    if (pick < 0.3) bytes[at++] = 0x0a
+    else if (pick < 0.4) bytes[at++] = 0x0d
+    else {
+      const run = Math.floor(next() ** 4 * long * 3)
+      for (let end = Math.min(length, at + run); at < end;) bytes[at++] = 0x20 + Math.floor(next() * 200)
+    }
+  }
+  return bytes
+}
+
+/** The lines of `lines`, each as `prefix`, its bytes and "\n", spelled out. */
+const formatted = (all: ReadonlyArray<ByteLines>, prefix: string): Buffer =>
+  Buffer.concat(all.flatMap((lines) =>
+    Array.from({ length: lines.count }, (_, i) => Buffer.concat([Buffer.from(prefix), lines.bytes.subarray(lines.starts[i], lines.ends[i]), Buffer.from("\n")]))
+  ))
+
+describe("LineKernel", () => {
+  it("runs here, and encodes numbers as WebAssembly does", () => {
+    expect(runsInWebAssembly).toBe(true)
+    expect(unsigned(624485)).toEqual([0xe5, 0x8e, 0x26])
+    expect(signed(-123456)).toEqual([0xc0, 0xbb, 0x78])
+    expect(signed(-1)).toEqual([0x7f])
+    expect(signed(64)).toEqual([0xc0, 0x00])
+  })
+
+  it("scans as Buffer.indexOf does: every window, limit and stop", () => {
+    const next = random(17)
+    for (let trial = 0; trial < 300; trial++) {
+      const long = 1 + Math.floor(next() * 300)
+      const chunk = randomBytes(next, Math.floor(next() ** 2 * 5000), long)
+      const from = Math.floor(next() * chunk.length)
+      const to = from + Math.floor(next() * (chunk.length - from + 1))
+      const limit = Math.floor(next() * long * 2)
+      const found = scanLines(chunk, from, to, limit)
+      const expected = scanLinesByIndexOf(chunk, from, to, limit)
+      expect({ ...found, starts: [...found.starts], ends: [...found.ends] }, `trial ${trial}`).toEqual({
+        ...expected,
+        starts: [...expected.starts],
+        ends: [...expected.ends]
+      })
+    }
+  })
+
+  it("stops at CAPACITY lines, and takes a whole window", () => {
+    const chunk = Buffer.alloc(WINDOW, 0x0a)
+    const full = scanLines(chunk, 0, WINDOW, 10)
+    expect({ count: full.starts.length, next: full.next, stop: full.stop }).toEqual({ count: CAPACITY, next: CAPACITY, stop: "full" })
+    // The last byte of the window is a line break, and the one after it is not read.
+    const last = Buffer.concat([Buffer.alloc(WINDOW - 1, 0x61), Buffer.from("\n\n")])
+    const scan = scanLines(last, 0, WINDOW, WINDOW)
+    expect({ starts: [...scan.starts], ends: [...scan.ends], next: scan.next, stop: scan.stop }).toEqual({
+      starts: [0],
+      ends: [WINDOW - 1],
+      next: WINDOW,
+      stop: "end"
+    })
+  })
+
+  it("splits chunks larger than a window the same as small ones", () => {
+    const next = random(23)
+    for (let trial = 0; trial < 6; trial++) {
+      const bytes = randomBytes(next, WINDOW * 2 + Math.floor(next() * 50_000), trial % 2 === 0 ? 40 : MAX_LINE_LENGTH)
+      const lines = (size: number) => {
+        const splitter = new LineSplitter()
+        const found: Array<ByteLines> = []
+        for (let at = 0; at < bytes.length; at += size) found.push(...splitter.push(Buffer.from(bytes.subarray(at, at + size))))
+        found.push(...splitter.end())
+        return found.flatMap((run) => Array.from({ length: run.count }, (_, i) => run.bytes.subarray(run.starts[i], run.ends[i]).toString("latin1")))
+      }
+      expect(lines(bytes.length)).toEqual(lines(1000))
+    }
+  })
+
+  it("formats lines as LineBuffer's JavaScript does, and as spelled out: prefixes, \\r\\n, long batches", () => {
+    const next = random(31)
+    for (let trial = 0; trial < 120; trial++) {
+      const splitter = new LineSplitter()
+      // Now and then a batch with more lines, or more bytes, than one call of the kernel takes.
+      const size = trial % 20 === 0 ? WINDOW * 2 : Math.floor(next() ** 2 * 20_000)
+      const all = splitter.push(randomBytes(next, size, trial % 20 === 1 ? 2 : 200))
+      const prefix = ["", "api | ", "2026-12-01T10:00:00.000Z stdout ", "é".repeat(Math.floor(next() * 200))][trial % 4] ?? ""
+      const kernel = new LineBuffer()
+      const javascript = new LineBuffer()
+      for (const lines of all) {
+        kernel.appendPrefixed(lines, prefix)
+        javascript.appendPrefixedInJavaScript(lines, Buffer.from(prefix))
+      }
+      const expected = formatted(all, prefix)
+      expect(kernel.bytes.subarray(0, kernel.length).equals(expected), `trial ${trial}`).toBe(true)
+      expect(javascript.bytes.subarray(0, javascript.length).equals(expected), `trial ${trial}`).toBe(true)
+    }
+  })
+})
