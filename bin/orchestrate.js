@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // This file must parse and link on old Node too (14.8+; no named imports of newer APIs), so that a Node that is too
 // old says which one is needed instead of failing inside the bundle. Keep the floor in step with `engines.node`.
+import * as Fs from "node:fs"
 import * as Module from "node:module"
 
 const [major, minor] = process.versions.node.split(".").map(Number)
@@ -16,10 +17,20 @@ if (major < 22 || (major === 22 && minor < 19)) {
   // with it, in place (process.execve keeps the pid, the descriptors and the environment), before loading anything.
   // Not when the limit is already given, on the command line or in NODE_OPTIONS, nor where execve is missing.
   const SEMI_SPACE = "--max-semi-space-size"
-  const givenFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)]
+  // V8 takes `_` for `-` in its flags' names.
+  const givenFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].map((flag) => flag.replaceAll("_", "-"))
+  /** A failed execve aborts the process rather than throwing: only try one that can run (the binary is still there). */
+  const executable = () => {
+    try {
+      Fs.accessSync(process.execPath, Fs.constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  }
   if (
     process.argv.slice(2).find((arg) => !arg.startsWith("-")) === "up" && typeof process.execve === "function" &&
-    process.platform !== "win32" && !givenFlags.some((flag) => flag.startsWith(SEMI_SPACE))
+    process.platform !== "win32" && !givenFlags.some((flag) => flag.startsWith(SEMI_SPACE)) && executable()
   ) {
     process.execve(process.execPath, [process.execPath, `${SEMI_SPACE}=4`, ...process.execArgv, ...process.argv.slice(1)], process.env)
   }

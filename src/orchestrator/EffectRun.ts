@@ -3,6 +3,7 @@
  * the pause gate.
  */
 import { Cause, type Duration, Effect, Exit, Fiber, Latch, Logger, Option, Ref } from "effect"
+import type { ByteLines } from "../logs/ByteLines.ts"
 import { linesOfTexts } from "../logs/LineSplitter.ts"
 import { AgentContext } from "./AgentContext.ts"
 import type { EffectAgent } from "./AgentDefinition.ts"
@@ -35,12 +36,29 @@ export const launchEffect = Effect.fn("EffectRun.launch")(function*<R>(
   // Detached rather than scoped: an agent stuck in an uninterruptible region must not hold the orchestrator's
   // shutdown hostage. Its scope asks it to stop and waits at most the grace period.
   // The program's own logs are its output lines: warnings and errors on stderr, the rest on stdout. A logger's
-  // callback cannot yield, so it runs the (synchronous) append with the services of this run.
-  const runSync = Effect.runSyncWith(yield* Effect.context<never>())
+  // callback cannot wait, while the output may leave something to wait for (a LogSink that answers later, log
+  // files behind the disk) before it takes more: lines logged meanwhile are queued, in order, and handed over once
+  // it is done, in a fiber of its own, so that the agent never blocks or fails in a log call.
+  const runFork = Effect.runForkWith(yield* Effect.context<never>())
+  const queued: Array<readonly ["stdout" | "stderr", ReadonlyArray<ByteLines>]> = []
+  let waiting = false
+  const handOver = (): void => {
+    for (let next = queued.shift(); next !== undefined; next = queued.shift()) {
+      const rest = hooks.output(next[0], next[1])
+      if (rest !== undefined) {
+        waiting = true
+        runFork(rest).addObserver(() => {
+          waiting = false
+          handOver()
+        })
+        return
+      }
+    }
+  }
   const output = Logger.make(({ logLevel, message }) => {
     const stream = logLevel === "Warn" || logLevel === "Error" || logLevel === "Fatal" ? "stderr" : "stdout"
-    const rest = hooks.output(stream, linesOfTexts([formatLogMessage(message)]))
-    if (rest !== undefined) runSync(rest)
+    queued.push([stream, linesOfTexts([formatLogMessage(message)])])
+    if (!waiting) handOver()
   })
   const program = agent.run.pipe(
     Effect.provideService(AgentContext, context),

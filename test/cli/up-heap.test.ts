@@ -34,6 +34,9 @@ describe("up's heap", () => {
     Effect.gen(function*() {
       const fromEnv = yield* startUp([CONFIG], { env: { NODE_OPTIONS: "--max-semi-space-size=8" } })
       expect(commandLine(fromEnv.up.pid).slice(1, 3)).toEqual([BIN, "up"])
+      // V8's other spelling of the same flag.
+      const underscored = yield* startUp([CONFIG], { env: { NODE_OPTIONS: "--max_semi_space_size=8" } })
+      expect(commandLine(underscored.up.pid).slice(1, 3)).toEqual([BIN, "up"])
 
       const dir = yield* tempDir()
       const address = `ipc://${Path.join(dir, "cmd.sock")}`

@@ -8,8 +8,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { type LogLine, linesOf, type LogSink, LogStore } from "../../src/logs/LogStore.ts"
+import { effectAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
-import { eventually, linesOf as keptLinesOf, nodeAgent } from "../support/orchestrator.ts"
+import { awaitState, eventually, linesOf as keptLinesOf, nodeAgent } from "../support/orchestrator.ts"
 
 const LINES = 10_000
 
@@ -35,6 +36,30 @@ describe("a LogSink that suspends", () => {
       agentStopTimeout: Duration.seconds(5),
       heartbeatInterval: Duration.seconds(5),
       agents: [nodeAgent("flood", `for (let i = 0; i < ${LINES}; i++) console.log('line ' + i + ' ' + 'ü'.repeat(i % 50))`)]
+    }).pipe(
+      Layer.provideMerge(EventStore.layer()),
+      Layer.provideMerge(Layer.effect(LogStore, LogStore.make({ keepLines: 1000, sinks: [slowSink] }))),
+      Layer.provideMerge(NodeServices.layer)
+    )))
+  }, 60_000)
+
+  it.live("gets an Effect agent's own logs in order, and the agent logs on meanwhile rather than failing", () => {
+    const seen: Array<string> = []
+    let calls = 0
+    // A logger cannot wait for it: what the agent logs while the sink is busy waits its turn.
+    const slowSink: LogSink = (batches) =>
+      Effect.andThen(Effect.sleep(Duration.millis(calls++ % 3 === 0 ? 2 : 0)), Effect.sync(() => seen.push(...batches.flatMap(linesOf).map((line) => line.line))))
+    return Effect.gen(function*() {
+      yield* Orchestrator.use((orchestrator) => orchestrator.start)
+      yield* awaitState("chatty", "completed")
+      yield* eventually(Effect.sync(() => seen.length), (count) => count >= 2000)
+      expect(seen).toEqual(Array.from({ length: 2000 }, (_, i) => `message ${i}`))
+    }).pipe(Effect.provide(Orchestrator.layer({
+      maxWorkers: 1,
+      runMode: "daemon",
+      agentStopTimeout: Duration.seconds(5),
+      heartbeatInterval: Duration.seconds(5),
+      agents: [effectAgent({ name: "chatty", run: Effect.forEach(Array.from({ length: 2000 }, (_, i) => i), (i) => Effect.logInfo(`message ${i}`), { discard: true }) })]
     }).pipe(
       Layer.provideMerge(EventStore.layer()),
       Layer.provideMerge(Layer.effect(LogStore, LogStore.make({ keepLines: 1000, sinks: [slowSink] }))),

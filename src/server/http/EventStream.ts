@@ -27,11 +27,11 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import { EventStore } from "../../events/EventStore.ts"
 import type { LogLine } from "../../logs/LogStore.ts"
-import { OrchestratorQuery } from "../../ports/OrchestratorQuery.ts"
+import { type AgentStanding, OrchestratorQuery } from "../../ports/OrchestratorQuery.ts"
 import { LogLineRecord } from "../../protocol/Commands.ts"
-import { encodeAgentStatus, encodeOrchestratorStatus } from "../../protocol/fastEncode.ts"
+import { encodeAgentStatus } from "../../protocol/fastEncode.ts"
 import { type AgentStatus, HistoryEvent } from "../../protocol/Model.ts"
-import { countAgents } from "../CommandHandlers.ts"
+import { type AgentListEncoder, makeAgentListEncoder } from "../AgentListEncoder.ts"
 import { BearerTokenLive } from "./HttpRoutes.ts"
 import { HttpTransport, Refused } from "./HttpTransport.ts"
 import { OrchestrateApi } from "./OrchestrateApi.ts"
@@ -114,17 +114,28 @@ const envelopesOf = (filter: StreamFilter): ReadonlyArray<Uint8Array> => [
 ]
 
 /** What a `status` message is sent at once for when it changes: not CPU, memory, uptime or probe counters. */
-const changeKeyOf = (agents: ReadonlyArray<AgentStatus>, state = ""): string =>
+const changeKeyOf = (agents: ReadonlyArray<Omit<AgentStatus, "uptimeSeconds">>, state = ""): string =>
   agents.reduce(
     (key, agent) => `${key}|${agent.agentName} ${agent.state} ${agent.health} ${agent.pid} ${agent.restarts} ${agent.waitingFor}`,
     state
   )
 
+/** A view's agents keep their array until one changes: its change key is made once per array, for every stream. */
+const listKeys = new WeakMap<ReadonlyArray<AgentStanding>, string>()
+const keyOfList = (agents: ReadonlyArray<AgentStanding>): string => {
+  let key = listKeys.get(agents)
+  if (key === undefined) {
+    key = changeKeyOf(agents.map((agent) => agent.status))
+    listKeys.set(agents, key)
+  }
+  return key
+}
+
 /**
  * The stream's messages from `start` on: each read writes what is new in one chunk, events first, then lines,
  * each message carrying the cursor as it is after it.
  */
-const messages = (filter: StreamFilter, start: Cursor) =>
+const messages = (filter: StreamFilter, start: Cursor, agentList: AgentListEncoder) =>
   Effect.gen(function*() {
     const events = yield* EventStore
     const query = yield* OrchestratorQuery
@@ -135,14 +146,15 @@ const messages = (filter: StreamFilter, start: Cursor) =>
       : start.logs ?? (yield* query.logs({ limit: 1, agents }).pipe(Effect.map((page) => page.lastSeq), Effect.orElseSucceed(() => 0)))
     const first: Cursor = { events: start.events, logs: logsFrom }
 
-    /** The `status` result as this stream's filter asks for it (encoded only when sent), and what tells its change. */
+    /**
+     * The `status` result as this stream's filter asks for it (encoded only when sent), and what tells its change.
+     * The whole list from the orchestrator's view, through the interface's shared encoder, as `status` answers it:
+     * a poll costs nothing while no agent changed, and a message only the uptimes when none did.
+     */
     const currentStatus = filter.agent === undefined
-      ? Effect.map(query.snapshot, (snapshot) => ({
-        data: () => encodeOrchestratorStatus({ ...snapshot, counts: countAgents(snapshot.agents) }),
-        key: changeKeyOf(snapshot.agents, snapshot.state)
-      }))
+      ? Effect.map(query.view, (view) => ({ text: () => agentList.status(view), key: `${view.state}${keyOfList(view.agents)}` }))
       : query.agent(filter.agent).pipe(
-        Effect.map((agent) => ({ data: () => encodeAgentStatus(agent), key: changeKeyOf([agent]) })),
+        Effect.map((agent) => ({ text: () => JSON.stringify(encodeAgentStatus(agent)), key: changeKeyOf([agent]) })),
         // Removed by a reload: nothing to say about it any more.
         Effect.orElseSucceed(() => undefined)
       )
@@ -154,7 +166,7 @@ const messages = (filter: StreamFilter, start: Cursor) =>
       const status = yield* currentStatus
       if (status === undefined || (status.key === statusSent.key && now - statusSent.at < STATUS_INTERVAL_MS)) return ""
       statusSent = { key: status.key, at: now }
-      return message("status", undefined, status.data())
+      return `event: status\ndata: ${status.text()}\n\n`
     })
 
     /** What is new after `cursor`, as text, and the cursor after it. */
@@ -213,7 +225,7 @@ const messages = (filter: StreamFilter, start: Cursor) =>
  * Answers `GET /api/v1/events`: refused as the `history` (or `logs`) request standing for it would be, otherwise
  * the stream, from `Last-Event-ID` or from now, until `stopping` completes.
  */
-const handle = (transport: HttpTransport["Service"], stopping: Effect.Effect<void>, query: StreamQuery) =>
+const handle = (transport: HttpTransport["Service"], stopping: Effect.Effect<void>, query: StreamQuery, agentList: AgentListEncoder) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const filter = filterOf(query, yield* HttpServerRequest.ParsedSearchParams)
@@ -236,7 +248,7 @@ const handle = (transport: HttpTransport["Service"], stopping: Effect.Effect<voi
       // from its start, rather than waiting, silent, until this run's seqs pass it. Lines are kept per run too.
       start = parsed.events > info.recorded ? { events: 0, logs: parsed.logs === undefined ? undefined : 0 } : parsed
     }
-    const body = yield* messages(filter.success, start)
+    const body = yield* messages(filter.success, start, agentList)
     return HttpServerResponse.stream(Stream.interruptWhen(body, stopping), {
       contentType: "text/event-stream",
       headers: { "cache-control": "no-store", "x-accel-buffering": "no" }
@@ -253,5 +265,7 @@ export const layer = (stopping: Effect.Effect<void>) =>
     Effect.gen(function*() {
       const transport = yield* HttpTransport
       const context = yield* Effect.context<EventStore | OrchestratorQuery>()
-      return handlers.handleRaw("events", ({ query }) => handle(transport, stopping, query).pipe(Effect.provide(context)))
+      // One for every stream: each agent is encoded once per change, however many streams send it.
+      const agentList = makeAgentListEncoder()
+      return handlers.handleRaw("events", ({ query }) => handle(transport, stopping, query, agentList).pipe(Effect.provide(context)))
     })).pipe(Layer.provide(BearerTokenLive))
