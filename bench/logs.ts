@@ -13,7 +13,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import type { Readable } from "node:stream"
 import { connect } from "./lib/clients.ts"
-import { benchDir } from "./lib/processes.ts"
+import { benchDir, killOnExit } from "./lib/processes.ts"
 import { loadAverage, median, percentile, printTable, ratio, sortedCopy, verdict } from "./lib/stats.ts"
 import { WRITER } from "./lib/logWriter.ts"
 
@@ -54,9 +54,9 @@ const underOrchestrator = (setup: Setup): Promise<Flood> =>
   new Promise((resolve, reject) => {
     const devNull = Fs.openSync("/dev/null", "w")
     const args = [...(setup.dir === undefined ? [] : ["--dir", setup.dir]), ...(setup.foreground === true ? ["--foreground"] : [])]
-    const child = spawn(process.execPath, [Path.join(benchDir, "servers", "log-flood.ts"), ...args], {
+    const child = killOnExit(spawn(process.execPath, [Path.join(benchDir, "servers", "log-flood.ts"), ...args], {
       stdio: ["ignore", devNull, "inherit", "pipe"]
-    })
+    }))
     Fs.closeSync(devNull)
     const reports = child.stdio[3] as Readable
     let buffered = ""

@@ -94,7 +94,7 @@ const percentDecoded = (text: string): string | undefined => {
 }
 
 /** `OTEL_EXPORTER_OTLP_HEADERS`: header names as they are, values percent-decoded. */
-export const parseHeaders = (text: string): Parsed<Record<string, string>> =>
+const parseHeaders = (text: string): Parsed<Record<string, string>> =>
   Result.flatMap(entries("OTEL_EXPORTER_OTLP_HEADERS", text), (found) => {
     const headers: Record<string, string> = {}
     for (const [index, name, encoded] of found) {
@@ -113,7 +113,7 @@ export const parseHeaders = (text: string): Parsed<Record<string, string>> =>
   })
 
 /** `OTEL_RESOURCE_ATTRIBUTES`: keys and values percent-decoded, every value a string. */
-export const parseResourceAttributes = (text: string): Parsed<Record<string, string>> =>
+const parseResourceAttributes = (text: string): Parsed<Record<string, string>> =>
   Result.flatMap(entries("OTEL_RESOURCE_ATTRIBUTES", text), (found) => {
     const attributes: Record<string, string> = {}
     for (const [index, encodedKey, encodedValue] of found) {
@@ -133,7 +133,7 @@ export const parseResourceAttributes = (text: string): Parsed<Record<string, str
  * `OTEL_EXPORTER_OTLP_ENDPOINT`: an http(s) URL, the base of the signals' paths. Without credentials in it: fetch
  * refuses such a URL (every export would fail), and the URL is in log lines.
  */
-export const parseEndpoint = (text: string): Parsed<string> => {
+const parseEndpoint = (text: string): Parsed<string> => {
   const url = URL.parse(text)
   if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
     return Result.fail(

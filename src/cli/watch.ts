@@ -5,10 +5,11 @@
  * behind its time, so that a log of it reads in order; with `--json`, one response envelope per line.
  */
 import { Console, DateTime, Duration, Effect, Schedule, Stream } from "effect"
-import { TerminalCapabilities } from "effect/cli"
+import { Flag, TerminalCapabilities } from "effect/cli"
 import type { ArgsOf, CommandName, ResultOf } from "../protocol/Commands.ts"
+import { allContextsFlag, askAllContexts, cannotCombine, type ContextsView } from "./contexts/allContexts.ts"
 import { currentStyle, type Style } from "./output.ts"
-import { clientFor, root } from "./root.ts"
+import { clientFor, intervalFlag, respond, root } from "./root.ts"
 
 export interface WatchOptions<K extends CommandName> {
   readonly intervalSeconds: number
@@ -36,3 +37,29 @@ export const watch = <K extends CommandName>(command: K, args: ArgsOf<K>, option
         Effect.map(DateTime.now, (now) => `${DateTime.formatIso(now)} ${options.logged(reply.data, style)}`))
     yield* Stream.runForEach(output, (text) => Console.log(text))
   }).pipe(Effect.withSpan(`cli.${command}.watch`))
+
+/** The flags of a command that `--watch` refreshes and `--all-contexts` asks everywhere (`ps`, `stats`). */
+export const watchableFlags = {
+  watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Keep refreshing until Ctrl-C")),
+  interval: intervalFlag(2, "Seconds between refreshes with --watch"),
+  allContexts: allContextsFlag
+}
+
+/**
+ * The handler of such a command: its answer once, refreshed with `--watch`, or every context's with
+ * `--all-contexts` (which `--watch` cannot join).
+ */
+export const watchable = <K extends CommandName>(
+  command: K,
+  args: ArgsOf<K>,
+  views: Omit<WatchOptions<K>, "intervalSeconds"> & ContextsView<K>
+) =>
+({ watch: watching, interval, allContexts }: { readonly watch: boolean; readonly interval: number; readonly allContexts: boolean }) =>
+  Effect.gen(function*() {
+    if (allContexts) {
+      return yield* watching ? cannotCombine("--watch", "it asks every context once") : askAllContexts(command, args, views)
+    }
+    return yield* watching
+      ? watch(command, args, { intervalSeconds: interval, render: views.render, logged: views.logged })
+      : respond(command, args, views.render)
+  })

@@ -18,7 +18,7 @@ import type { ByteLines } from "./ByteLines.ts"
 import { LineBuffer } from "./LineBuffer.ts"
 
 /** A buffer goes to a write once it holds this much: a few hundred writes for 100 MB of lines. */
-export const WRITE_BYTES = 256 * 1024
+const WRITE_BYTES = 256 * 1024
 /**
  * The buffers of an agent that fills them: room for WRITE_BYTES and a chunk's lines more, so that they never grow,
  * and are reused. A new buffer for every write (fresh pages, counted against V8's external memory) cost more than

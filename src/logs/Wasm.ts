@@ -33,7 +33,7 @@ const name = (text: string): Array<number> => vector([...text].map((character) =
 
 const section = (id: number, content: ReadonlyArray<number>): Array<number> => [id, ...unsigned(content.length), ...content]
 
-export const I32 = 0x7f
+const I32 = 0x7f
 
 export interface WasmFunction {
   readonly name: string

@@ -29,6 +29,27 @@ export interface OutputSource {
 }
 
 /**
+ * Calls `onEnd` on the stream's end, an error or a close, whichever comes first (what a read error leaves unread is
+ * lost either way), after `detach`. Returns what stops listening, `detach` included.
+ */
+const onEnded = (stream: Readable, onEnd: () => void, detach = () => {}): () => void => {
+  const finish = () => {
+    stop()
+    onEnd()
+  }
+  const stop = () => {
+    detach()
+    stream.off("end", finish)
+    stream.off("error", finish)
+    stream.off("close", finish)
+  }
+  stream.once("end", finish)
+  stream.once("error", finish)
+  stream.once("close", finish)
+  return stop
+}
+
+/**
  * Node's own pipe, read as a stream. Each chunk has a buffer of its own; once done with, it is let go at once
  * (detached): left to the collector, read buffers add up outside V8's heap, and every ~64 MiB of them V8 runs a full
  * collection of the whole heap (about 25 ms of the main thread each, plus the marking threads' work). Node resumes a
@@ -46,21 +67,8 @@ export const readableSource = (readable: Readable): OutputSource => {
         const { buffer } = chunk
         if (buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength) buffer.transfer(0)
       }
-      // Its end, an error or a close, whichever comes first; what a read error leaves unread is lost either way.
-      const finish = () => {
-        stop()
-        onEnd()
-      }
-      stop = () => {
-        readable.off("data", onData)
-        readable.off("end", finish)
-        readable.off("error", finish)
-        readable.off("close", finish)
-      }
+      stop = onEnded(readable, onEnd, () => readable.off("data", onData))
       readable.on("data", onData)
-      readable.once("end", finish)
-      readable.once("error", finish)
-      readable.once("close", finish)
     },
     resume: () => readable.resume(),
     destroy: () => {
@@ -113,18 +121,7 @@ class SocketSource implements OutputSource {
 
   start(onChunk: (chunk: Buffer) => boolean, onEnd: () => void): void {
     this.onChunk = onChunk
-    const finish = () => {
-      this.stop()
-      onEnd()
-    }
-    this.stop = () => {
-      this.socket.off("end", finish)
-      this.socket.off("error", finish)
-      this.socket.off("close", finish)
-    }
-    this.socket.once("end", finish)
-    this.socket.once("error", finish)
-    this.socket.once("close", finish)
+    this.stop = onEnded(this.socket, onEnd)
     this.socket.resume()
   }
 

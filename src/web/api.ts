@@ -37,6 +37,10 @@ export class ApiError extends Error {
   }
 }
 
+/** An error as one line: the envelope's code, reason and text as the server sent them, or what else it was. */
+export const errorText = (error: unknown): string =>
+  error instanceof ApiError ? `${error.code} ${error.reason}: ${error.error}` : String(error)
+
 const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 

@@ -38,11 +38,6 @@ export class LiveStream {
     this.lastEventId = options.lastEventId
   }
 
-  /** The id a reconnection resumes after. */
-  get resumeFrom(): string {
-    return this.lastEventId
-  }
-
   start(): void {
     void this.run()
   }

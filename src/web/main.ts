@@ -5,7 +5,7 @@
  * without polling. `document.body.dataset.ready` becomes "true" once the first agents list is shown and the
  * stream is open; `dataset.connection` says whether it is.
  */
-import { api, ApiError } from "./api.ts"
+import { api, ApiError, errorText } from "./api.ts"
 import { Controls } from "./controls.ts"
 import { h, required, setText } from "./dom.ts"
 import { LiveStream } from "./liveStream.ts"
@@ -205,7 +205,7 @@ class Session {
 
   private fail(error: unknown): void {
     this.stop()
-    const text = error instanceof ApiError ? `${error.code} ${error.reason}: ${error.error}` : String(error)
+    const text = errorText(error)
     main.replaceChildren(h(
       "section",
       { class: "card fatal", role: "alert" },

@@ -5,7 +5,6 @@
  */
 import type {
   AgentActionResult,
-  CommandList,
   DependencyGraph,
   HistoryPage,
   Identity,
@@ -15,7 +14,6 @@ import type {
   ReloadPlan,
   TargetResult
 } from "../protocol/Commands.ts"
-import type { ErrorResponse } from "../protocol/Envelope.ts"
 import type { AgentState, AgentStatus, HistoryEvent, OrchestratorStatus, ProbeStatus } from "../protocol/Model.ts"
 
 export type { AgentState, Health, Severity } from "../protocol/Model.ts"
@@ -28,13 +26,10 @@ export type HistoryPageWire = (typeof HistoryPage)["Encoded"]
 export type LogLineWire = (typeof LogLineRecord)["Encoded"]
 export type LogsPageWire = (typeof LogsPage)["Encoded"]
 export type DependencyGraphWire = (typeof DependencyGraph)["Encoded"]
-export type DependencyNodeWire = DependencyGraphWire["agents"][number]
 export type IdentityWire = (typeof Identity)["Encoded"]
-export type CommandListWire = (typeof CommandList)["Encoded"]
 export type ActionResultWire = (typeof AgentActionResult)["Encoded"] | (typeof MultiActionResult)["Encoded"]
 export type TargetResultWire = (typeof TargetResult)["Encoded"]
 export type ReloadPlanWire = (typeof ReloadPlan)["Encoded"]
-export type ErrorResponseWire = (typeof ErrorResponse)["Encoded"]
 
 /** The control commands a row, the detail view and a selection offer. */
 export type AgentAction = "start" | "stop" | "restart" | "pause" | "resume"

@@ -61,11 +61,14 @@ const sources = (dir: string, prefix = ""): ReadonlyArray<{ readonly path: strin
     return entry.name.endsWith(".ts") ? [{ path: relative, text: Fs.readFileSync(Path.join(dir, entry.name), "utf8") }] : []
   })
 
+/** Static imports and re-exports but `import type` (a bare `import "x"` too), and dynamic `import("x")`. */
+const VALUE_IMPORT = /^\s*(?:import|export)\s+(?!type\b)(?:[^;'"]*?from\s*)?["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']/gm
+
 /** The imports of src/web that would put code other than its own into the page: any but `import type`. */
 export const webValueImports = (files: ReadonlyArray<{ readonly path: string; readonly text: string }>): ReadonlyArray<Violation> =>
   files.flatMap(({ path, text }) =>
-    partOf(path) !== "web" ? [] : [...text.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^;'"]*?from\s*["']([^"']+)["']/gm)].flatMap((match) => {
-      const specifier = match[1] ?? ""
+    partOf(path) !== "web" ? [] : [...text.matchAll(VALUE_IMPORT)].flatMap((match) => {
+      const specifier = match[1] ?? match[2] ?? ""
       // A package (effect, say) is code from outside too.
       if (!specifier.startsWith(".")) return [{ file: path, imports: specifier }]
       const target = Path.posix.normalize(Path.posix.join(Path.posix.dirname(path), specifier))
@@ -86,10 +89,13 @@ describe("layers", () => {
       { path: "web/wire.ts", text: `import type { AgentStatus } from "../protocol/Model.ts"\nexport type { Health } from "../protocol/Model.ts"` },
       { path: "web/main.ts", text: `import { api } from "./api.ts"\nimport { Schema } from "effect"` },
       { path: "web/views/x.ts", text: `import { isFinished } from "../../protocol/Model.ts"` },
+      { path: "web/views/y.ts", text: `import "../../protocol/Model.ts"\nimport "./y.css"\nconst later = () => import("effect")` },
       { path: "cli/main.ts", text: `import { Schema } from "effect"` }
     ])).toEqual([
       { file: "web/main.ts", imports: "effect" },
-      { file: "web/views/x.ts", imports: "protocol/Model.ts" }
+      { file: "web/views/x.ts", imports: "protocol/Model.ts" },
+      { file: "web/views/y.ts", imports: "protocol/Model.ts" },
+      { file: "web/views/y.ts", imports: "effect" }
     ])
   })
 

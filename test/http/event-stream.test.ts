@@ -93,6 +93,10 @@ const openStream = (url: string, headers: Record<string, string> = {}) =>
 const waitFor = (stream: OpenStream, count: number) =>
   eventually(Effect.sync(() => stream.messages.length), (n) => n >= count).pipe(Effect.map(() => stream.messages))
 
+/** The JSON body of an answer that is not a stream (a refusal), once the server ended it. */
+const answerOf = (stream: OpenStream) =>
+  eventually(Effect.sync(() => stream.ended()), (ended) => ended).pipe(Effect.map(() => JSON.parse(stream.body()) as unknown))
+
 const record = (stack: Stack, eventName: string, agentName: string | null, category = "agent") =>
   stack.events.record({ eventName, category, agentName })
 
@@ -188,13 +192,11 @@ describe("GET /api/v1/events", () => {
 
       const bad = yield* openStream(`${stack.url}/api/v1/events?status=yes`)
       expect(bad.status).toBe(400)
-      yield* eventually(Effect.sync(() => bad.body()), (body) => body.length > 0)
-      expect(JSON.parse(bad.body())).toMatchObject({ reason: "MalformedRequest", error: "status is 1 or 0, got yes" })
+      expect(yield* answerOf(bad)).toMatchObject({ reason: "MalformedRequest", error: "status is 1 or 0, got yes" })
       const refused = yield* startStack({ config: { allowedCommands: ["history"] } })
       const noStatus = yield* openStream(`${refused.url}/api/v1/events?status=1`)
       expect(noStatus.status).toBe(403)
-      yield* eventually(Effect.sync(() => noStatus.body()), (body) => body.length > 0)
-      expect(JSON.parse(noStatus.body())).toMatchObject({ reason: "NotAllowed", error: "Command 'status' not allowed" })
+      expect(yield* answerOf(noStatus)).toMatchObject({ reason: "NotAllowed", error: "Command 'status' not allowed" })
     }))
 
   it.live("resumed from Last-Event-ID, misses nothing and repeats nothing, events and lines alike", () =>
@@ -241,8 +243,7 @@ describe("GET /api/v1/events", () => {
 
       const bad = yield* openStream(`${stack.url}/api/v1/events`, { "last-event-id": "yesterday" })
       expect(bad.status).toBe(400)
-      yield* eventually(Effect.sync(() => bad.body()), (body) => body.length > 0)
-      expect(JSON.parse(bad.body())).toEqual({
+      expect(yield* answerOf(bad)).toEqual({
         status: "error",
         code: 400,
         reason: "MalformedRequest",
@@ -250,8 +251,7 @@ describe("GET /api/v1/events", () => {
       })
       const unknown = yield* openStream(`${stack.url}/api/v1/events?agents=db`)
       expect(unknown.status).toBe(400)
-      yield* eventually(Effect.sync(() => unknown.body()), (body) => body.length > 0)
-      expect(JSON.parse(unknown.body())).toMatchObject({ reason: "MalformedRequest", error: "/api/v1/events takes agent, category, logs and status, not agents" })
+      expect(yield* answerOf(unknown)).toMatchObject({ reason: "MalformedRequest", error: "/api/v1/events takes agent, category, logs and status, not agents" })
     }))
 
   it.live("needs history, and logs for lines: a caller without them is refused as those commands would be", () =>
@@ -259,15 +259,13 @@ describe("GET /api/v1/events", () => {
       const stack = yield* startStack({ config: { allowedCommands: ["ps", "status", "whoami"] } })
       const refused = yield* openStream(`${stack.url}/api/v1/events`)
       expect(refused.status).toBe(403)
-      yield* eventually(Effect.sync(() => refused.body()), (body) => body.length > 0)
-      expect(JSON.parse(refused.body())).toMatchObject({ status: "error", code: 403, reason: "NotAllowed", error: "Command 'history' not allowed" })
+      expect(yield* answerOf(refused)).toMatchObject({ status: "error", code: 403, reason: "NotAllowed", error: "Command 'history' not allowed" })
 
       const noLogs = yield* startStack({ config: { allowedCommands: ["history"] } })
       expect((yield* openStream(`${noLogs.url}/api/v1/events`)).status).toBe(200)
       const lines = yield* openStream(`${noLogs.url}/api/v1/events?logs=1`)
       expect(lines.status).toBe(403)
-      yield* eventually(Effect.sync(() => lines.body()), (body) => body.length > 0)
-      expect(JSON.parse(lines.body())).toMatchObject({ reason: "NotAllowed", error: "Command 'logs' not allowed" })
+      expect(yield* answerOf(lines)).toMatchObject({ reason: "NotAllowed", error: "Command 'logs' not allowed" })
     }))
 
   it.live("with tokens: none is 401, a token whose role lacks history 403; agent patterns do not limit it", () =>

@@ -8,11 +8,25 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { type LogLine, linesOf, type LogSink, LogStore } from "../../src/logs/LogStore.ts"
-import { effectAgent } from "../../src/orchestrator/AgentDefinition.ts"
+import { type AgentDefinition, effectAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
 import { awaitState, eventually, linesOf as keptLinesOf, nodeAgent } from "../support/orchestrator.ts"
 
 const LINES = 10_000
+
+/** One agent, run one at a time, its lines kept by a store (the last 1000 per agent) with `sink`. */
+const orchestratorWith = (agent: AgentDefinition<never>, sink: LogSink) =>
+  Orchestrator.layer({
+    maxWorkers: 1,
+    runMode: "daemon",
+    agentStopTimeout: Duration.seconds(5),
+    heartbeatInterval: Duration.seconds(5),
+    agents: [agent]
+  }).pipe(
+    Layer.provideMerge(EventStore.layer()),
+    Layer.provideMerge(LogStore.layer({ keepLines: 1000, sinks: [sink] })),
+    Layer.provideMerge(NodeServices.layer)
+  )
 
 describe("a LogSink that suspends", () => {
   it.live("gets every line of a flood in order, and so does the store", () => {
@@ -30,17 +44,7 @@ describe("a LogSink that suspends", () => {
       expect(seen.map((line) => line.seq)).toEqual(expected.map((_, i) => i + 1))
       // The store's copy of the last lines, read after every read buffer was let go.
       expect((yield* keptLinesOf("flood")).map((line) => line.line)).toEqual(expected.slice(-1000))
-    }).pipe(Effect.provide(Orchestrator.layer({
-      maxWorkers: 1,
-      runMode: "daemon",
-      agentStopTimeout: Duration.seconds(5),
-      heartbeatInterval: Duration.seconds(5),
-      agents: [nodeAgent("flood", `for (let i = 0; i < ${LINES}; i++) console.log('line ' + i + ' ' + 'ü'.repeat(i % 50))`)]
-    }).pipe(
-      Layer.provideMerge(EventStore.layer()),
-      Layer.provideMerge(Layer.effect(LogStore, LogStore.make({ keepLines: 1000, sinks: [slowSink] }))),
-      Layer.provideMerge(NodeServices.layer)
-    )))
+    }).pipe(Effect.provide(orchestratorWith(nodeAgent("flood", `for (let i = 0; i < ${LINES}; i++) console.log('line ' + i + ' ' + 'ü'.repeat(i % 50))`), slowSink)))
   }, 60_000)
 
   it.live("gets an Effect agent's own logs in order, and the agent logs on meanwhile rather than failing", () => {
@@ -54,17 +58,7 @@ describe("a LogSink that suspends", () => {
       yield* awaitState("chatty", "completed")
       yield* eventually(Effect.sync(() => seen.length), (count) => count >= 2000)
       expect(seen).toEqual(Array.from({ length: 2000 }, (_, i) => `message ${i}`))
-    }).pipe(Effect.provide(Orchestrator.layer({
-      maxWorkers: 1,
-      runMode: "daemon",
-      agentStopTimeout: Duration.seconds(5),
-      heartbeatInterval: Duration.seconds(5),
-      agents: [effectAgent({ name: "chatty", run: Effect.forEach(Array.from({ length: 2000 }, (_, i) => i), (i) => Effect.logInfo(`message ${i}`), { discard: true }) })]
-    }).pipe(
-      Layer.provideMerge(EventStore.layer()),
-      Layer.provideMerge(Layer.effect(LogStore, LogStore.make({ keepLines: 1000, sinks: [slowSink] }))),
-      Layer.provideMerge(NodeServices.layer)
-    )))
+    }).pipe(Effect.provide(orchestratorWith(effectAgent({ name: "chatty", run: Effect.forEach(Array.from({ length: 2000 }, (_, i) => i), (i) => Effect.logInfo(`message ${i}`), { discard: true }) }), slowSink)))
   }, 60_000)
 
   it.live("still gets them in order when the agent exits while the sink is busy", () => {
@@ -93,16 +87,6 @@ describe("a LogSink that suspends", () => {
       yield* Orchestrator.use((orchestrator) => orchestrator.start)
       yield* eventually(Effect.sync(() => seen.length), (count) => count >= 1001)
       expect(seen.slice(1)).toEqual(Array.from({ length: 1000 }, (_, i) => `line ${i}`))
-    }).pipe(Effect.provide(Orchestrator.layer({
-      maxWorkers: 1,
-      runMode: "daemon",
-      agentStopTimeout: Duration.seconds(5),
-      heartbeatInterval: Duration.seconds(5),
-      agents: [nodeAgent("exits", script)]
-    }).pipe(
-      Layer.provideMerge(EventStore.layer()),
-      Layer.provideMerge(Layer.effect(LogStore, LogStore.make({ keepLines: 1000, sinks: [waitingSink] }))),
-      Layer.provideMerge(NodeServices.layer)
-    )))
+    }).pipe(Effect.provide(orchestratorWith(nodeAgent("exits", script), waitingSink)))
   }, 60_000)
 })

@@ -2,24 +2,11 @@
  * `orchestrate ps [--watch]`: one line per agent with its state, health, pid, what its processes use, uptime and
  * restarts; with `--watch`, refreshed until interrupted (as `stats --watch`).
  */
-import { Effect } from "effect"
-import { Command, Flag } from "effect/cli"
-import { intervalFlag, respond } from "../root.ts"
-import { watch } from "../watch.ts"
-import { allContextsFlag, askAllContexts, cannotCombine } from "../contexts/allContexts.ts"
+import { Command } from "effect/cli"
+import { watchable, watchableFlags } from "../watch.ts"
 import { HEADERS, logged, render, rows } from "./psRender.ts"
 
-export const ps = Command.make("ps", {
-  watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Keep refreshing until Ctrl-C")),
-  interval: intervalFlag(2, "Seconds between refreshes with --watch"),
-  allContexts: allContextsFlag
-}, ({ watch: watching, interval, allContexts }) =>
-  Effect.gen(function*() {
-    if (allContexts) {
-      return yield* watching ? cannotCombine("--watch", "it asks every context once") : askAllContexts("ps", [], { headers: HEADERS, rows })
-    }
-    return yield* watching ? watch("ps", [], { intervalSeconds: interval, render, logged }) : respond("ps", [], render)
-  })).pipe(
+export const ps = Command.make("ps", watchableFlags, watchable("ps", [], { render, logged, headers: HEADERS, rows })).pipe(
   Command.withDescription(
     "List the agents with their state, health, pid, CPU and memory, uptime and restarts. CPU% is the CPU time of " +
       "a process agent's processes (its group and descendants) over the last second or more, in percent of one core " +

@@ -2,13 +2,11 @@
  * `orchestrate stats [--watch]`: counts of agents by state, workers, uptime, restarts, events and what the
  * process agents use, once or refreshed until interrupted.
  */
-import { Effect, Schema } from "effect"
-import { Command, Flag } from "effect/cli"
+import { Schema } from "effect"
+import { Command } from "effect/cli"
 import { Stats } from "../../protocol/Commands.ts"
 import { formatData } from "../format.ts"
-import { intervalFlag, respond } from "../root.ts"
-import { watch } from "../watch.ts"
-import { allContextsFlag, askAllContexts, cannotCombine } from "../contexts/allContexts.ts"
+import { watchable, watchableFlags } from "../watch.ts"
 import { fields, render } from "./statsRender.ts"
 
 const encode = Schema.encodeSync(Stats)
@@ -16,22 +14,12 @@ const encode = Schema.encodeSync(Stats)
 /** Piped, a refresh is one line: the wire's fields as `key=value`. */
 const logged = (stats: Stats): string => formatData(encode(stats))
 
-export const stats = Command.make("stats", {
-  watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Keep refreshing until Ctrl-C")),
-  interval: intervalFlag(2, "Seconds between refreshes with --watch"),
-  allContexts: allContextsFlag
-}, ({ watch: watching, interval, allContexts }) =>
-  Effect.gen(function*() {
-    if (allContexts) {
-      return yield* watching
-        ? cannotCombine("--watch", "it asks every context once")
-        : askAllContexts("stats", [], {
-          headers: (data) => fields(data).map(([label]) => label.toUpperCase()),
-          rows: (data) => [fields(data).map(([, value]) => value)]
-        })
-    }
-    return yield* watching ? watch("stats", [], { intervalSeconds: interval, render, logged }) : respond("stats", [], render)
-  })).pipe(
+export const stats = Command.make("stats", watchableFlags, watchable("stats", [], {
+  render,
+  logged,
+  headers: (data) => fields(data).map(([label]) => label.toUpperCase()),
+  rows: (data) => [fields(data).map(([, value]) => value)]
+})).pipe(
   Command.withDescription(
     "Show counts of agents by state, workers, uptime, restarts and events, and the CPU (100% = one core) and " +
       "memory the process agents use, summed"

@@ -21,9 +21,9 @@ import { packageRoot } from "../../packageRoot.ts"
 import { pathOf, Refused, refusedResponse } from "./HttpTransport.ts"
 
 /** Where scripts/build.ts writes the dashboard. */
-export const defaultDirectory = (): string => Path.join(packageRoot(), "dist", "web")
+const defaultDirectory = (): string => Path.join(packageRoot(), "dist", "web")
 
-export const CONTENT_SECURITY_POLICY = "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; frame-ancestors 'none'"
+const CONTENT_SECURITY_POLICY = "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; frame-ancestors 'none'"
 
 const SECURITY_HEADERS = {
   "content-security-policy": CONTENT_SECURITY_POLICY,

@@ -55,13 +55,11 @@ interface Answered {
   readonly reason: ErrorReason | undefined
 }
 
+const UNAUTHORIZED = { ...NO_STORE, "www-authenticate": `Bearer realm="orchestrate"` }
+
 const answeredResponse = ({ body, code, reason }: Answered): HttpServerResponse.HttpServerResponse =>
   code === 403 && reason === "AuthenticationFailed"
-    ? HttpServerResponse.text(body, {
-      status: 401,
-      contentType: "application/json",
-      headers: { ...NO_STORE, "www-authenticate": `Bearer realm="orchestrate"` }
-    })
+    ? HttpServerResponse.text(body, { status: 401, contentType: "application/json", headers: UNAUTHORIZED })
     : HttpServerResponse.text(body, { status: code, contentType: "application/json", headers: NO_STORE })
 
 /** The host of a `Host` header's authority, without its port; an IPv6 one without brackets. */

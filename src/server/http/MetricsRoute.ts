@@ -15,11 +15,15 @@ import { makeAgentMetrics } from "../metrics/AgentMetrics.ts"
 import type { HttpAuthentication } from "./HttpAuthentication.ts"
 import { Refused, refusedResponse } from "./HttpTransport.ts"
 
-const unauthorized = refusedResponse(new Refused({
-  status: 401,
-  reason: "AuthenticationFailed",
-  error: "Authentication failed: /metrics needs one of the server's tokens (http.tokens) as Authorization: Bearer <token>"
-}))
+const unauthorized = HttpServerResponse.setHeader(
+  refusedResponse(new Refused({
+    status: 401,
+    reason: "AuthenticationFailed",
+    error: "Authentication failed: /metrics needs one of the server's tokens (http.tokens) as Authorization: Bearer <token>"
+  })),
+  "www-authenticate",
+  `Bearer realm="orchestrate"`
+)
 
 /** The route, registered on the interface's router. */
 export const layer = (authentication: HttpAuthentication) =>
@@ -30,7 +34,7 @@ export const layer = (authentication: HttpAuthentication) =>
       yield* router.add("GET", "/metrics", (request: HttpServerRequest.HttpServerRequest) =>
         Effect.gen(function*() {
           if (authentication.tokensRequired && !authentication.presentsToken(request.headers["authorization"])) {
-            return HttpServerResponse.setHeader(unauthorized, "www-authenticate", `Bearer realm="orchestrate"`)
+            return unauthorized
           }
           setAgentMetrics(yield* query.snapshot)
           return HttpServerResponse.text(yield* PrometheusMetrics.format(), {

@@ -36,8 +36,8 @@ const durations = perLabel((command: string) =>
   })
 )
 
-/** The command's label: its name when it is a known command, otherwise what kind of request it was. */
-const commandLabel = (command: string | undefined): string =>
+/** The command's label, here and on its span: its name when it is a known command, otherwise what kind of request it was. */
+export const commandLabel = (command: string | undefined): string =>
   command === undefined ? "(malformed)" : isCommandName(command) ? command : "(unknown)"
 
 /** Counts one answered request that took `durationMs`. */

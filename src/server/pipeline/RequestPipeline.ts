@@ -19,7 +19,6 @@
  * transport (an HTTP gateway) would bring its own and reuse the rest.
  */
 import { Clock, Context, Duration, Effect, Layer, LogLevel, References, Result, Tracer } from "effect"
-import { isCommandName } from "../../protocol/Commands.ts"
 import type { Request } from "../../protocol/Envelope.ts"
 import { AuditTrail } from "../AuditTrail.ts"
 import { Authenticator } from "../Authenticator.ts"
@@ -29,7 +28,7 @@ import type { Caller } from "../Principals.ts"
 import type { IncomingRequest } from "../Socket.ts"
 import { type Answer, answerOf, failed } from "./Answer.ts"
 import { authorize } from "./Authorizer.ts"
-import { recordCommand } from "../metrics/CommandMetrics.ts"
+import { commandLabel, recordCommand } from "../metrics/CommandMetrics.ts"
 import { commandRecord, type Outcome } from "./CommandRecord.ts"
 import { type Bound, makeRouter } from "./CommandRouter.ts"
 import { makeIdempotency } from "./Idempotency.ts"
@@ -81,12 +80,12 @@ const stages = (tracing: boolean) => ({
 })
 
 /** A request's command as its span and the metrics name it: one of the catalogue's, `(unknown)` or `(malformed)`. */
-const commandLabel = (envelope: Result.Result<Envelope, RequestError>): string => {
-  const command = Result.isSuccess(envelope)
-    ? envelope.success.request.command
-    : envelope.failure._tag === "MalformedRequest" ? envelope.failure.command : undefined
-  return command === undefined ? "(malformed)" : isCommandName(command) ? command : "(unknown)"
-}
+const spanCommand = (envelope: Result.Result<Envelope, RequestError>): string =>
+  commandLabel(
+    Result.isSuccess(envelope)
+      ? envelope.success.request.command
+      : envelope.failure._tag === "MalformedRequest" ? envelope.failure.command : undefined
+  )
 
 /** What a request's span says of its end: the code, and who asked (`(anonymous)` when the transport names nobody). */
 const outcomeAttributes = ({ answer, who }: Outcome): Record<string, unknown> =>
@@ -236,7 +235,7 @@ export class RequestPipeline extends Context.Service<RequestPipeline, {
       Effect.suspend(() => {
         const startedAt = clock.currentTimeNanosUnsafe()
         const envelope = readEnvelope(incoming.frames)
-        const command = commandLabel(envelope)
+        const command = spanCommand(envelope)
         const transport = incoming.origin?.transport ?? "zmq"
         return Effect.uninterruptibleMask((restore) => handleEnvelope(incoming, refusal, startedAt, envelope, restore)).pipe(
           Effect.withSpan(`orchestrate ${command}`, {

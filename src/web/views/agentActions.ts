@@ -9,13 +9,12 @@
  */
 import { ACTION_LABELS, applies } from "../actions.ts"
 import { h, setAttribute } from "../dom.ts"
-import type { AgentAction, AgentState } from "../wire.ts"
+import { AGENT_ACTIONS, type AgentAction, type AgentState } from "../wire.ts"
 import type { Context } from "./common.ts"
 
 let menus = 0
 
-const isAction = (value: string | undefined): value is AgentAction =>
-  value === "start" || value === "stop" || value === "restart" || value === "pause" || value === "resume"
+const isAction = (value: string | undefined): value is AgentAction => (AGENT_ACTIONS as ReadonlyArray<string | undefined>).includes(value)
 
 const buttonsOf = (group: Element): ReadonlyArray<HTMLButtonElement> => [...group.querySelectorAll<HTMLButtonElement>("button[data-action]")]
 

@@ -3,7 +3,7 @@
  * dependencies and dependents, exit code and last error, CPU and memory, each probe's last result, and its log,
  * live. Its actions are those the caller may run on it.
  */
-import { api, ApiError } from "../api.ts"
+import { api, ApiError, errorText } from "../api.ts"
 import { h, setText } from "../dom.ts"
 import { formatAgo, formatBytes, formatCpuTime, formatDateTime, formatDuration, formatPercent, formatTimeOfDay } from "../format.ts"
 import { agentHref } from "../router.ts"
@@ -189,7 +189,7 @@ export const agentDetailView = (context: Context, name: string): View => {
   void api.agent(name).then(render, (error: unknown) => {
     if (error instanceof ApiError) {
       missing.hidden = false
-      setText(missing, `${error.code} ${error.reason}: ${error.error}`)
+      setText(missing, errorText(error))
     }
   })
   refresh()

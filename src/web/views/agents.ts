@@ -227,9 +227,8 @@ export const agentsView = (context: Context): View => {
     setText(row.cells.restarts, String(agent.restarts))
     setText(row.cells.cpu, formatPercent(agent.cpu_percent))
     setText(row.cells.memory, formatBytes(agent.memory_bytes))
-    if (row.checkbox !== undefined) row.checkbox.checked = kept.selected.has(agent.agent_name)
     if (row.actions !== undefined) updateActionButtons(row.actions, agent.state)
-    row.element.classList.toggle("selected", kept.selected.has(agent.agent_name))
+    // The checkbox and the `selected` class: renderSelection, after every row.
     row.element.classList.toggle("row-failed", agent.state === "failed" || agent.health === "unhealthy")
   }
 

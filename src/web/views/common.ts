@@ -3,7 +3,7 @@
  * repeating it), and the view interface itself.
  */
 import type { Controls } from "../controls.ts"
-import { h, setText } from "../dom.ts"
+import { h } from "../dom.ts"
 import type { Permissions } from "../permissions.ts"
 import type { Store } from "../store.ts"
 import type { AgentState, AgentStatusWire, Health } from "../wire.ts"
@@ -72,5 +72,3 @@ export const setBadge = (cell: Element, key: string, make: () => HTMLElement): v
 /** A label and value pair of a facts list. */
 export const fact = (label: string, value: Node | string, key?: string): HTMLElement =>
   h("div", { class: "fact", ...(key === undefined ? {} : { "data-fact": key }) }, h("dt", {}, label), h("dd", {}, value))
-
-export { setText }

@@ -3,7 +3,7 @@
  * the agent's detail when clicked or activated from the keyboard; each edge an arrow from a dependency to the agent
  * that waits for it, labelled with the condition it waits for. Drawn again after a reload of the config.
  */
-import { api, ApiError } from "../api.ts"
+import { api, errorText } from "../api.ts"
 import { h, s, setText } from "../dom.ts"
 import { conditionText, estimateTextWidth, layout } from "../graphLayout.ts"
 import { agentHref } from "../router.ts"
@@ -132,7 +132,7 @@ export const dependenciesView = (context: Context): View => {
         if (!disposed) draw(graph)
       },
       (error: unknown) => {
-        const text = error instanceof ApiError ? `${error.code} ${error.reason}: ${error.error}` : String(error)
+        const text = errorText(error)
         container.replaceChildren(h("p", { class: "feedback-error", role: "alert" }, text))
       }
     )

@@ -5,7 +5,7 @@
  * "Load older events" extends it backwards, first with events the store holds beyond the rows drawn, then with
  * pages of the history (olderEvents.ts), as the log tail loads older lines.
  */
-import { ApiError } from "../api.ts"
+import { errorText } from "../api.ts"
 import { h, setText } from "../dom.ts"
 import { counted } from "../format.ts"
 import { olderEvents } from "../olderEvents.ts"
@@ -167,7 +167,7 @@ export const eventTable = (options: EventTableOptions) => {
       store.markComplete(categories, found.from)
       setText(state, `${counted(found.events.length, `older ${options.noun}`)} loaded${shown === found.events.length ? "" : `, ${shown} of them shown`}.`)
     } catch (error) {
-      setText(state, error instanceof ApiError ? `${error.code} ${error.reason}: ${error.error}` : String(error))
+      setText(state, errorText(error))
     } finally {
       loading = false
       redraw()

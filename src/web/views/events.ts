@@ -29,7 +29,7 @@ const remember = sessionMemory(() => ({ category: DEFAULT_CHOICE, agent: "", eve
 export const timeCell = (event: HistoryEventWire): Node =>
   h("time", { datetime: event.timestamp, title: formatDateTime(event.timestamp) }, formatClock(event.timestamp))
 
-export const agentCell = (name: string | null): Node | string => name === null ? "-" : h("a", { href: agentHref(name) }, name)
+const agentCell = (name: string | null): Node | string => name === null ? "-" : h("a", { href: agentHref(name) }, name)
 
 export const eventsView = (context: Context): View => {
   const { store } = context

@@ -7,7 +7,7 @@
  * before the oldest shown are found by looking back ever further (`after_seq` = oldest - window, the window
  * growing fourfold) and paging forward from there until reaching what is shown.
  */
-import { api, ApiError } from "../api.ts"
+import { api, errorText } from "../api.ts"
 import { h, setText } from "../dom.ts"
 import { formatClock, formatDateTime } from "../format.ts"
 import { LiveStream } from "../liveStream.ts"
@@ -147,7 +147,7 @@ export const logTail = (agent: string, store: Store) => {
   }
 
   const showError = (error: unknown) =>
-    setText(state, error instanceof ApiError ? `${error.code} ${error.reason}: ${error.error}` : String(error))
+    setText(state, errorText(error))
 
   /** The lines before `before`, up to `PAGE` of them or more, oldest first; complete from where it looked. */
   const fetchOlder = async (before: number) => {
