@@ -1,11 +1,11 @@
 /**
  * One agent's log file, written behind the main thread: lines are formatted into a buffer (LineBuffer), and a full
  * buffer (or, at a flush, whatever there is) is handed to a write in libuv's thread pool while the main thread goes on
- * reading pipes. One write at a time, of every buffer waiting (a `writev`), so that lines stay in order and a write
- * that took long is followed by a larger one; rotation (close, renames, open) runs in the thread pool too, between
- * two writes. Why not write in place: the writes took a fifth of the main thread's time with files on in benchmark 8
- * (bench/README.md), the renames of a rotation a few milliseconds more, and a write can block (a busy disk, dirty
- * pages being throttled) for longer still, holding every agent's pipe.
+ * reading pipes. One write at a time, of every buffer waiting (a `writev`) once WRITE_BATCH waits or at a flush, so
+ * that lines stay in order and a write that took long is followed by a larger one; rotation runs between two writes.
+ * Why not write in place: the writes took a fifth of the main thread's time with files on in benchmark 8
+ * (bench/README.md), and a write can block (a busy disk, dirty pages being throttled) for longer still, holding every
+ * agent's pipe.
  *
  * Every line in a buffer ends with the one "\n" it has, so line boundaries (for rotation, and for counting what a
  * failed write lost) are found in the bytes themselves. A write may take only part of what it was given (a file-size
@@ -13,7 +13,6 @@
  * what was left of that buffer, counted in lines, and closes the file; the next buffer opens it again.
  */
 import * as Fs from "node:fs"
-import * as FsPromises from "node:fs/promises"
 import type { ByteLines } from "./ByteLines.ts"
 import { LineBuffer } from "./LineBuffer.ts"
 
@@ -25,6 +24,11 @@ const WRITE_BYTES = 256 * 1024
  * the writes saved.
  */
 const BUFFER_BYTES = 2 * WRITE_BYTES
+/**
+ * Buffers are written once this much waits (or at a flush): writes of the page cache end fast, and a write per
+ * buffer cost a hand-off to the thread pool and a callback each, 500 of them per 100 MB.
+ */
+const WRITE_BATCH = 1024 * 1024
 /** Bytes of one agent's lines waiting for the disk before the agent is held back (LogFiles). */
 export const MAX_QUEUED_BYTES = 4 * 1024 * 1024
 /**
@@ -38,10 +42,13 @@ const SPARES = Math.ceil(MAX_QUEUED_BYTES / WRITE_BYTES) + 2
 const NEWLINE = 0x0a
 
 /** Renames `from` to `to`, if there is a `from`. */
-const renameIfThere = (from: string, to: string): Promise<void> =>
-  FsPromises.rename(from, to).catch((error: unknown) => {
+const renameIfThere = (from: string, to: string): void => {
+  try {
+    Fs.renameSync(from, to)
+  } catch (error) {
     if (!(error instanceof Error && "code" in error && error.code === "ENOENT")) throw error
-  })
+  }
+}
 
 /** How many lines (each ending with "\n") `bytes[from, to)` holds. */
 const countLines = (bytes: Buffer, from: number, to: number): number => {
@@ -65,7 +72,10 @@ export interface AgentLogFileOptions {
   readonly keep: number
   /** Lines that could not be written, and why; `first` for the first failure since the last write that worked. */
   readonly lost: (lines: number, cause: unknown, first: boolean) => void
-  /** A write has ended, written or not: whatever waits for the file to have room, or to be idle, may look again. */
+  /**
+   * A write (or a removal) has ended, written or not: whatever waits for the file to have room, or to be idle, may
+   * look again.
+   */
   readonly settled: () => void
 }
 
@@ -81,6 +91,10 @@ export class AgentLogFile {
   private readonly writes: Array<Write> = []
   private writing = false
   private failing = false
+  /** A flush asked for everything handed off to be written, however little. */
+  private draining = false
+  /** Removals of files past `keep` under way. */
+  private removing = 0
   /** Buffers finished writes gave back, for the next ones. */
   private readonly spares: Array<Buffer> = []
   /** Bytes handed to writes and not written yet. */
@@ -91,9 +105,9 @@ export class AgentLogFile {
     this.options = options
   }
 
-  /** Nothing buffered, nothing being written. */
+  /** Nothing buffered, nothing being written or removed. */
   get idle(): boolean {
-    return this.pending.length === 0 && this.writes.length === 0
+    return this.pending.length === 0 && this.writes.length === 0 && this.removing === 0
   }
 
   /** Formats `lines` as `<prefix><line>\n` each; a buffer that is full goes to a write. */
@@ -107,6 +121,8 @@ export class AgentLogFile {
   /** Hands what is buffered to a write. */
   flush(): void {
     this.handOff(false)
+    this.draining = true
+    this.pump()
   }
 
   /**
@@ -137,8 +153,8 @@ export class AgentLogFile {
     this.fd = undefined
   }
 
-  private open(): number {
-    Fs.mkdirSync(this.options.dir, { recursive: true, mode: 0o750 })
+  private open(inDirectory = false): number {
+    if (!inDirectory) Fs.mkdirSync(this.options.dir, { recursive: true, mode: 0o750 })
     const fd = Fs.openSync(this.path, "a", 0o640)
     this.fd = fd
     this.size = Fs.fstatSync(fd).size
@@ -146,37 +162,35 @@ export class AgentLogFile {
   }
 
   /**
-   * Rotates the file in the thread pool, as writes are (close, a rename per file kept, open: renames took a
-   * few hundred microseconds each on a busy disk, some twenty milliseconds of the main thread per 100 MB with five
-   * files kept), then goes on writing; a failure drops the first buffer, as a failed write does.
+   * Rotates the file: the oldest rotated file is renamed past `keep` (`<agent>.log.<keep + 1>`) and removed in the
+   * thread pool, every other one renamed one up, the file renamed to `.1`, and a new one opened. All but the removal
+   * are done here, at once. In the thread pool each of those steps waited for the main thread to come round to it
+   * (a busy one reads up to 32 chunks a turn): 3-5 ms a rotation in benchmark 8, during which nothing was written and
+   * the agent was held back, against about 0.4 ms of the main thread here (a rename waits for the file system's
+   * journal; a data write, which may wait for the disk, stays in the pool). The removal is the one step whose cost
+   * grows with the file (its pages are freed); a file past `keep` left by a process that died is removed by the next
+   * rotation. No rename replaces a file: ext4 (auto_da_alloc) writes a file renamed over another out to disk at once,
+   * 3-9 ms of the rotation each time.
    */
-  private rotate(): void {
-    this.writing = true
-    const fd = this.fd
+  private rotate(fd: number): void {
     this.fd = undefined
+    // The file's lines are all written: what closing it could still report (a late write-back error) is nothing
+    // this process could act on.
+    Fs.close(fd, () => {})
     const { keep } = this.options
     const path = this.path
-    const steps = async () => {
-      if (fd !== undefined) await new Promise<void>((resolve, reject) => Fs.close(fd, (error) => error === null ? resolve() : reject(error)))
-      for (let index = keep - 1; index >= 1; index--) await renameIfThere(`${path}.${index}`, `${path}.${index + 1}`)
-      if (keep > 0) await FsPromises.rename(path, `${path}.1`)
-      else await FsPromises.rm(path, { force: true })
-      return new Promise<number>((resolve, reject) => Fs.open(path, "a", 0o640, (error, opened) => error === null ? resolve(opened) : reject(error)))
-    }
-    steps().then(
-      (opened) => {
-        this.writing = false
-        this.fd = opened
-        this.size = 0
-        this.pump()
-        this.options.settled()
-      },
-      (cause: unknown) => {
-        this.writing = false
-        this.drop(cause)
-        this.pump()
-      }
-    )
+    const past = `${path}.${keep + 1}`
+    renameIfThere(keep > 0 ? `${path}.${keep}` : path, past)
+    for (let index = keep - 1; index >= 1; index--) renameIfThere(`${path}.${index}`, `${path}.${index + 1}`)
+    if (keep > 0) Fs.renameSync(path, `${path}.1`)
+    // Removing it cannot lose a line; should it fail, the next rotation renames another over it. A flush waits for
+    // it (`idle`), so that once the files are closed only `keep` rotated files are left.
+    this.removing++
+    Fs.rm(past, { force: true }, () => {
+      this.removing--
+      this.options.settled()
+    })
+    this.open(true)
   }
 
   /**
@@ -212,15 +226,19 @@ export class AgentLogFile {
     return end === undefined ? [] : [first.bytes.subarray(first.written, end)]
   }
 
-  /** Starts the next write, unless one is under way. */
+  /**
+   * Starts the next write, unless one is under way, or what waits is less than WRITE_BATCH and no flush asked for it
+   * (a flush has it all written).
+   */
   private pump(): void {
-    while (!this.writing && this.writes.length > 0) {
+    if (this.writes.length === 0) this.draining = false
+    while (!this.writing && this.writes.length > 0 && (this.draining || this.queued >= WRITE_BATCH)) {
       try {
         const fd = this.fd ?? this.open()
         const pieces = this.nextPieces()
         if (pieces.length === 0) {
-          this.rotate()
-          return
+          this.rotate(fd)
+          continue
         }
         this.writing = true
         Fs.writev(fd, pieces, (error, written) => {

@@ -37,7 +37,13 @@ const STARTS = INPUT + WINDOW + 16
 const ENDS = STARTS + CAPACITY * 4
 const PREFIX = ENDS + CAPACITY * 4
 const OUTPUT = PREFIX + MAX_PREFIX
-const PAGES = Math.ceil((OUTPUT + OUTPUT_BYTES + 16) / 65536)
+/**
+ * Lines formatted from other bytes than the chunk just scanned (the line a chunk ends, begun in the one before: it
+ * comes first), up to this many bytes, are copied here rather than over the chunk, which then needs no copy in again.
+ */
+const ASIDE_BYTES = 64 * 1024
+const ASIDE = OUTPUT + OUTPUT_BYTES + 16
+const PAGES = Math.ceil((ASIDE + ASIDE_BYTES + 16) / 65536)
 
 /** Why a scan stopped: the window's end (what follows `next` has no line break), the lines it can hold, a line too long. */
 export type ScanStop = "end" | "full" | "long"
@@ -305,14 +311,21 @@ export const formatLines = (lines: ByteLines, from: number, to: number, prefix: 
   const { bytes, words } = instance
   const first = lines.starts[from] ?? 0
   const last = lines.ends[to - 1] ?? first
-  if (loaded === undefined || loaded.bytes !== lines.bytes || first < loaded.from || last > loaded.to) {
+  // Where the lines' bytes are in the module's memory: the format finds line `i` at `starts[i] - origin + INPUT`.
+  let origin: number
+  if (loaded !== undefined && loaded.bytes === lines.bytes && first >= loaded.from && last <= loaded.to) origin = loaded.from
+  else if (last - first <= ASIDE_BYTES) {
+    bytes.set(lines.bytes.subarray(first, last), ASIDE)
+    origin = first - (ASIDE - INPUT)
+  } else {
     bytes.set(lines.bytes.subarray(first, last), INPUT)
     loaded = { bytes: lines.bytes, from: first, to: last }
+    origin = first
   }
   words.set(lines.starts.subarray(from, to), STARTS / 4)
   words.set(lines.ends.subarray(from, to), ENDS / 4)
   bytes.set(prefix, PREFIX)
-  const written = instance.format(to - from, loaded.from, prefix.length)
+  const written = instance.format(to - from, origin, prefix.length)
   target.set(bytes.subarray(OUTPUT, OUTPUT + written), at)
   return written
 }

@@ -4,7 +4,7 @@
  * `<agent>.log.<keep>`). Files are created 0640 and the directory 0750.
  *
  * Lines are formatted straight from the bytes they arrived in (the time and stream prefix made once per batch, not
- * per line) into a buffer per agent, and written behind the main thread (AgentLogFile) once a buffer is full, or
+ * per line) into a buffer per agent, and written behind the main thread (AgentLogFile) once a megabyte waits, or
  * every FLUSH_MILLIS: an agent writing a million lines costs a few hundred writes, not a million. A line is lost
  * only if the process dies within FLUSH_MILLIS of it or while its write is under way; the scope's finalizer writes
  * what is buffered and waits for every write to end. An agent that writes faster than its disk takes is held back:

@@ -113,4 +113,33 @@ describe("LineKernel", () => {
       expect(javascript.bytes.subarray(0, javascript.length).equals(expected), `trial ${trial}`).toBe(true)
     }
   })
+
+  it("formats each chunk's lines right after its scan as spelled out, the line begun in the chunk before first", () => {
+    const next = random(47)
+    for (let trial = 0; trial < 40; trial++) {
+      const splitter = new LineSplitter()
+      const kernel = new LineBuffer()
+      const all: Array<ByteLines> = []
+      // As a log file gets them: each read's lines as it comes, whose first line began in an earlier read (kept in a
+      // buffer of its own, formatted while the module's input holds the new chunk).
+      for (let read = 0; read < 12; read++) {
+        const chunk = randomBytes(next, 1 + Math.floor(next() * 150_000), trial % 2 === 0 ? 200 : 5_000)
+        for (const lines of splitter.push(chunk)) {
+          kernel.appendPrefixed(lines, "2026-12-01T10:00:00.000Z stdout ")
+          all.push(lines)
+        }
+      }
+      // And lines of another buffer, larger than the room set aside, between two runs of the same chunk's.
+      const other = splitter.push(Buffer.from(`${"y".repeat(99)}\n`.repeat(1000)))
+      const chunk = new LineSplitter().push(Buffer.from(`${"z".repeat(50)}\n`.repeat(100)))
+      const [first] = chunk
+      if (first === undefined) throw new Error("no lines")
+      const halves = [new ByteLines(first.bytes, first.starts.slice(0, 50), first.ends.slice(0, 50)), ...other, new ByteLines(first.bytes, first.starts.slice(50), first.ends.slice(50))]
+      for (const lines of halves) {
+        kernel.appendPrefixed(lines, "2026-12-01T10:00:00.000Z stdout ")
+        all.push(lines)
+      }
+      expect(kernel.bytes.subarray(0, kernel.length).equals(formatted(all, "2026-12-01T10:00:00.000Z stdout ")), `trial ${trial}`).toBe(true)
+    }
+  })
 })

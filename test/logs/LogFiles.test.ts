@@ -51,6 +51,26 @@ describe("LogFiles", () => {
       for (const name of ["api.log", "api.log.1", "api.log.2"]) expect(Fs.statSync(Path.join(dir, name)).size).toBeLessThanOrEqual(150)
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
 
+  it.live("keep 0 leaves only the current file; a rotated file past `keep` left behind goes at the next rotation", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("orch-logfiles-")
+      const lines = (from: number) => Array.from({ length: 5 }, (_, i) => line(from + i, `line ${String(from + i).padStart(5, "0")}`))
+      yield* withFiles(dir, { maxBytes: 150, keep: 0 }, (files) => Effect.forEach(lines(1), (one) => files.write([one]), { discard: true }))
+      expect(Fs.readdirSync(dir)).toEqual(["api.log"])
+      expect(Fs.readFileSync(Path.join(dir, "api.log"), "utf8")).toBe(
+        "2026-12-01T10:00:00.004Z stderr line 00004\n2026-12-01T10:00:00.005Z stdout line 00005\n"
+      )
+      // As a process that died within a rotation leaves them, or one that kept more.
+      Fs.writeFileSync(Path.join(dir, "api.log.1"), "older\n")
+      Fs.writeFileSync(Path.join(dir, "api.log.2"), "oldest, past keep\n")
+      yield* withFiles(dir, { maxBytes: 150, keep: 1 }, (files) => Effect.forEach(lines(6), (one) => files.write([one]), { discard: true }))
+      expect(Fs.readdirSync(dir).sort()).toEqual(["api.log", "api.log.1"])
+      // Three lines a file: 4 and 5 were there, 6 fills it; 7-9 the next, which is rotated for 10.
+      const numbers = (name: string) => Fs.readFileSync(Path.join(dir, name), "utf8").split("\n").map((text) => text.slice(-5))
+      expect(numbers("api.log.1")).toEqual(["00007", "00008", "00009", ""])
+      expect(numbers("api.log")).toEqual(["00010", ""])
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
+
   it.live("an unwritable directory is logged once, counted, and never fails the writer", () =>
     Effect.gen(function*() {
       const base = yield* tempDir("orch-logfiles-")
