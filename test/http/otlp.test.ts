@@ -1,7 +1,7 @@
 /**
  * OpenTelemetry export of a real `orchestrate up`, configured by the standard variables, into an OTLP/HTTP receiver
- * in the test process (test/support/otlpReceiver.ts): the spans of a `ps` over ZeroMQ and over HTTP with their
- * attributes and stages, an agent's start, and a restart's stop and start; the resource and headers the variables
+ * in the test process (test/support/otlpReceiver.ts): the spans of a `ps` over ZeroMQ and over HTTP (a REST route and
+ * `POST /api/v1/command`, each within the HTTP server's span) with their attributes and stages, an agent's start, and a restart's stop and start; the resource and headers the variables
  * give; metric points (a command's, an agent's) and a log record; the last batch flushed on shutdown. Which
  * bundles `up` loaded is recorded (test/support/recordLoads.ts): the exporters' chunk with an endpoint, not without
  * one. A collector that is down is a warning, and a malformed variable a config error before anything starts.
@@ -14,7 +14,7 @@ import * as Path from "node:path"
 import { packageRoot } from "../../src/packageRoot.ts"
 import { cli, startUp } from "../support/cli.ts"
 import { tempDir } from "../support/files.ts"
-import { fetchText } from "../support/http.ts"
+import { fetchText, postJson } from "../support/http.ts"
 import { freePort } from "../support/net.ts"
 import { otlpReceiver, type ReceivedSpan } from "../support/otlpReceiver.ts"
 import { eventually } from "../support/orchestrator.ts"
@@ -75,19 +75,23 @@ describe("OpenTelemetry export (OTEL_* variables)", () => {
       })
       expect((yield* cli(["ps", "--address", address])).code).toBe(0)
       expect((yield* fetchText(`http://127.0.0.1:${port}/api/v1/agents`)).status).toBe(200)
+      expect((yield* postJson(`http://127.0.0.1:${port}/api/v1/command`, { command: "ps" })).status).toBe(200)
       // Probes and scrapes, which come every few seconds, are no traces.
       expect((yield* fetchText(`http://127.0.0.1:${port}/livez`)).status).toBe(200)
       expect((yield* fetchText(`http://127.0.0.1:${port}/metrics`)).status).toBe(200)
 
       const psOver = (spans: ReadonlyArray<ReceivedSpan>, transport: string) =>
         spans.find((span) => span.name === "orchestrate ps" && span.attributes["transport"] === transport)
+      /** The HTTP server's span of each `ps` over HTTP, by its route. */
+      const httpParentsOfPs = (spans: ReadonlyArray<ReceivedSpan>) =>
+        spans.filter((span) => span.name === "orchestrate ps" && span.attributes["transport"] === "http").flatMap((ps) =>
+          spans.filter((span) => span.spanId === ps.parentSpanId)
+        )
       const spans = yield* eventually(
         Effect.sync(receiver.spans),
-        (spans) => {
-          const overHttp = psOver(spans, "http")
-          return psOver(spans, "zmq") !== undefined && overHttp !== undefined &&
-            spans.some((span) => span.spanId === overHttp.parentSpanId) && spans.some((span) => span.name === "Agent.start")
-        }
+        (spans) =>
+          psOver(spans, "zmq") !== undefined && httpParentsOfPs(spans).length === 2 &&
+          spans.some((span) => span.name === "Agent.start")
       )
       const overZmq = psOver(spans, "zmq")
       expect(overZmq).toMatchObject({
@@ -105,11 +109,9 @@ describe("OpenTelemetry export (OTEL_* variables)", () => {
       ]))
       const overHttp = psOver(spans, "http")
       expect(overHttp).toMatchObject({ attributes: { command: "ps", transport: "http", code: 200, principal: "(anonymous)" } })
-      // Within the HTTP server's span of the same request.
-      expect(spans.find((span) => span.spanId === overHttp?.parentSpanId)).toMatchObject({
-        kind: 2,
-        attributes: { "http.route": "/api/v1/agents", "http.response.status_code": 200 }
-      })
+      // Within the HTTP server's span of the same request: a REST route's, and the command route's.
+      expect(httpParentsOfPs(spans).map((span) => [span.kind, span.attributes["http.route"], span.attributes["http.response.status_code"]]).sort())
+        .toEqual([[2, "/api/v1/agents", 200], [2, "/api/v1/command", 200]])
       expect(spans.find((span) => span.name === "Agent.start")).toMatchObject({ attributes: { agent: "steady" } })
 
       // A restart: its stop and its start within it, in the trace of the request that asked for it.
@@ -132,11 +134,14 @@ describe("OpenTelemetry export (OTEL_* variables)", () => {
 
       const commands = yield* eventually(
         Effect.sync(() => receiver.points().filter((point) => point.metric === "orchestrate_commands_total")),
-        (points) => points.some((point) => point.attributes["command"] === "restart")
+        (points) =>
+          points.some((point) => point.attributes["command"] === "restart") &&
+          points.some((point) => point.attributes["command"] === "ps" && point.attributes["transport"] === "http" && point.value === 2)
       )
-      expect(commands.find((point) => point.attributes["command"] === "ps" && point.attributes["transport"] === "http")).toMatchObject({
+      // Both `ps` over HTTP, the REST route's and the command route's: the counter is cumulative.
+      expect(commands.filter((point) => point.attributes["command"] === "ps" && point.attributes["transport"] === "http").at(-1)).toMatchObject({
         attributes: { command: "ps", code: "200", transport: "http" },
-        value: 1,
+        value: 2,
         resource: { "service.name": "orchestrate-test" }
       })
       // The agents' metrics too, which `/metrics` sets only when scraped (nothing scrapes it here).
@@ -160,7 +165,7 @@ describe("OpenTelemetry export (OTEL_* variables)", () => {
       expect((yield* up.exit()).code).toBe(0)
       const all = receiver.spans()
       expect(all.map((span) => span.name)).toContain("Orchestrator.shutdown")
-      expect(all.map((span) => span.attributes["url.path"]).filter((path) => path !== undefined)).toEqual(["/api/v1/agents"])
+      expect(all.map((span) => span.attributes["url.path"]).filter((path) => path !== undefined).sort()).toEqual(["/api/v1/agents", "/api/v1/command"])
 
       const requests = receiver.requests()
       expect(new Set(requests.map((request) => request.path))).toEqual(new Set(["/otlp/v1/traces", "/otlp/v1/metrics", "/otlp/v1/logs"]))

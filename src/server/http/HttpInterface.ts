@@ -41,7 +41,7 @@ import { formatAuthority, parseHttpAddress } from "./HttpAddress.ts"
 import { HttpConfig, type HttpSettings, type TlsSettings } from "./HttpSettings.ts"
 import { HttpNetworkExposed, HttpStartupError, TlsFileUnreadable, TlsKeyReadableByOthers, TlsUnusable } from "./HttpStartupError.ts"
 import { HttpTransport, pathOf, Refused, refusedResponse } from "./HttpTransport.ts"
-import { OrchestrateApi } from "./OrchestrateApi.ts"
+import { OrchestrateApi, ServedApi } from "./OrchestrateApi.ts"
 import * as Probes from "./Probes.ts"
 
 export type Requirements =
@@ -164,9 +164,11 @@ export class HttpInterface extends Context.Service<HttpInterface, {
       const transport = Layer.effect(HttpTransport, HttpTransport.make({ scheme, tokensRequired: authentication.tokensRequired }))
         .pipe(Layer.provide(pipeline))
       const routes = Layer.mergeAll(
-        HttpApiBuilder.layer(OrchestrateApi, { openapiPath: "/api/v1/openapi.json" }).pipe(
+        HttpApiBuilder.layer(ServedApi).pipe(
           Layer.provide([HttpRoutes.layer, EventStream.layer(Deferred.await(stopping)), Probes.layer(authentication)])
         ),
+        HttpRoutes.commandRoute,
+        HttpRoutes.openApiRoute("/api/v1/openapi.json"),
         HttpApiSwagger.layer(OrchestrateApi, { path: "/api/docs" }),
         MetricsRoute.layer(authentication),
         // Its routes are static and parametric, which the router prefers to `*` whatever the order.

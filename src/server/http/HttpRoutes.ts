@@ -1,13 +1,15 @@
 /**
  * The API's routes, each turned into the request envelope it stands for and answered through the transport
- * (`HttpTransport.ts`), so through the one pipeline: `POST /api/v1/command` hands over its body as it is; a REST
- * route builds the envelope from its path (the command, the agent), its query (the command's argument, key for
- * key) or its body (the envelope's `reason` and `id`, and `reload`'s argument). What the envelope means, and
- * whether it is right, is the pipeline's to say, exactly as for the same envelope from ZeroMQ.
+ * (`HttpTransport.ts`), so through the one pipeline: `POST /api/v1/command` (a route of its own, below) hands over
+ * its body as it is; a REST route builds the envelope from its path (the command, the agent), its query (the
+ * command's argument, key for key) or its body (the envelope's `reason` and `id`, and `reload`'s argument). What
+ * the envelope means, and whether it is right, is the pipeline's to say, exactly as for the same envelope from
+ * ZeroMQ.
  */
 import { Effect, Layer, Predicate, Redacted } from "effect"
-import { HttpServerRequest } from "effect/http"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import * as OpenApi from "effect/http-api/OpenApi"
 import { messageOf } from "../../messageOf.ts"
 import { checkJsonLimits } from "../../protocol/jsonLimits.ts"
 import { MAX_JSON_DEPTH } from "../pipeline/RequestEnvelope.ts"
@@ -95,10 +97,6 @@ export const BearerTokenLive = Layer.succeed(
   })
 )
 
-const commandGroup = HttpApiBuilder.group(OrchestrateApi, "command", (handlers) =>
-  HttpTransport.useSync((transport) =>
-    handlers.handleRaw("command", () => transport.answer(transport.body))))
-
 const agentsGroup = HttpApiBuilder.group(OrchestrateApi, "agents", (handlers) =>
   HttpTransport.useSync((transport) =>
     handlers
@@ -123,5 +121,23 @@ const orchestratorGroup = HttpApiBuilder.group(OrchestrateApi, "orchestrator", (
       .handleRaw("reload", () => transport.answer(reload(transport)))
       .handleRaw("shutdown", () => transport.answer(withBody(transport, "shutdown", [])))))
 
-/** The API's command routes, over `HttpTransport`. */
-export const layer = Layer.mergeAll(commandGroup, agentsGroup, orchestratorGroup).pipe(Layer.provide(BearerTokenLive))
+/** The API's REST routes, over `HttpTransport`: served by `HttpApiBuilder` with the rest of `ServedApi`. */
+export const layer = Layer.mergeAll(agentsGroup, orchestratorGroup).pipe(Layer.provide(BearerTokenLive))
+
+/**
+ * `POST /api/v1/command`, as `OrchestrateApi` declares it, served by a route of its own rather than by
+ * `HttpApiBuilder`: the API's handler wraps each request in its middleware, its security's decoding and its
+ * handler's steps, none of which a raw handler needs (with the transport's old dispatch, 46 µs of the 225 µs of
+ * CPU a `ps` cost the server: bench/README.md, benchmark 15). The answer is the same: the body as the envelope,
+ * the bearer token read as the API reads it, the one pipeline.
+ */
+export const commandRoute = HttpRouter.use((router) =>
+  Effect.flatMap(HttpTransport, (transport) => router.add("POST", "/api/v1/command", transport.command)))
+
+/** The OpenAPI document of the whole `OrchestrateApi`, as `HttpApiBuilder.layer`'s `openapiPath` serves one. */
+export const openApiRoute = (path: `/${string}`) =>
+  HttpRouter.use((router) => {
+    // Made at the first request, as HttpApiBuilder makes it: a few milliseconds of work no `up` needs otherwise.
+    let document: HttpServerResponse.HttpServerResponse | undefined
+    return router.add("GET", path, Effect.sync(() => document ??= HttpServerResponse.jsonUnsafe(OpenApi.fromApi(OrchestrateApi))))
+  })

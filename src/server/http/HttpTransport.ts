@@ -11,21 +11,28 @@
  * server never grants), a body too large to read. Cookies are never read: a browser's ambient credentials are
  * worth nothing here, so a page on another site has nothing to borrow.
  *
- * Each request runs in a fiber of the interface's own, as a ZeroMQ request does in the server's: a client that
- * disconnects does not interrupt its command, and `shutdown`'s answer is sent before the shutdown it starts. At most
- * `maxInFlight` run at once; the others wait. When the interface stops, the server stops accepting connections and
- * gives the requests in flight the command interface's `shutdownTimeout` to be answered; any that reach the pipeline
- * after that are answered `ShuttingDown`, and those still running are interrupted (and still answered and recorded).
+ * Each request's pipeline runs in a fiber of its own, started at once from the HTTP request's fiber but not its
+ * child, as a ZeroMQ request's does in `CommandServer.ts`: a client that disconnects interrupts only its HTTP
+ * request, never its command, and `shutdown`'s answer is sent before the shutdown it starts. Most commands complete
+ * without suspending, and are answered from the reply they left, with nothing else paid for them; only a pipeline
+ * fiber that suspended is kept, counted against `maxInFlight` and awaited. At the limit, new requests wait until
+ * one of those ends. (A fork into a FiberSet under a semaphore and a Deferred per request, with the HttpApi route
+ * that `HttpRoutes.commandRoute` replaces, cost 46 µs of CPU per `ps`: bench/README.md, benchmark 15.)
+ *
+ * When the interface stops, the server stops accepting connections and gives the requests in flight the command
+ * interface's `shutdownTimeout` to be answered; any that reach the pipeline after that are answered `ShuttingDown`,
+ * and those still running are interrupted (and still answered and recorded).
  */
-import { ByteSize, Context, Data, Deferred, Effect, FiberSet, Option, Semaphore } from "effect"
-import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Context, Data, Effect, Fiber, Latch, Option, Tracer } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as Net from "node:net"
 import type { ErrorCode, ErrorReason } from "../../protocol/Envelope.ts"
 import { CommandInterfaceConfig } from "../CommandInterfaceConfig.ts"
 import { ShuttingDown } from "../pipeline/RequestError.ts"
 import { RequestPipeline } from "../pipeline/RequestPipeline.ts"
 import type { IncomingRequest, RequestOrigin } from "../Socket.ts"
-import { PresentedToken } from "./OrchestrateApi.ts"
+import { PresentedToken, presentedToken } from "./OrchestrateApi.ts"
+import { readRequestBody } from "./RequestBody.ts"
 
 /** A request the HTTP layer answers itself, before the pipeline: `status` is its HTTP status and its `code`. */
 export class Refused extends Data.TaggedError("Refused")<{
@@ -84,12 +91,18 @@ export class HttpTransport extends Context.Service<HttpTransport, {
   readonly answer: <R>(
     envelope: Effect.Effect<Uint8Array, Refused, R>
   ) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest | PresentedToken>
+  /**
+   * Answers a `POST /api/v1/command`: its body is the envelope, its bearer token (read as the API's bearer security
+   * reads it, `presentedToken`) the credentials. What `answer(body)` does within the API's middleware, in fewer
+   * steps: it is the route every client of the command interface uses.
+   */
+  readonly command: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse>
   /** The current request's body, refused unless it is `application/json` of at most the frame limit. */
   readonly body: Effect.Effect<Uint8Array, Refused, HttpServerRequest.HttpServerRequest>
 }>()("effect-orchestrate/http/HttpTransport") {
   /**
    * The transport over the HTTP pipeline, for a server reached as `scheme`, whose callers are anonymous unless
-   * `tokensRequired`. Needs a Scope: its requests' fibers live in it.
+   * `tokensRequired`. Needs a Scope: the requests still running when it closes are given the shutdown timeout.
    */
   static readonly make = Effect.fnUntraced(function*(options: {
     readonly scheme: "http" | "https"
@@ -98,19 +111,37 @@ export class HttpTransport extends Context.Service<HttpTransport, {
     const pipeline = yield* RequestPipeline
     const config = yield* CommandInterfaceConfig
     const frameLimit = CommandInterfaceConfig.frameLimit(config)
-    const permits = yield* Semaphore.make(config.maxInFlight)
-    const inFlight = yield* FiberSet.make<void>()
     const refusal = new ShuttingDown({ kind: "NotStarted" })
     let stopping = false
 
     const annotate = CommandInterfaceConfig.logsOf(config, "http-interface")
+    // Pipelines run with the interface's services, log annotations and level; and within the HTTP request's span.
+    const services = yield* annotate(Effect.context<never>())
+
+    /** Pipelines that suspended and have not ended yet. */
+    const suspended = new Set<Fiber.Fiber<void>>()
+    /** Open while fewer than `maxInFlight` pipelines are in flight (or the interface is stopping). */
+    const belowLimit = yield* Latch.make(true)
+    /** Open while no pipeline is in flight. */
+    const idle = yield* Latch.make(true)
+
+    const ended = (fiber: Fiber.Fiber<void>) => () => {
+      suspended.delete(fiber)
+      belowLimit.openUnsafe()
+      if (suspended.size === 0) idle.openUnsafe()
+    }
 
     yield* Effect.addFinalizer(() =>
       annotate(Effect.gen(function*() {
         stopping = true
-        const finished = yield* FiberSet.awaitEmpty(inFlight).pipe(Effect.timeoutOption(config.shutdownTimeout))
-        // The rest are interrupted with the set, and still answered and recorded: only a command is interruptible.
-        if (Option.isNone(finished)) yield* Effect.logWarning("HTTP requests did not finish within the shutdown timeout; interrupting them")
+        // Those waiting for a slot are answered now, as any request arriving now is.
+        belowLimit.openUnsafe()
+        const finished = yield* idle.await.pipe(Effect.timeoutOption(config.shutdownTimeout))
+        if (Option.isNone(finished)) {
+          yield* Effect.logWarning("HTTP requests did not finish within the shutdown timeout; interrupting them")
+          // Each is answered and recorded as it ends: only the command itself is interruptible.
+          yield* Fiber.interruptAll([...suspended])
+        }
       }))
     )
 
@@ -147,67 +178,107 @@ export class HttpTransport extends Context.Service<HttpTransport, {
           `(a request may have ${config.maxRequestBytes}: commandInterface.maxRequestBytes)`
       })
 
-    const body = Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
+    const bodyOf = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Uint8Array, Refused> => {
       const contentType = request.headers["content-type"]
       if (mediaType(contentType) !== "application/json") {
-        return yield* new Refused({
-          status: 415,
-          reason: "UnsupportedMediaType",
-          error: `${request.method} ${pathOf(request.url)} needs Content-Type: application/json, got ${contentType ?? "none"}`
-        })
+        return Effect.fail(
+          new Refused({
+            status: 415,
+            reason: "UnsupportedMediaType",
+            error: `${request.method} ${pathOf(request.url)} needs Content-Type: application/json, got ${contentType ?? "none"}`
+          })
+        )
       }
       const length = Number(request.headers["content-length"])
-      if (length > frameLimit) return yield* tooLarge(`${length} bytes`)
-      const buffer = yield* request.arrayBuffer.pipe(
-        Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(frameLimit)),
-        Effect.mapError((error) =>
-          error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-            ? tooLarge("more bytes")
-            : new Refused({ status: 400, reason: "MalformedRequest", error: `the request's body could not be read: ${error.message}` }))
-      )
-      return new Uint8Array(buffer)
-    })
+      if (length > frameLimit) return Effect.fail(tooLarge(`${length} bytes`))
+      return Effect.mapError(readRequestBody(request, frameLimit), (error) =>
+        error._tag === "BodyTooLarge"
+          ? tooLarge("more bytes")
+          : new Refused({ status: 400, reason: "MalformedRequest", error: `the request's body could not be read: ${error.message}` }))
+    }
 
-    /** Hands the request to the pipeline in a fiber of its own, and waits for its answer. */
-    const dispatch = (frames: ReadonlyArray<Uint8Array>, origin: RequestOrigin) =>
-      Effect.suspend(() => {
-        const answered = Deferred.makeUnsafe<Answered>()
+    /** The answer to a request whose pipeline ended without answering it, which its contract rules out. */
+    const unanswered = Effect.as(
+      annotate(Effect.logError("a request's pipeline ended without answering it")),
+      refusedResponse(new Refused({ status: 500, reason: "InternalError", error: "Internal server error" }))
+    )
+
+    /**
+     * Runs the pipeline on the request in a fiber of its own, and answers with its reply: at once if it replied
+     * without suspending, otherwise once it replies (the fiber is then kept until it ends, which may be later:
+     * `shutdown` starts the shutdown after its reply). While `maxInFlight` pipelines are in flight it waits for one
+     * to end first, unless the interface is stopping.
+     */
+    const dispatch = (frames: ReadonlyArray<Uint8Array>, origin: RequestOrigin): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+      Effect.withFiber((requestFiber) => {
+        if (!stopping && suspended.size >= config.maxInFlight) return Effect.andThen(belowLimit.await, dispatch(frames, origin))
+        let answered: Answered | undefined
+        let onAnswer: ((answered: Answered) => void) | undefined
         const incoming: IncomingRequest = {
           frames,
           origin,
-          reply: (body, code, reason) => Deferred.succeed(answered, { body, code, reason }).pipe(Effect.asVoid)
-        }
-        const handled = stopping
-          ? pipeline.handle(incoming, refusal)
-          : Effect.uninterruptibleMask((restore) =>
-            Effect.matchCauseEffect(restore(permits.take(1)), {
-              // Stopped while waiting for a permit: answered as any request arriving now would be.
-              onFailure: () => pipeline.handle(incoming, refusal),
-              onSuccess: () => Effect.ensuring(pipeline.handle(incoming), permits.release(1))
+          reply: (body, code, reason) =>
+            Effect.sync(() => {
+              answered = { body, code, reason }
+              onAnswer?.(answered)
             })
-          )
-        return FiberSet.run(inFlight, annotate(handled)).pipe(
-          Effect.andThen(Deferred.await(answered)),
-          Effect.map(answeredResponse)
+        }
+        const span = Context.getOrUndefined(requestFiber.context, Tracer.ParentSpan)
+        const fiber = Effect.runForkWith(span === undefined ? services : Context.add(services, Tracer.ParentSpan, span))(
+          stopping ? pipeline.handle(incoming, refusal) : pipeline.handle(incoming)
         )
+        if (fiber.pollUnsafe() === undefined) {
+          suspended.add(fiber)
+          idle.closeUnsafe()
+          if (suspended.size >= config.maxInFlight && !stopping) belowLimit.closeUnsafe()
+          fiber.addObserver(ended(fiber))
+        }
+        if (answered !== undefined) return Effect.succeed(answeredResponse(answered))
+        if (fiber.pollUnsafe() !== undefined) return unanswered
+        return Effect.callback<HttpServerResponse.HttpServerResponse>((resume) => {
+          onAnswer = (answered) => resume(Effect.succeed(answeredResponse(answered)))
+          // The pipeline answers every request; were that ever broken, the client still hears of it.
+          fiber.addObserver(() => {
+            if (answered === undefined) resume(unanswered)
+          })
+        })
       })
+
+    const originOf = (request: HttpServerRequest.HttpServerRequest): RequestOrigin => ({
+      transport: "http",
+      peerAddress: Option.getOrNull(request.remoteAddress)
+    })
+
+    const refuse = (request: HttpServerRequest.HttpServerRequest, refused: Refused) =>
+      Effect.as(annotate(Effect.logWarning(`refused ${request.method} ${pathOf(request.url)}: ${refused.error}`)), refusedResponse(refused))
+
+    const framesOf = (envelope: Uint8Array, token: string | undefined): ReadonlyArray<Uint8Array> =>
+      token === undefined ? [envelope] : [envelope, encoder.encode(token)]
 
     const answer = <R>(envelope: Effect.Effect<Uint8Array, Refused, R>) =>
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const refused = crossSite(request)
-        if (refused !== undefined) {
-          yield* annotate(Effect.logWarning(`refused ${request.method} ${pathOf(request.url)}: ${refused.error}`))
-          return refusedResponse(refused)
-        }
+        if (refused !== undefined) return yield* refuse(request, refused)
         const built = yield* Effect.result(envelope)
         if (built._tag === "Failure") return refusedResponse(built.failure)
         const { token } = yield* PresentedToken
-        const frames = token === undefined ? [built.success] : [built.success, encoder.encode(token)]
-        return yield* dispatch(frames, { transport: "http", peerAddress: Option.getOrNull(request.remoteAddress) })
+        return yield* dispatch(framesOf(built.success, token), originOf(request))
       })
 
-    return HttpTransport.of({ answer, body })
+    const command = (request: HttpServerRequest.HttpServerRequest) => {
+      const refused = crossSite(request)
+      if (refused !== undefined) return refuse(request, refused)
+      return Effect.matchEffect(bodyOf(request), {
+        onFailure: (refused) => Effect.succeed(refusedResponse(refused)),
+        onSuccess: (envelope) => dispatch(framesOf(envelope, presentedToken(request.headers["authorization"])), originOf(request))
+      })
+    }
+
+    return HttpTransport.of({
+      answer,
+      command,
+      body: Effect.flatMap(HttpServerRequest.HttpServerRequest, bodyOf)
+    })
   })
 }

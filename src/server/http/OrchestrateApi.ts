@@ -43,6 +43,19 @@ export class BearerToken extends HttpApiMiddleware.Service<BearerToken, { provid
   }
 ) {}
 
+/**
+ * The token an `Authorization` header presents, read as the API's bearer security reads it (effect's
+ * `HttpApiBuilder.securityDecode`: the scheme in any case, one space or more, the rest as it is), for the route
+ * served beside the API (`POST /api/v1/command`); no token for no header, another scheme or nothing after it.
+ */
+export const presentedToken = (authorization: string | undefined): string | undefined => {
+  if (authorization === undefined || authorization.length <= 6 || authorization.charCodeAt(6) !== 32) return undefined
+  if (authorization.slice(0, 6).toLowerCase() !== "bearer") return undefined
+  let start = 7
+  while (authorization.charCodeAt(start) === 32) start++
+  return start === authorization.length ? undefined : authorization.slice(start)
+}
+
 /** The success envelope around a command's result. */
 const succeeded = <S extends Schema.Top>(data: S) =>
   Schema.Struct({ status: Schema.Literal("success"), data, id: Schema.optionalKey(Schema.String) })
@@ -238,4 +251,16 @@ export class OrchestrateApi extends HttpApi.make("orchestrate")
       "over ZeroMQ. Every response is the command interface's response envelope.",
     transform: tokensOptional
   }))
+{}
+
+/**
+ * The API's groups that `HttpApiBuilder` serves: all but `command`, whose one route every client of the command
+ * interface uses and which is served beside them, with fewer steps per request (`HttpRoutes.commandRoute`). The
+ * OpenAPI document and its page describe the whole `OrchestrateApi`, that route as it is declared above.
+ */
+export class ServedApi extends HttpApi.make("orchestrate")
+  .add(AgentsApi)
+  .add(OrchestratorApi)
+  .add(EventsApi)
+  .add(ProbesApi)
 {}

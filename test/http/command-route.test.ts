@@ -1,0 +1,217 @@
+/**
+ * `POST /api/v1/command`, served by a route of its own beside the `HttpApi` (src/server/http/HttpRoutes.ts), and the
+ * transport's handling of requests whose command takes time (src/server/http/HttpTransport.ts), over real sockets:
+ * the bearer token read exactly as the API's routes read it; the route described in the OpenAPI document as it is
+ * declared; a client that disconnects does not interrupt its command; at `maxInFlight`, a request waits for one in
+ * flight to end; a stopping interface answers the requests in flight, and at its shutdown timeout interrupts them,
+ * still answered and recorded.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
+import * as Http from "node:http"
+import { tokenSha256 } from "../../src/security/tokens.ts"
+import { gatedControl } from "../support/fixtures.ts"
+import { fetchText, type Stack, startStack } from "../support/http.ts"
+import { eventually } from "../support/orchestrator.ts"
+
+interface Answer {
+  readonly status: number
+  readonly body: unknown
+}
+
+/** The body as JSON, or as the text it is when it is not JSON. */
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * A POST of `body` with exactly these headers (fetch trims header values); `onSent` gets a way to break the
+ * connection off before the answer.
+ */
+const post = (url: string, body: string, headers: Record<string, string> = {}, onSent?: (abort: () => void) => void) =>
+  Effect.callback<Answer, Error>((resume) => {
+    // A connection of its own, closed after the answer: nothing keeps a stopping server waiting for it.
+    const request = Http.request(url, { method: "POST", agent: false, headers: { "content-type": "application/json", ...headers } }, (response) => {
+      let text = ""
+      response.setEncoding("utf8")
+      response.on("data", (chunk: string) => (text += chunk))
+      response.on("end", () => resume(Effect.succeed({ status: response.statusCode ?? 0, body: parsed(text) })))
+    })
+    request.on("error", (error) => resume(Effect.fail(error)))
+    request.end(body)
+    onSent?.(() => request.destroy())
+  })
+
+const command = (stack: Stack, envelope: unknown, headers?: Record<string, string>) =>
+  post(`${stack.url}/api/v1/command`, JSON.stringify(envelope), headers)
+
+const records = (stack: Stack) =>
+  Effect.map(stack.events.query({ category: "command", limit: 1000 }), (page) => page.events.map((event) => event.data))
+
+/** Waits until the gated control has been asked for `count` actions: that many commands are in flight. */
+const untilAsked = (log: Ref.Ref<ReadonlyArray<string>>, count: number) =>
+  eventually(Ref.get(log), (entries) => entries.length >= count)
+
+describe("POST /api/v1/command", () => {
+  it.live("reads the bearer token as the API's routes read it, whatever the header's spelling", () =>
+    Effect.gen(function*() {
+      const token = "orch_ops-token"
+      const stack = yield* startStack({ http: { tokens: [{ name: "ops", tokenSha256: tokenSha256(token), role: "all" }] } })
+      const spellings = [
+        `Bearer ${token}`,
+        `bearer ${token}`,
+        `BEARER    ${token}`,
+        `Bearer ${token}  `,
+        `Bearer\t${token}`,
+        `Bearer${token}`,
+        "Bearer ",
+        "Bearer",
+        `Basic ${token}`,
+        token
+      ]
+      const answers = yield* Effect.forEach(spellings, (authorization) =>
+        Effect.gen(function*() {
+          const overRoute = yield* command(stack, { command: "whoami" }, { authorization })
+          const overApi = yield* Effect.promise(() =>
+            new Promise<Answer>((resolve) =>
+              Http.get(`${stack.url}/api/v1/whoami`, { headers: { authorization } }, (response) => {
+                let text = ""
+                response.setEncoding("utf8")
+                response.on("data", (chunk: string) => (text += chunk))
+                response.on("end", () => resolve({ status: response.statusCode ?? 0, body: parsed(text) }))
+              })
+            )
+          )
+          return { authorization, overRoute, overApi }
+        }))
+      for (const { overRoute, overApi } of answers) expect(overRoute).toEqual(overApi)
+      // Node's parser drops the spaces after a header's value: the fourth is the token.
+      expect(answers.map(({ overRoute }) => overRoute.status)).toEqual([200, 200, 200, 200, 401, 401, 401, 401, 401, 401])
+      expect(answers[0]?.overRoute.body).toMatchObject({ status: "success", data: { principal: "ops" } })
+    }))
+
+  it.live("is described in the OpenAPI document as the API declares it", () =>
+    Effect.gen(function*() {
+      const stack = yield* startStack()
+      const document = (yield* fetchText(`${stack.url}/api/v1/openapi.json`)).json as {
+        paths: Record<string, Record<string, { description: string; security: unknown; requestBody: unknown; responses: Record<string, unknown> }>>
+      }
+      const operation = document.paths["/api/v1/command"]?.["post"]
+      expect(operation?.description).toBe("Any command, as the ZeroMQ request envelope; answered with the same response envelope as on ZeroMQ")
+      expect(operation?.security).toEqual([{ bearer: [] }, {}])
+      // The ZeroMQ request envelope, as protocol/Envelope.ts declares it.
+      expect(operation?.requestBody).toEqual({
+        required: true,
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              properties: {
+                command: { type: "string" },
+                args: { type: "array" },
+                id: { type: "string", minLength: 1, maxLength: 128 },
+                reason: { type: "string", minLength: 1, maxLength: 500 }
+              },
+              required: ["command"],
+              additionalProperties: false
+            }
+          }
+        }
+      })
+      expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403", "413", "415", "500"])
+    }))
+
+  it.live("a client that waits for 100 Continue before its body, as curl does for larger ones, gets it and its answer", () =>
+    Effect.gen(function*() {
+      const stack = yield* startStack()
+      const envelope = JSON.stringify({ command: "ps", reason: "checking a 100-continue client" })
+      const answer = yield* Effect.callback<Answer>((resume) => {
+        const request = Http.request(`${stack.url}/api/v1/command`, {
+          method: "POST",
+          agent: false,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(envelope), expect: "100-continue" }
+        }, (response) => {
+          let text = ""
+          response.setEncoding("utf8")
+          response.on("data", (chunk: string) => (text += chunk))
+          response.on("end", () => resume(Effect.succeed({ status: response.statusCode ?? 0, body: parsed(text) })))
+        })
+        // The body goes only once the server has said to send it.
+        request.on("continue", () => request.end(envelope))
+        request.flushHeaders()
+      })
+      expect(answer).toMatchObject({ status: 200, body: { status: "success", data: { agents: expect.any(Array) } } })
+    }))
+
+  it.live("a client that disconnects does not interrupt its command: it runs to its end, answered and recorded", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const log = yield* Ref.make<ReadonlyArray<string>>([])
+      const stack = yield* startStack({ control: gatedControl(gate, log) })
+      let abort = () => {}
+      const abandoned = yield* Effect.forkChild(
+        post(`${stack.url}/api/v1/command`, JSON.stringify({ command: "stop", args: ["db"], id: "gone" }), {}, (f) => (abort = f))
+      )
+      yield* untilAsked(log, 1)
+      abort()
+      expect(Exit.isFailure(yield* Fiber.await(abandoned))).toBe(true)
+      yield* Deferred.succeed(gate, undefined)
+      const [record] = yield* eventually(records(stack), (records) => records.length === 1)
+      expect(record).toMatchObject({ command: "stop", args: ["db"], code: 200, request_id: "gone", transport: "http" })
+    }))
+
+  it.live("at maxInFlight, a request waits until one in flight ends", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const log = yield* Ref.make<ReadonlyArray<string>>([])
+      const stack = yield* startStack({ control: gatedControl(gate, log), config: { maxInFlight: 1 } })
+      const first = yield* Effect.forkChild(command(stack, { command: "stop", args: ["db"] }))
+      yield* untilAsked(log, 1)
+      const second = yield* Effect.forkChild(command(stack, { command: "stop", args: ["api"] }))
+      // Nothing tells the test that the second request has arrived and waits; given time, it must not have started.
+      yield* Effect.sleep("300 millis")
+      expect(yield* Ref.get(log)).toEqual(["stop db"])
+      expect(second.pollUnsafe()).toBeUndefined()
+      yield* Deferred.succeed(gate, undefined)
+      expect((yield* Fiber.join(first)).body).toMatchObject({ status: "success", data: { message: "Agent 'db' stop done" } })
+      expect((yield* Fiber.join(second)).body).toMatchObject({ status: "success", data: { message: "Agent 'api' stop done" } })
+      expect(yield* Ref.get(log)).toEqual(["stop db", "stop api"])
+      // Meanwhile, requests that do not suspend were not counted.
+      expect((yield* command(stack, { command: "ps" })).status).toBe(200)
+    }))
+
+  it.live("a stopping interface answers the request in flight before it stops", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const log = yield* Ref.make<ReadonlyArray<string>>([])
+      const scope = yield* Scope.make()
+      const stack = yield* startStack({ control: gatedControl(gate, log), config: { shutdownTimeout: Duration.seconds(20) } })
+        .pipe(Scope.provide(scope))
+      const slow = yield* Effect.forkChild(command(stack, { command: "stop", args: ["db"] }))
+      yield* untilAsked(log, 1)
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      yield* Effect.sleep("100 millis")
+      expect(closing.pollUnsafe()).toBeUndefined()
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(slow)).toMatchObject({ status: 200, body: { status: "success", data: { message: "Agent 'db' stop done" } } })
+      yield* Fiber.join(closing)
+    }))
+
+  it.live("at the shutdown timeout, a request still running is interrupted, and still recorded", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const log = yield* Ref.make<ReadonlyArray<string>>([])
+      const scope = yield* Scope.make()
+      const stack = yield* startStack({ control: gatedControl(gate, log), config: { shutdownTimeout: Duration.millis(300) } })
+        .pipe(Scope.provide(scope))
+      const slow = yield* Effect.forkChild(command(stack, { command: "stop", args: ["db"], id: "slow" }))
+      yield* untilAsked(log, 1)
+      yield* Scope.close(scope, Exit.void)
+      yield* Fiber.await(slow)
+      expect(yield* records(stack)).toEqual([expect.objectContaining({ command: "stop", code: 500, error_reason: "ShuttingDown", request_id: "slow" })])
+    }))
+})
