@@ -6,7 +6,7 @@ import { formatData } from "./describe.ts"
 import type { HistoryEvent, Severity } from "../protocol/Model.ts"
 import { type EventRecord, type LogInfo, type LogQuery, makeEventLog } from "./EventLog.ts"
 import { intBetween, withDefault } from "../settings.ts"
-import { defaultPayloadLimits, truncatePayload } from "./truncate.ts"
+import { boundPayload, defaultPayloadLimits } from "./truncate.ts"
 
 /** The categories the orchestrator and the command interface record under. */
 export const EventCategory = {
@@ -65,6 +65,7 @@ export interface NewEvent {
   readonly category: string
   readonly agentName?: string | null | undefined
   readonly severity?: Severity | undefined
+  /** Kept as given when nothing in it needs bounding, so it must not be changed once recorded. */
   readonly data?: Readonly<Record<string, unknown>> | undefined
 }
 
@@ -85,6 +86,8 @@ const toHistoryEvent = (record: EventRecord): HistoryEvent => ({
   severity: record.severity,
   data: record.data
 })
+
+const NO_DATA: Readonly<Record<string, unknown>> = Object.freeze({})
 
 const logLevels: Record<Severity, LogLevel.Severity> = { debug: "Debug", info: "Info", warning: "Warn", error: "Error" }
 
@@ -110,17 +113,22 @@ export class EventStore extends Context.Service<EventStore, {
   static readonly make = Effect.fnUntraced(function*(config: EventStoreOptions) {
     const log = makeEventLog({ capacity: config.capacity, retention: config.retention, categoryCapacity: config.categories })
     const limits = { ...defaultPayloadLimits, maxValueBytes: config.maxValueBytes }
+    // Read from the Clock service directly rather than through `Clock.currentTimeMillis`: every request's audit
+    // record is recorded here, and each Effect step and context lookup saved is paid by every request.
+    const clock = yield* Clock.Clock
     return EventStore.of({
       record: (event) =>
-        Effect.map(Clock.currentTimeMillis, (timestamp) =>
+        Effect.sync(() =>
           log.append({
             eventName: event.eventName,
             category: event.category,
             agentName: event.agentName ?? null,
             severity: event.severity ?? "info",
-            timestamp,
-            data: event.data === undefined ? {} : truncatePayload(event.data, limits)
-          })),
+            timestamp: clock.currentTimeMillisUnsafe(),
+            // The caller's own data when nothing in it needs cutting (an audit record always fits): no copy per record.
+            data: event.data === undefined ? NO_DATA : boundPayload(event.data, limits)
+          })
+        ),
       query: (query) =>
         Effect.sync(() => {
           const page = log.query(query)

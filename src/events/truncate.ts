@@ -64,6 +64,58 @@ const truncateRecord = (value: object, limits: PayloadLimits, depth: number): Re
   return out
 }
 
+const isPlainObject = (value: object): boolean => {
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
+
+const fitsString = (text: string, limits: PayloadLimits): boolean =>
+  text.length * 3 <= limits.maxValueBytes || Buffer.byteLength(text, "utf8") <= limits.maxValueBytes
+
+/**
+ * Whether `value` is plain JSON that `truncateValue` would give back unchanged, and that JSON.stringify writes as
+ * that copy: strings within the limit, finite numbers, booleans, null, and arrays and plain objects
+ * within the limits whose members all fit. Anything else (undefined, a Date, an object with `toJSON`) is not.
+ */
+const fitsValue = (value: unknown, limits: PayloadLimits, depth: number): boolean => {
+  switch (typeof value) {
+    case "string":
+      return fitsString(value, limits)
+    case "number":
+      return Number.isFinite(value)
+    case "boolean":
+      return true
+    case "object":
+      if (value === null) return true
+      if (depth >= limits.maxDepth) return false
+      if (Array.isArray(value)) {
+        if (value.length > limits.maxItems) return false
+        for (const item of value) if (!fitsValue(item, limits, depth + 1)) return false
+        return true
+      }
+      return isPlainObject(value) && fitsRecord(value, limits, depth)
+    default:
+      return false
+  }
+}
+
+const fitsRecord = (value: object, limits: PayloadLimits, depth: number): boolean => {
+  let count = 0
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return false
+    if (++count > limits.maxItems || key === "__proto__" || !fitsString(key, limits)) return false
+    if (!fitsValue((value as Record<string, unknown>)[key], limits, depth + 1)) return false
+  }
+  return true
+}
+
+/**
+ * The payload bounded: `data` itself when nothing needs cutting (the common case: every request's audit record passes
+ * here), which JSON.stringify then writes byte for byte as it writes `truncatePayload`'s copy; that copy otherwise.
+ */
+export const boundPayload = (data: Readonly<Record<string, unknown>>, limits: PayloadLimits): Readonly<Record<string, unknown>> =>
+  isPlainObject(data) && fitsRecord(data, limits, 0) ? data : truncatePayload(data, limits)
+
 /** Bounds an event payload; the result is a plain JSON object. */
 export const truncatePayload = (
   data: Readonly<Record<string, unknown>>,

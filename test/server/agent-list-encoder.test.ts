@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { type AgentStanding, type SnapshotView, snapshotOf } from "../../src/ports/OrchestratorQuery.ts"
+import { type AgentStanding, type SnapshotView, snapshotOf, uptimeOf } from "../../src/ports/OrchestratorQuery.ts"
 import { Commands } from "../../src/protocol/Commands.ts"
 import { fastEncoders } from "../../src/protocol/fastEncode.ts"
 import { AgentStatus, OrchestratorSnapshot } from "../../src/protocol/Model.ts"
-import { countAgents, makeAgentListEncoder } from "../../src/server/AgentListEncoder.ts"
+import { countAgents, makeAgentListEncoder, uptimeText } from "../../src/server/AgentListEncoder.ts"
 
 const Millis = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 4_000_000_000_000 }))
 
@@ -138,5 +138,26 @@ describe("the agent list encoder", () => {
       agents: [{ agent_name: "api", uptime_seconds: 12.345 }, { agent_name: "job", uptime_seconds: null }],
       counts: { total: 2, running: 1, completed: 1 }
     })
+  })
+})
+
+describe("uptimeText", () => {
+  const written = (since: number | null, now: number) => `${uptimeOf(since, now)}`
+
+  it("writes every uptime as the number's own text does", () => {
+    const now = 1_764_650_000_000
+    const cases: Array<number | null> = [null, now, now + 5, now - 1, now - 9, now - 10, now - 90, now - 100, now - 999,
+      now - 1000, now - 1001, now - 1010, now - 1100, now - 12_345, now - 60_000, now - 86_400_123, 0, now - 0.5, 1e14]
+    for (const since of cases) expect(uptimeText(since, now)).toBe(written(since, now))
+    expect(uptimeText(0, 1e14 + 7)).toBe(written(0, 1e14 + 7))
+  })
+
+  it("agrees with it on any whole milliseconds", () => {
+    let seed = 7
+    const next = () => (seed = (seed * 48271) % 2147483647)
+    for (let i = 0; i < 20_000; i++) {
+      const millis = i < 10_000 ? i : next() * 1000 + (next() % 1000)
+      expect(uptimeText(0, millis)).toBe(written(0, millis))
+    }
   })
 })
