@@ -4,6 +4,8 @@
  * either with real sockets. Also small helpers for `fetch` against it.
  */
 import { Context, Effect, Layer } from "effect"
+import * as Http from "node:http"
+import * as Https from "node:https"
 import * as Path from "node:path"
 import { EventStore } from "../../src/events/EventStore.ts"
 import { type AgentSeed, InMemoryOrchestrator } from "../../src/orchestrator/InMemoryOrchestrator.ts"
@@ -92,3 +94,49 @@ export const postJson = (url: string, body: unknown, headers: Record<string, str
   })
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+/** What a node:http POST got back: its status, its `Connection` header, its body (parsed when it is JSON). */
+export interface Posted {
+  readonly status: number
+  readonly connection: string | undefined
+  readonly body: unknown
+}
+
+/** The body as JSON, or as the text it is when it is not JSON (an empty body, say). */
+export const parsedBody = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * A JSON POST through node:http rather than `fetch`, for what `fetch` hides: exact header values (it trims them),
+ * the connection (`agent`, a connection of its own by default, closed after the answer), and breaking it off.
+ * `onSocketClosed` runs when the connection closes; `onSent` gets a way to break it off before the answer.
+ */
+export const postRaw = (url: string, body: string, options: {
+  readonly headers?: Record<string, string>
+  readonly agent?: Http.Agent | false
+  readonly onSent?: (abort: () => void) => void
+  readonly onSocketClosed?: () => void
+} = {}) =>
+  Effect.callback<Posted, Error>((resume) => {
+    const request = (url.startsWith("https:") ? Https.request : Http.request)(url, {
+      method: "POST",
+      agent: options.agent ?? false,
+      headers: { "content-type": "application/json", ...options.headers }
+    }, (response) => {
+      let text = ""
+      response.setEncoding("utf8")
+      response.on("data", (chunk: string) => (text += chunk))
+      response.on("end", () =>
+        resume(Effect.succeed({ status: response.statusCode ?? 0, connection: response.headers.connection, body: parsedBody(text) })))
+    })
+    const { onSocketClosed } = options
+    if (onSocketClosed !== undefined) request.on("socket", (socket) => socket.once("close", onSocketClosed))
+    request.on("error", (error) => resume(Effect.fail(error)))
+    request.end(body)
+    options.onSent?.(() => request.destroy())
+  })

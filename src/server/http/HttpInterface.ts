@@ -11,7 +11,7 @@
  */
 // Module paths, not the barrels: those would bundle Scalar and Undici (4 MB) beside the CLI for nothing.
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Context, Deferred, Effect, Layer } from "effect"
+import { Context, Deferred, Duration, Effect, Latch, Layer, Option } from "effect"
 import { HttpRouter } from "effect/http"
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import * as HttpApiError from "effect/http-api/HttpApiError"
@@ -19,6 +19,7 @@ import * as HttpApiSwagger from "effect/http-api/HttpApiSwagger"
 import * as Fs from "node:fs"
 import type * as Http from "node:http"
 import * as Https from "node:https"
+import type * as Net from "node:net"
 import { createRequire } from "node:module"
 import * as Tls from "node:tls"
 import type { EventStore } from "../../events/EventStore.ts"
@@ -64,6 +65,61 @@ const NodeHttp: typeof Http = createRequire(import.meta.url)("node:http")
  * sending slowly cannot hold a connection and its buffers for the default five minutes.
  */
 const NODE_LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000 } as const
+
+/**
+ * The least time the answers left once the pipelines have drained get to be written (they take microseconds; a
+ * slow client reading a large one may take longer), even with a `shutdownTimeout` of 0.
+ */
+const MIN_WRITE_GRACE = Duration.seconds(1)
+
+/**
+ * Stops a Node server without cutting off an answer or waiting on a connection with nothing to answer. Node's
+ * `close` ends only the keep-alive connections idle at that moment: one answered later stays open for its
+ * keep-alive timeout (5 s), one that never sent a request for as long as its client keeps it (closing, Node stops
+ * checking the headers timeout), as does one still in its TLS handshake. And effect's server, as it ends,
+ * interrupts the requests still running, unanswered. So: no new connections, the pipelines drained (`drain`), their
+ * answers written, each closing its connection; then what is still connected has nothing in flight, and is closed.
+ */
+const stopper = (node: Http.Server, shutdownTimeout: Duration.Duration) => {
+  const grace = Duration.max(shutdownTimeout, MIN_WRITE_GRACE)
+  /** Every connection, as TCP: under TLS, before its handshake too. */
+  const connections = new Set<Net.Socket>()
+  node.on("connection", (socket: Net.Socket) => {
+    connections.add(socket)
+    socket.once("close", () => connections.delete(socket))
+  })
+  /** The responses Node has not finished writing. */
+  const writing = new Set<Http.ServerResponse>()
+  const quiet = Latch.makeUnsafe(true)
+  let closing = false
+  const track = (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
+    if (closing) response.setHeader("connection", "close")
+    writing.add(response)
+    quiet.closeUnsafe()
+    response.once("close", () => {
+      writing.delete(response)
+      if (writing.size === 0) quiet.openUnsafe()
+    })
+  }
+  node.on("request", track)
+  // A request that expects 100 Continue comes as this instead (effect's server listens for it too).
+  node.on("checkContinue", track)
+
+  return (drain: Effect.Effect<void>) =>
+    Effect.gen(function*() {
+      closing = true
+      // An answer still to come ends its connection, rather than keeping it for a next request.
+      for (const response of writing) if (!response.headersSent) response.setHeader("connection", "close")
+      const closed = Latch.makeUnsafe(false)
+      // No new connections; those idle between requests end now.
+      node.close(() => closed.openUnsafe())
+      yield* drain
+      const written = yield* quiet.await.pipe(Effect.timeoutOption(grace))
+      if (Option.isNone(written)) yield* Effect.logWarning("HTTP responses were still being written after the shutdown timeout; cutting them off")
+      for (const socket of connections) socket.destroy()
+      yield* closed.await
+    })
+}
 
 /** Refuses a network-reachable address without both TLS and tokens unless the risk is accepted, warning then. */
 const checkExposure = (settings: HttpSettings, host: string, url: string): Effect.Effect<void, HttpStartupError> => {
@@ -154,6 +210,7 @@ export class HttpInterface extends Context.Service<HttpInterface, {
       yield* checkExposure(settings, endpoint.host, configured)
       const tls = settings.tls === undefined ? undefined : yield* readTls(settings.tls, configured)
       const node = tls === undefined ? NodeHttp.createServer(NODE_LIMITS) : Https.createServer({ ...NODE_LIMITS, ...tls })
+      const stop = stopper(node, commandInterface.shutdownTimeout)
       const authentication = makeHttpAuthentication(whitelist, settings.tokens)
       // Completed as the interface stops, first: it ends the event streams (`EventStream.ts`).
       const stopping = yield* Deferred.make<void>()
@@ -175,7 +232,8 @@ export class HttpInterface extends Context.Service<HttpInterface, {
         Dashboard.layer(),
         notFound,
         jsonDefects
-      ).pipe(Layer.provide(transport))
+      ).pipe(Layer.provideMerge(transport))
+      // Its graceful close matters only if the interface stops before `listening` below, whose `stop` closes it first.
       const server = NodeHttpServer.layer(() => node, {
         host: endpoint.host,
         port: endpoint.port,
@@ -194,7 +252,11 @@ export class HttpInterface extends Context.Service<HttpInterface, {
               `${settings.tokens === undefined ? "no tokens: callers are anonymous" : `${settings.tokens.length} token(s)`})`
           ).pipe(Effect.annotateLogs({ component: "http-interface" }))
           yield* Effect.addFinalizer(() => Effect.logInfo(`HTTP interface on ${url} stopped`).pipe(Effect.annotateLogs({ component: "http-interface" })))
-          yield* Effect.addFinalizer(() => Deferred.succeed(stopping, undefined))
+          const { drain } = yield* HttpTransport
+          // Before the server's own finalizers, which would interrupt the requests still running, unanswered.
+          yield* Effect.addFinalizer(() =>
+            Effect.andThen(Deferred.succeed(stopping, undefined), stop(drain)).pipe(Effect.annotateLogs({ component: "http-interface" }))
+          )
           return HttpInterface.of({ url })
         })
       )

@@ -20,8 +20,9 @@
  * that `HttpRoutes.commandRoute` replaces, cost 46 µs of CPU per `ps`: bench/README.md, benchmark 15.)
  *
  * When the interface stops, the server stops accepting connections and gives the requests in flight the command
- * interface's `shutdownTimeout` to be answered; any that reach the pipeline after that are answered `ShuttingDown`,
- * and those still running are interrupted (and still answered and recorded).
+ * interface's `shutdownTimeout` to be answered (`drain`); any that reach the pipeline after that are answered
+ * `ShuttingDown`, and those still running are interrupted (and still answered and recorded). `HttpInterface.ts`
+ * drains before effect's HTTP server stops, which interrupts the requests still running, unanswered.
  */
 import { Context, Data, Effect, Fiber, Latch, Option, Tracer } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -97,6 +98,12 @@ export class HttpTransport extends Context.Service<HttpTransport, {
    * steps: it is the route every client of the command interface uses.
    */
   readonly command: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse>
+  /**
+   * From now on answers every request `ShuttingDown`, and waits for the pipelines in flight to answer theirs, at
+   * most `shutdownTimeout`, then interrupts those still running, which are answered `ShuttingDown` and recorded.
+   * Once: later calls wait for the first. The transport's scope drains as it closes, if nothing did before.
+   */
+  readonly drain: Effect.Effect<void>
   /** The current request's body, refused unless it is `application/json` of at most the frame limit. */
   readonly body: Effect.Effect<Uint8Array, Refused, HttpServerRequest.HttpServerRequest>
 }>()("effect-orchestrate/http/HttpTransport") {
@@ -131,19 +138,19 @@ export class HttpTransport extends Context.Service<HttpTransport, {
       if (suspended.size === 0) idle.openUnsafe()
     }
 
-    yield* Effect.addFinalizer(() =>
-      annotate(Effect.gen(function*() {
-        stopping = true
-        // Those waiting for a slot are answered now, as any request arriving now is.
-        belowLimit.openUnsafe()
-        const finished = yield* idle.await.pipe(Effect.timeoutOption(config.shutdownTimeout))
-        if (Option.isNone(finished)) {
-          yield* Effect.logWarning("HTTP requests did not finish within the shutdown timeout; interrupting them")
-          // Each is answered and recorded as it ends: only the command itself is interruptible.
-          yield* Fiber.interruptAll([...suspended])
-        }
-      }))
-    )
+    // Once: the interface drains before its server stops serving requests, and this scope closes later.
+    const drain = yield* Effect.cached(annotate(Effect.gen(function*() {
+      stopping = true
+      // Those waiting for a slot are answered now, as any request arriving now is.
+      belowLimit.openUnsafe()
+      const finished = yield* idle.await.pipe(Effect.timeoutOption(config.shutdownTimeout))
+      if (Option.isNone(finished)) {
+        yield* Effect.logWarning("HTTP requests did not finish within the shutdown timeout; interrupting them")
+        // Each is answered and recorded as it ends: only the command itself is interruptible.
+        yield* Fiber.interruptAll([...suspended])
+      }
+    })))
+    yield* Effect.addFinalizer(() => drain)
 
     /** Why the request is cross-site, if it is. */
     const crossSite = (request: HttpServerRequest.HttpServerRequest): Refused | undefined => {
@@ -278,6 +285,7 @@ export class HttpTransport extends Context.Service<HttpTransport, {
     return HttpTransport.of({
       answer,
       command,
+      drain,
       body: Effect.flatMap(HttpServerRequest.HttpServerRequest, bodyOf)
     })
   })
