@@ -69,8 +69,8 @@ const isPlainObject = (value: object): boolean => {
   return prototype === Object.prototype || prototype === null
 }
 
-const fitsString = (text: string, limits: PayloadLimits): boolean =>
-  text.length * 3 <= limits.maxValueBytes || Buffer.byteLength(text, "utf8") <= limits.maxValueBytes
+/** `truncateUtf8` gives back the string itself when it fits (without copying it). */
+const fitsString = (text: string, limits: PayloadLimits): boolean => truncateUtf8(text, limits.maxValueBytes) === text
 
 /**
  * Whether `value` is plain JSON that `truncateValue` would give back unchanged, and that JSON.stringify writes as

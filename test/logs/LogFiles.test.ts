@@ -71,6 +71,33 @@ describe("LogFiles", () => {
       expect(numbers("api.log")).toEqual(["00010", ""])
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
 
+  it.live("loses nothing across many rotations: the files, oldest first, hold every line in order", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("orch-logfiles-")
+      const text = (i: number) => `line ${String(i).padStart(6, "0")} ${"x".repeat(i % 97)}`
+      // About 3 MB in batches of 500 lines: written in batches of buffers, each split across rotations at 64 KiB.
+      const { result } = yield* withFiles(dir, { maxBytes: 64 * 1024, keep: 100 }, (files) =>
+        Effect.gen(function*() {
+          for (let batch = 0; batch < 60; batch++) {
+            const lines = linesOfTexts(Array.from({ length: 500 }, (_, i) => text(batch * 500 + i + 1)))[0]
+            if (lines === undefined) continue
+            yield* files.write([{ agent: "api", stream: "stdout", timestamp: Date.UTC(2026, 11, 1), firstSeq: batch * 500 + 1, lines }])
+          }
+          return yield* files.failures
+        }))
+      expect(result).toBe(0)
+      const names = Fs.readdirSync(dir)
+      const rotated = names.filter((name) => name !== "api.log").map((name) => Number(name.slice("api.log.".length)))
+      expect(rotated.length).toBeGreaterThan(30)
+      expect(rotated.length).toBeLessThanOrEqual(100)
+      expect([...rotated].sort((a, b) => a - b)).toEqual(Array.from({ length: rotated.length }, (_, i) => i + 1))
+      const order = [...rotated.sort((a, b) => b - a).map((n) => `api.log.${n}`), "api.log"]
+      for (const name of order) expect(Fs.statSync(Path.join(dir, name)).size).toBeLessThanOrEqual(64 * 1024)
+      const all = order.map((name) => Fs.readFileSync(Path.join(dir, name), "utf8")).join("")
+      const expected = Array.from({ length: 30_000 }, (_, i) => `2026-12-01T00:00:00.000Z stdout ${text(i + 1)}\n`).join("")
+      expect(all === expected).toBe(true)
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
+
   it.live("an unwritable directory is logged once, counted, and never fails the writer", () =>
     Effect.gen(function*() {
       const base = yield* tempDir("orch-logfiles-")
