@@ -11,6 +11,10 @@
  * failed write lost) are found in the bytes themselves. A write may take only part of what it was given (a file-size
  * limit, a disk filling up): the rest is written next, and a write that takes nothing is a failure. A failure drops
  * what was left of that buffer, counted in lines, and closes the file; the next buffer opens it again.
+ *
+ * A write that does not end (a disk that stopped answering) cannot be cancelled: `abandon` gives up on every line
+ * not written yet, so that a stop need not wait for it. The write still holds its descriptor, and closes it if it
+ * ever ends; what was appended meanwhile is written then.
  */
 import * as Fs from "node:fs"
 import type { ByteLines } from "./ByteLines.ts"
@@ -99,6 +103,8 @@ export class AgentLogFile {
   private readonly spares: Array<Buffer> = []
   /** Bytes handed to writes and not written yet. */
   queued = 0
+  /** Counts `abandon`s: a write or removal begun before the last one ends without touching what came after. */
+  private epoch = 0
 
   constructor(path: string, options: AgentLogFileOptions) {
     this.path = path
@@ -139,6 +145,22 @@ export class AgentLogFile {
     this.pump()
   }
 
+  /**
+   * Gives up on the lines not on disk yet (buffered, or handed to writes), and on the removals under way, so that
+   * the file is idle at once; returns how many lines that is. A write in flight may still take some of them.
+   */
+  abandon(): number {
+    let lines = countLines(this.pending.bytes, 0, this.pending.length)
+    for (const write of this.writes) lines += countLines(write.bytes, write.written, write.length)
+    this.pending.clear(4096)
+    this.writes.length = 0
+    this.queued = 0
+    this.draining = false
+    this.removing = 0
+    this.epoch++
+    return lines
+  }
+
   /** Lets go of the buffers a burst left, once the file is idle. */
   shrink(): void {
     if (!this.idle) return
@@ -146,9 +168,12 @@ export class AgentLogFile {
     this.pending.clear(4096)
   }
 
-  /** Closes the file; only once it is idle, as a write in flight still uses the descriptor. */
+  /**
+   * Closes the file; only once it is idle, as a write in flight still uses the descriptor (an abandoned one closes
+   * it when it ends: closed earlier, the number could be reused for another file before the write starts).
+   */
   close(): void {
-    if (this.fd === undefined || this.writes.length > 0) return
+    if (this.fd === undefined || this.writes.length > 0 || this.writing) return
     Fs.closeSync(this.fd)
     this.fd = undefined
   }
@@ -186,8 +211,9 @@ export class AgentLogFile {
     // Removing it cannot lose a line; should it fail, the next rotation renames another over it. A flush waits for
     // it (`idle`), so that once the files are closed only `keep` rotated files are left.
     this.removing++
+    const epoch = this.epoch
     Fs.rm(past, { force: true }, () => {
-      this.removing--
+      if (epoch === this.epoch) this.removing--
       this.options.settled()
     })
     this.open(true)
@@ -241,9 +267,11 @@ export class AgentLogFile {
           continue
         }
         this.writing = true
+        const epoch = this.epoch
         Fs.writev(fd, pieces, (error, written) => {
           this.writing = false
-          if (error === null && written > 0) this.wrote(written)
+          if (epoch !== this.epoch) this.reopen(fd)
+          else if (error === null && written > 0) this.wrote(written)
           else {
             const cause = error ?? new Error(`a write of ${pieces.reduce((sum, piece) => sum + piece.length, 0)} bytes wrote nothing`)
             for (let index = 0; index < pieces.length; index++) this.drop(cause)
@@ -255,6 +283,15 @@ export class AgentLogFile {
         this.drop(cause)
       }
     }
+  }
+
+  /**
+   * An abandoned write has ended: what it took is not known any more, so the file is opened again (and its size
+   * read) for what was appended since.
+   */
+  private reopen(fd: number): void {
+    if (this.fd === fd) this.fd = undefined
+    Fs.close(fd, () => {})
   }
 
   /** `bytes` more are on disk: the buffers they complete are done. */

@@ -7,20 +7,25 @@
  * per line) into a buffer per agent, and written behind the main thread (AgentLogFile) once a megabyte waits, or
  * every FLUSH_MILLIS: an agent writing a million lines costs a few hundred writes, not a million. A line is lost
  * only if the process dies within FLUSH_MILLIS of it or while its write is under way; the scope's finalizer writes
- * what is buffered and waits for every write to end. An agent that writes faster than its disk takes is held back:
- * once MAX_QUEUED_BYTES wait for the disk, the sink returns an Effect that waits for room, and its pipe is read no
- * further meanwhile.
+ * what is buffered and waits for every write to end, for `flushTimeout` at most: a disk that stopped answering (a
+ * hung NFS mount, a dead USB disk) must not hold the orchestrator's stop until a service manager kills it, losing
+ * the rest of the stop. The lines still unwritten then are counted as lost, with one warning. An agent that writes
+ * faster than its disk takes is held back: once MAX_QUEUED_BYTES wait for the disk, the sink returns an Effect that
+ * waits for room, and its pipe is read no further meanwhile.
  *
  * Writing must never stop an agent or the orchestrator: a full disk or an unwritable directory is logged once per
  * agent (until a write works again), and every line that could not be written is counted (`failures`).
  */
-import { Context, Effect, Layer, Schedule, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import * as Path from "node:path"
 import { messageOf } from "../messageOf.ts"
+import { describeDuration } from "../settings.ts"
 import { AgentLogFile, MAX_QUEUED_BYTES } from "./AgentLogFile.ts"
 import type { LogBatch } from "./LogStore.ts"
 
 const FLUSH_MILLIS = 100
+/** How long a flush waits for the disk by default (`logs.flushTimeout`). */
+export const DEFAULT_FLUSH_TIMEOUT = Duration.seconds(10)
 
 export interface LogFilesConfig {
   readonly dir: string
@@ -28,6 +33,8 @@ export interface LogFilesConfig {
   readonly maxBytes: number
   /** Rotated files kept; the oldest beyond this are deleted. */
   readonly keep: number
+  /** How long a flush (and so the scope's end) waits for the writes; DEFAULT_FLUSH_TIMEOUT without it. */
+  readonly flushTimeout?: Duration.Input | undefined
 }
 
 /** A file name for an agent: its name, with anything that is not safe in a path replaced. */
@@ -41,7 +48,10 @@ export class LogFiles extends Context.Service<LogFiles, {
    * that waits). What cannot be written is logged by the next periodic flush, within FLUSH_MILLIS.
    */
   readonly writeUnsafe: (batches: ReadonlyArray<LogBatch>) => Effect.Effect<void> | undefined
-  /** Writes what is buffered now and waits for it to be written, as the scope's end does. */
+  /**
+   * Writes what is buffered now and waits for it to be written, as the scope's end does, for `flushTimeout` at
+   * most: the lines still unwritten then are given up on, counted in `failures` and logged in one warning.
+   */
   readonly flush: Effect.Effect<void>
   /** Lines that could not be written (full disk, unwritable directory), since start. */
   readonly failures: Effect.Effect<number>
@@ -106,9 +116,23 @@ export class LogFiles extends Context.Service<LogFiles, {
         return logWarnings
       })
 
+      const flushTimeout = Duration.fromInputUnsafe(config.flushTimeout ?? DEFAULT_FLUSH_TIMEOUT)
+      const giveUp = Effect.suspend(() => {
+        let lines = 0
+        for (const file of files.values()) if (!file.idle) lines += file.abandon()
+        failures += lines
+        return Effect.logWarning(
+          `agent log writes to ${config.dir} did not end within ${describeDuration(flushTimeout)} (is the disk answering?): ` +
+            `stopped waiting; ${lines} ${lines === 1 ? "line" : "lines"} not written yet counted as lost`
+        )
+      })
+
       const flush = Effect.suspend(() => {
         for (const file of files.values()) file.flush()
-        return Effect.andThen(waitUntil(allIdle), logWarnings)
+        return waitUntil(allIdle).pipe(
+          Effect.timeoutOrElse({ duration: flushTimeout, orElse: () => giveUp }),
+          Effect.andThen(logWarnings)
+        )
       })
 
       yield* Effect.forkScoped(Effect.repeat(tick, Schedule.spaced(FLUSH_MILLIS)))

@@ -3,7 +3,7 @@
  * are also written, rotated by size.
  */
 import { Schema } from "effect"
-import { intBetween, withDefault } from "../settings.ts"
+import { durationBetween, intBetween, withDefault } from "../settings.ts"
 import { DEFAULT_KEEP_LINES } from "./LogStore.ts"
 
 export const LogSettings = Schema.Struct({
@@ -14,6 +14,11 @@ export const LogSettings = Schema.Struct({
   /** A log file is rotated before it would grow past this many bytes (10 MiB). */
   maxBytes: withDefault(intBetween(1024, 1024 * 1024 * 1024), 10 * 1024 * 1024),
   /** Rotated files kept per agent (`<agent>.log.1` is the newest); older ones are deleted. */
-  keep: withDefault(intBetween(0, 100), 5)
+  keep: withDefault(intBetween(0, 100), 5),
+  /**
+   * How long stopping waits for the last writes (10 s): past it, a disk that stopped answering has the lines not
+   * written yet counted as lost, rather than holding the stop until a service manager kills the orchestrator.
+   */
+  flushTimeout: withDefault(durationBetween("100 millis", "10 minutes"), 10_000)
 })
 export type LogSettings = typeof LogSettings.Type

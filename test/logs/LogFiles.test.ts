@@ -4,12 +4,13 @@ import { Effect, Logger } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { LogFiles, logFileName } from "../../src/logs/LogFiles.ts"
+import { LogFiles, type LogFilesConfig, logFileName } from "../../src/logs/LogFiles.ts"
 import { ByteLines } from "../../src/logs/ByteLines.ts"
 import { linesOfTexts } from "../../src/logs/LineSplitter.ts"
 import type { LogBatch } from "../../src/logs/LogStore.ts"
 import { packageRoot } from "../../src/packageRoot.ts"
 import { tempDir } from "../support/files.ts"
+import { eventually } from "../support/orchestrator.ts"
 
 /** One line as the store hands it to a sink: a batch of one. */
 const line = (seq: number, text: string, agent = "api"): LogBatch => ({
@@ -21,7 +22,7 @@ const line = (seq: number, text: string, agent = "api"): LogBatch => ({
 })
 
 /** Runs `use` with log files in `dir`; the scope's end flushes them. Collects what was logged. */
-const withFiles = <A>(dir: string, config: { readonly maxBytes: number; readonly keep: number }, use: (files: LogFiles["Service"]) => Effect.Effect<A>) =>
+const withFiles = <A>(dir: string, config: Omit<LogFilesConfig, "dir">, use: (files: LogFiles["Service"]) => Effect.Effect<A>) =>
   Effect.gen(function*() {
     const logged: Array<string> = []
     const result = yield* Effect.scoped(Effect.flatMap(LogFiles.make({ dir, ...config }), use)).pipe(
@@ -186,6 +187,53 @@ describe("LogFiles", () => {
       const expected = Array.from({ length: 100_000 }, (_, i) => `2026-12-01T00:00:00.000Z stdout ${text(i + 1)}\n`).join("")
       expect(Fs.readFileSync(copy, "utf8") === expected).toBe(true)
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("a write that never ends holds the stop for flushTimeout only: the lines not written are counted lost, with one warning", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("orch-logfiles-")
+      // The "disk" is a FIFO whose read end is open (so opening it to write does not block) and never read: a write
+      // past the pipe's 64 KiB blocks in the thread pool, as one to a hung NFS mount does.
+      const fifo = Path.join(dir, "api.log")
+      expect(ChildProcess.spawnSync("mkfifo", [fifo]).status).toBe(0)
+      const reader = Fs.openSync(fifo, Fs.constants.O_RDONLY | Fs.constants.O_NONBLOCK)
+      // Closing the read end ends the stuck write (EPIPE), so that no thread of the pool stays blocked past the test,
+      // whatever fails first.
+      let readerOpen = true
+      const release = () => {
+        if (readerOpen) Fs.closeSync(reader)
+        readerOpen = false
+      }
+      yield* Effect.addFinalizer(() => Effect.sync(release))
+      const texts = Array.from({ length: 2000 }, (_, i) => `line ${String(i + 1).padStart(6, "0")} ${"x".repeat(80)}`)
+      let started = 0
+      const { result: files, logged } = yield* withFiles(dir, { maxBytes: 1_000_000_000, keep: 1, flushTimeout: "500 millis" }, (files) =>
+        Effect.gen(function*() {
+          const lines = linesOfTexts(texts)[0]
+          if (lines !== undefined) yield* files.write([{ agent: "api", stream: "stdout", timestamp: Date.UTC(2026, 11, 1), firstSeq: 1, lines }])
+          started = Date.now()
+          // As `up` does before the scope's end: a flush, then the finalizer's own, which has nothing left to wait for.
+          yield* files.flush
+          return files
+        }))
+      const elapsed = Date.now() - started
+      expect(elapsed).toBeGreaterThanOrEqual(450)
+      expect(elapsed).toBeLessThan(2500)
+      expect(yield* files.failures).toBe(2000)
+      expect(logged.filter((message) => message.startsWith("agent log writes"))).toEqual([
+        `agent log writes to ${dir} did not end within 500 millis (is the disk answering?): stopped waiting; 2000 lines not written yet counted as lost`
+      ])
+      // Released, the abandoned write ends (EPIPE) and closes its descriptor; nothing is counted twice.
+      release()
+      const open = Effect.sync(() => Fs.readdirSync("/proc/self/fd").some((fd) => {
+        try {
+          return Fs.readlinkSync(`/proc/self/fd/${fd}`) === fifo
+        } catch {
+          return false
+        }
+      }))
+      expect(yield* eventually(open, (isOpen) => !isOpen)).toBe(false)
+      expect(yield* files.failures).toBe(2000)
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
 
   it("names files safely whatever the agent is called", () => {
     expect(logFileName("api")).toBe("api.log")

@@ -184,7 +184,12 @@ const runOrchestrator = Effect.fnUntraced(function*(options: {
   const logsDir = settings.logs.dir
   const logs = yield* agentLogs({
     keepLines: settings.logs.keepLines,
-    files: logsDir === undefined ? undefined : { dir: logsDir, maxBytes: settings.logs.maxBytes, keep: settings.logs.keep },
+    files: logsDir === undefined ? undefined : {
+      dir: logsDir,
+      maxBytes: settings.logs.maxBytes,
+      keep: settings.logs.keep,
+      flushTimeout: settings.logs.flushTimeout
+    },
     foreground: options.quiet ? undefined : agents.map((agent) => agent.name)
   })
   // With a guardian whatever the config holds: a reload may add process agents.
