@@ -221,6 +221,14 @@ const bounds: ReadonlyArray<Bound> = [
     ]
   },
   {
+    path: "logs.flushTimeout",
+    accepts: [100, "10 minutes"],
+    rejects: [
+      [99, "logs.flushTimeout: expected a duration from 100 millis to 10 minutes, got 99 millis"],
+      ["11 minutes", "logs.flushTimeout: expected a duration from 100 millis to 10 minutes, got 11 minutes"]
+    ]
+  },
+  {
     path: "history.maxValueBytes",
     accepts: [16, 1_048_576],
     rejects: [
@@ -282,6 +290,14 @@ const bounds: ReadonlyArray<Bound> = [
     rejects: [
       [999, "commandInterface.idempotencyTtl: expected a duration from 1 second to 1 day, got 999 millis"],
       ["25 hours", "commandInterface.idempotencyTtl: expected a duration from 1 second to 1 day, got 25 hours"]
+    ]
+  },
+  {
+    path: "http.maxEventStreams",
+    accepts: [1, 4096],
+    rejects: [
+      [0, "http.maxEventStreams: expected an integer from 1 to 4096, got 0"],
+      [4097, "http.maxEventStreams: expected an integer from 1 to 4096, got 4097"]
     ]
   },
   {

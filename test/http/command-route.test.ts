@@ -9,6 +9,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
 import * as Http from "node:http"
+import * as Net from "node:net"
 import { tokenSha256 } from "../../src/security/tokens.ts"
 import { gatedControl } from "../support/fixtures.ts"
 import { fetchText, parsedBody as parsed, postRaw, type Stack, startStack } from "../support/http.ts"
@@ -177,5 +178,37 @@ describe("POST /api/v1/command", () => {
         body: { status: "error", code: 500, reason: "ShuttingDown", error: "Server shut down before the command completed", id: "slow" }
       })
       expect(yield* records(stack)).toEqual([expect.objectContaining({ command: "stop", code: 500, error_reason: "ShuttingDown", request_id: "slow" })])
+    }))
+
+  it.live("a client cut off in the middle of its body leaves the interface serving, and nothing recorded for it", () =>
+    Effect.gen(function*() {
+      const stack = yield* startStack()
+      const { port } = new URL(stack.url)
+      // A socket of its own rather than postRaw: node:http sends nothing if destroyed before it connected, and says
+      // nothing of when the bytes left. 10 bytes of the 1000 announced, flushed, then the connection is gone.
+      yield* Effect.callback<void>((resume) => {
+        const socket = Net.connect({ host: "127.0.0.1", port: Number(port) }, () => {
+          socket.write(
+            `POST /api/v1/command HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+              `Content-Length: 1000\r\n\r\n{"command"`,
+            () => {
+              socket.destroy()
+              resume(Effect.void)
+            }
+          )
+        })
+        socket.on("error", () => undefined)
+      })
+      expect(yield* command(stack, { command: "ps", id: "after-the-cut" })).toMatchObject({
+        status: 200,
+        body: { status: "success", data: { agents: expect.any(Array) }, id: "after-the-cut" }
+      })
+      // Its body never ended, so it never reached the pipeline: no audit record, not even a 400. Two requests later
+      // the broken one has had every chance to show up between them.
+      expect((yield* command(stack, { command: "whoami", id: "later" })).status).toBe(200)
+      expect(yield* records(stack)).toEqual([
+        expect.objectContaining({ command: "ps", code: 200, request_id: "after-the-cut" }),
+        expect.objectContaining({ command: "whoami", code: 200, request_id: "later" })
+      ])
     }))
 })

@@ -147,12 +147,13 @@ describe("the config file's http section", () => {
     return Result.isFailure(parsed) ? parsed.failure.problems : []
   }
 
-  it("defaults to off, on 127.0.0.1:5580, with no TLS and no tokens", () => {
+  it("defaults to off, on 127.0.0.1:5580, with no TLS and no tokens, serving 64 event streams at once", () => {
     const parsed = parseConfigText(JSON.stringify({ agents: [] }), "test.json")
     expect(Result.isSuccess(parsed) ? parsed.success.http : undefined).toEqual({
       enabled: false,
       address: "127.0.0.1:5580",
-      allowInsecureNetwork: false
+      allowInsecureNetwork: false,
+      maxEventStreams: 64
     })
   })
 

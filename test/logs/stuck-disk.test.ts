@@ -30,10 +30,11 @@ describe("up with a log disk that stopped answering", () => {
       }
       yield* Effect.addFinalizer(() => Effect.sync(release))
       const config = Path.join(dir, "config.json")
+      // The lines in one write, so that they arrive together: none is written by a periodic flush before the FIFO fills.
       Fs.writeFileSync(config, JSON.stringify({
         runMode: "until-done",
         logs: { dir: "logs", flushTimeout: "1 second" },
-        agents: [{ name: "api", command: process.execPath, args: ["-e", "for (let i = 0; i < 2000; i++) console.log('line ' + i + ' ' + 'x'.repeat(80))"] }]
+        agents: [{ name: "api", command: process.execPath, args: ["-e", "process.stdout.write(Array.from({ length: 2000 }, (_, i) => 'line ' + i + ' ' + 'x'.repeat(80) + '\\n').join(''))"] }]
       }))
       const up = yield* spawn(["up", "--quiet", config])
       const closing = `2000 agent log lines could not be written to ${logs}`

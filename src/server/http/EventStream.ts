@@ -21,8 +21,10 @@
  * `drain`), so nothing queues up in memory; what it misses meanwhile stays in the stores' bounded history until
  * evicted, and an eviction it would have sent is said as a `dropped` message. Idle, it sends a comment line every
  * 15 seconds, which keeps proxies from closing a quiet connection.
+ *
+ * At most `http.maxEventStreams` are open at once; one more is refused, 503 with `Retry-After`, before it starts.
  */
-import { Clock, DateTime, Effect, Layer, Option, Result, Schema, Stream } from "effect"
+import { Clock, Context, DateTime, Effect, Layer, Option, Result, Schema, Stream } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import { EventStore } from "../../events/EventStore.ts"
@@ -33,7 +35,8 @@ import { encodeAgentStatus } from "../../protocol/fastEncode.ts"
 import { type AgentStatus, HistoryEvent } from "../../protocol/Model.ts"
 import { type AgentListEncoder, makeAgentListEncoder } from "../AgentListEncoder.ts"
 import { BearerTokenLive } from "./HttpRoutes.ts"
-import { HttpTransport, Refused } from "./HttpTransport.ts"
+import { HttpConfig } from "./HttpSettings.ts"
+import { HttpTransport, Refused, refusedResponse } from "./HttpTransport.ts"
 import { OrchestrateApi } from "./OrchestrateApi.ts"
 
 /** How often an open stream looks for what is new: what it adds to an event's delay, at most. */
@@ -221,15 +224,75 @@ const messages = (filter: StreamFilter, start: Cursor, agentList: AgentListEncod
     )
   })
 
+/** How long a stream refused at the limit is told to wait before trying again (`Retry-After`), in seconds. */
+const RETRY_AFTER_SECONDS = 5
+/** The most often the limit being reached is logged: a script opening streams in a loop is one warning a minute. */
+const LIMIT_WARNING_INTERVAL_MS = 60_000
+
 /**
- * Answers `GET /api/v1/events`: refused as the `history` (or `logs`) request standing for it would be, otherwise
- * the stream, from `Last-Event-ID` or from now, until `stopping` completes.
+ * The streams open at once, at most `max`: each one reads the stores every 250 ms (with `status=1`, the
+ * orchestrator's view too) for as long as its client keeps it open, so a script opening them in a loop would
+ * otherwise grow the orchestrator's memory and CPU without bound. A stream takes its slot before anything else,
+ * so that no number of them opening at once gets past the limit, and gives it back as its request's scope closes:
+ * once its response ended (the client gone, the interface stopping), or when it was refused after all.
+ *
+ * A stream over the limit is refused as the interface refuses what it answers before the pipeline: with no audit
+ * record (nothing ran), and a warning for the operator, at most one a minute however many are refused.
  */
-const handle = (transport: HttpTransport["Service"], stopping: Effect.Effect<void>, query: StreamQuery, agentList: AgentListEncoder) =>
+const makeSlots = (max: number) => {
+  let open = 0
+  let refusedSinceWarning = 0
+  let warnedAt = Number.NEGATIVE_INFINITY
+  const refused = new Refused({
+    status: 503,
+    reason: "TooManyStreams",
+    error: `Too many event streams: ${max} are open, the most this interface serves at once (http.maxEventStreams); ` +
+      "retry later, or raise http.maxEventStreams"
+  })
+  const warn = Effect.gen(function*() {
+    refusedSinceWarning += 1
+    const now = yield* Clock.currentTimeMillis
+    if (now - warnedAt < LIMIT_WARNING_INTERVAL_MS) return
+    const count = refusedSinceWarning
+    warnedAt = now
+    refusedSinceWarning = 0
+    yield* Effect.logWarning(
+      `${count === 1 ? "an event stream was" : `${count} event streams were`} refused since the last warning: ` +
+        `${max} are open, the most http.maxEventStreams allows (warned at most once a minute)`
+    ).pipe(Effect.annotateLogs({ component: "http-interface" }))
+  })
+  return {
+    /** Takes a slot for as long as the current scope is open; false when there is none. */
+    take: Effect.acquireRelease(
+      Effect.sync(() => {
+        if (open >= max) return false
+        open += 1
+        return true
+      }),
+      (taken) => taken ? Effect.sync(() => (open -= 1)) : Effect.void
+    ),
+    /** The answer to a stream over the limit. */
+    refuse: Effect.as(warn, HttpServerResponse.setHeader(refusedResponse(refused), "retry-after", `${RETRY_AFTER_SECONDS}`))
+  }
+}
+type Slots = ReturnType<typeof makeSlots>
+
+/**
+ * Answers `GET /api/v1/events`: refused when `slots` has none free, or as the `history` (or `logs`) request
+ * standing for it would be; otherwise the stream, from `Last-Event-ID` or from now, until `stopping` completes.
+ */
+const handle = (
+  transport: HttpTransport["Service"],
+  stopping: Effect.Effect<void>,
+  query: StreamQuery,
+  agentList: AgentListEncoder,
+  slots: Slots
+) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const filter = filterOf(query, yield* HttpServerRequest.ParsedSearchParams)
     if (filter._tag === "Failure") return yield* transport.answer(Effect.fail(filter.failure))
+    if (!(yield* slots.take)) return yield* slots.refuse
     for (const envelope of envelopesOf(filter.success)) {
       const answered = yield* transport.answer(Effect.succeed(envelope))
       if (answered.status !== 200) return answered
@@ -264,8 +327,11 @@ export const layer = (stopping: Effect.Effect<void>) =>
   HttpApiBuilder.group(OrchestrateApi, "events", (handlers) =>
     Effect.gen(function*() {
       const transport = yield* HttpTransport
-      const context = yield* Effect.context<EventStore | OrchestratorQuery>()
+      // Only these: the layer's own Scope would stand in for each request's, which holds the stream's slot.
+      const context = Context.pick(EventStore, OrchestratorQuery)(yield* Effect.context<EventStore | OrchestratorQuery>())
       // One for every stream: each agent is encoded once per change, however many streams send it.
       const agentList = makeAgentListEncoder()
-      return handlers.handleRaw("events", ({ query }) => handle(transport, stopping, query, agentList).pipe(Effect.provide(context)))
+      const slots = makeSlots((yield* HttpConfig).maxEventStreams)
+      return handlers.handleRaw("events", ({ query }) =>
+        handle(transport, stopping, query, agentList, slots).pipe(Effect.provide(context)))
     })).pipe(Layer.provide(BearerTokenLive))

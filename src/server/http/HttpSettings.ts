@@ -1,11 +1,11 @@
 /**
  * The HTTP interface's settings, the config file's `http` section: whether it listens, where, with which TLS
- * certificate, and the bearer tokens that identify its callers. What callers may run, how large a request may be
- * and how long a request id is remembered are the command interface's settings (`commandInterface.*`), shared by
- * both transports.
+ * certificate, the bearer tokens that identify its callers, and how many event streams it serves at once. What
+ * callers may run, how large a request may be and how long a request id is remembered are the command interface's
+ * settings (`commandInterface.*`), shared by both transports.
  */
 import { Context, Layer, Schema } from "effect"
-import { withDefault } from "../../settings.ts"
+import { intBetween, withDefault } from "../../settings.ts"
 import { firstDuplicate, PrincipalSettings } from "../Principals.ts"
 import { AllowedCommands } from "../Whitelist.ts"
 import { DEFAULT_HTTP_ADDRESS, HttpAddress } from "./HttpAddress.ts"
@@ -19,6 +19,12 @@ const Sha256Hex = Schema.String.check(
 
 /** The most tokens: each request's token is compared with every one of them. */
 const MAX_TOKENS = 1000
+
+/**
+ * The highest `maxEventStreams`: each open stream reads the stores four times a second, so 4096 of them are
+ * 16,000 reads a second and a connection each, already more than one orchestrator should serve.
+ */
+const MAX_EVENT_STREAMS = 4096
 
 /** A bearer token's config entry: who it is, what it may do (as a CURVE principal's role and agents mean), its hash. */
 export const HttpToken = Schema.Struct({
@@ -56,7 +62,9 @@ export const HttpSettings = Schema.Struct({
   /** With tokens, every API request needs `Authorization: Bearer <token>`; without, callers are anonymous. */
   tokens: Schema.optionalKey(HttpTokens),
   /** Binding a non-loopback address without both TLS and tokens is refused unless this says the risk is accepted. */
-  allowInsecureNetwork: withDefault(Schema.Boolean, false)
+  allowInsecureNetwork: withDefault(Schema.Boolean, false),
+  /** Event streams open at once (`EventStream.ts`); one more is refused with 503 until one ends. */
+  maxEventStreams: withDefault(intBetween(1, MAX_EVENT_STREAMS), 64)
 })
 export type HttpSettings = typeof HttpSettings.Type
 

@@ -190,7 +190,10 @@ export class EventsApi extends HttpApiGroup.make("events").add(
     // (evicted before they could be sent); each `id` is `<event seq>:<log seq>`, which Last-Event-ID resumes from
     // with no gap (README).
     success: HttpApiSchema.StreamUint8Array({ contentType: "text/event-stream" }),
-    error: commandErrors
+    error: [
+      ...commandErrors,
+      edge(503, "http.maxEventStreams streams are open already (`reason` TooManyStreams), with Retry-After: retry later")
+    ]
   }).annotate(
     OpenApi.Description,
     "Live events, agent state changes, (logs=1) output lines and (status=1) the `status` result as Server-Sent Events. " +
