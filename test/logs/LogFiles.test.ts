@@ -9,7 +9,7 @@ import { ByteLines } from "../../src/logs/ByteLines.ts"
 import { linesOfTexts } from "../../src/logs/LineSplitter.ts"
 import type { LogBatch } from "../../src/logs/LogStore.ts"
 import { packageRoot } from "../../src/packageRoot.ts"
-import { tempDir } from "../support/files.ts"
+import { stuckFile, tempDir } from "../support/files.ts"
 import { eventually } from "../support/orchestrator.ts"
 
 /** One line as the store hands it to a sink: a batch of one. */
@@ -191,19 +191,8 @@ describe("LogFiles", () => {
   it.live("a write that never ends holds the stop for flushTimeout only: the lines not written are counted lost, with one warning", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir("orch-logfiles-")
-      // The "disk" is a FIFO whose read end is open (so opening it to write does not block) and never read: a write
-      // past the pipe's 64 KiB blocks in the thread pool, as one to a hung NFS mount does.
       const fifo = Path.join(dir, "api.log")
-      expect(ChildProcess.spawnSync("mkfifo", [fifo]).status).toBe(0)
-      const reader = Fs.openSync(fifo, Fs.constants.O_RDONLY | Fs.constants.O_NONBLOCK)
-      // Closing the read end ends the stuck write (EPIPE), so that no thread of the pool stays blocked past the test,
-      // whatever fails first.
-      let readerOpen = true
-      const release = () => {
-        if (readerOpen) Fs.closeSync(reader)
-        readerOpen = false
-      }
-      yield* Effect.addFinalizer(() => Effect.sync(release))
+      const { release } = yield* stuckFile(fifo)
       const texts = Array.from({ length: 2000 }, (_, i) => `line ${String(i + 1).padStart(6, "0")} ${"x".repeat(80)}`)
       let started = 0
       const { result: files, logged } = yield* withFiles(dir, { maxBytes: 1_000_000_000, keep: 1, flushTimeout: "500 millis" }, (files) =>

@@ -5,11 +5,10 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { spawn } from "../support/cli.ts"
-import { tempDir } from "../support/files.ts"
+import { stuckFile, tempDir } from "../support/files.ts"
 import { eventually } from "../support/orchestrator.ts"
 
 describe("up with a log disk that stopped answering", () => {
@@ -18,17 +17,8 @@ describe("up with a log disk that stopped answering", () => {
       const dir = yield* tempDir("orch-stuck-disk-")
       const logs = Path.join(dir, "logs")
       Fs.mkdirSync(logs)
-      // The agent's log file is a FIFO read by nobody (its read end open, so that opening it does not block): the
-      // write of its lines, past the pipe's 64 KiB, never ends until the read end is closed.
-      const fifo = Path.join(logs, "api.log")
-      expect(ChildProcess.spawnSync("mkfifo", [fifo]).status).toBe(0)
-      const reader = Fs.openSync(fifo, Fs.constants.O_RDONLY | Fs.constants.O_NONBLOCK)
-      let readerOpen = true
-      const release = () => {
-        if (readerOpen) Fs.closeSync(reader)
-        readerOpen = false
-      }
-      yield* Effect.addFinalizer(() => Effect.sync(release))
+      // The agent's log file never takes its lines until released (`stuckFile`).
+      const { release } = yield* stuckFile(Path.join(logs, "api.log"))
       const config = Path.join(dir, "config.json")
       // The lines in one write, so that they arrive together: none is written by a periodic flush before the FIFO fills.
       Fs.writeFileSync(config, JSON.stringify({

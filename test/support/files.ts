@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -8,4 +9,27 @@ export const tempDir = (prefix = "orch-") =>
   Effect.acquireRelease(
     Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))),
     (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+  )
+
+/**
+ * A file at `path` that takes writes like a disk that stopped answering: a FIFO whose read end is open (so that
+ * opening it to write does not block) and never read, so a write past the pipe's 64 KiB blocks in Node's thread
+ * pool, as one to a hung NFS mount does. `release` closes the read end, which ends the stuck write (EPIPE); the
+ * scope's end does too, so that no thread of the pool stays blocked past the test, whatever fails first.
+ */
+export const stuckFile = (path: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const made = ChildProcess.spawnSync("mkfifo", [path])
+      if (made.status !== 0) throw new Error(`mkfifo ${path} failed: ${made.stderr.toString()}`)
+      const reader = Fs.openSync(path, Fs.constants.O_RDONLY | Fs.constants.O_NONBLOCK)
+      let open = true
+      return {
+        release: () => {
+          if (open) Fs.closeSync(reader)
+          open = false
+        }
+      }
+    }),
+    ({ release }) => Effect.sync(release)
   )
