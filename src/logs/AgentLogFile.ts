@@ -105,6 +105,8 @@ export class AgentLogFile {
   queued = 0
   /** Counts `abandon`s: a write or removal begun before the last one ends without touching what came after. */
   private epoch = 0
+  /** `close` was asked for while a write was under way: the file is closed once it is idle. */
+  private closed = false
 
   constructor(path: string, options: AgentLogFileOptions) {
     this.path = path
@@ -173,7 +175,13 @@ export class AgentLogFile {
    * it when it ends: closed earlier, the number could be reused for another file before the write starts).
    */
   close(): void {
-    if (this.fd === undefined || this.writes.length > 0 || this.writing) return
+    this.closed = true
+    if (this.fd === undefined) return
+    if (this.writes.length > 0 || this.writing) {
+      // Closed once what is handed off is written, however little (an abandoned write's end lets that go on).
+      this.draining = true
+      return
+    }
     Fs.closeSync(this.fd)
     this.fd = undefined
   }
@@ -277,6 +285,7 @@ export class AgentLogFile {
             for (let index = 0; index < pieces.length; index++) this.drop(cause)
           }
           this.pump()
+          if (this.closed) this.close()
           this.options.settled()
         })
       } catch (cause) {

@@ -121,6 +121,8 @@ export class LogFiles extends Context.Service<LogFiles, {
         let lines = 0
         for (const file of files.values()) if (!file.idle) lines += file.abandon()
         failures += lines
+        // The files have room again: whatever is held back goes on.
+        settled()
         return Effect.logWarning(
           `agent log writes to ${config.dir} did not end within ${describeDuration(flushTimeout)} (is the disk answering?): ` +
             `stopped waiting; ${lines} ${lines === 1 ? "line" : "lines"} not written yet counted as lost`
