@@ -176,12 +176,13 @@ export class AgentLogFile {
    */
   close(): void {
     this.closed = true
-    if (this.fd === undefined) return
     if (this.writes.length > 0 || this.writing) {
       // Closed once what is handed off is written, however little (an abandoned write's end lets that go on).
       this.draining = true
+      this.pump()
       return
     }
+    if (this.fd === undefined) return
     Fs.closeSync(this.fd)
     this.fd = undefined
   }

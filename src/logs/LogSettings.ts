@@ -2,8 +2,9 @@
  * The `logs` section of a config file: how many lines each agent keeps in memory, and where (if anywhere) they
  * are also written, rotated by size.
  */
-import { Schema } from "effect"
+import { Duration, Schema } from "effect"
 import { durationBetween, intBetween, withDefault } from "../settings.ts"
+import { DEFAULT_FLUSH_TIMEOUT } from "./LogFiles.ts"
 import { DEFAULT_KEEP_LINES } from "./LogStore.ts"
 
 export const LogSettings = Schema.Struct({
@@ -19,6 +20,6 @@ export const LogSettings = Schema.Struct({
    * How long stopping waits for the last writes (10 s): past it, a disk that stopped answering has the lines not
    * written yet counted as lost, rather than holding the stop until a service manager kills the orchestrator.
    */
-  flushTimeout: withDefault(durationBetween("100 millis", "10 minutes"), 10_000)
+  flushTimeout: withDefault(durationBetween("100 millis", "10 minutes"), Duration.toMillis(DEFAULT_FLUSH_TIMEOUT))
 })
 export type LogSettings = typeof LogSettings.Type
