@@ -22,7 +22,7 @@ import {
   type TargetResult
 } from "../protocol/Commands.ts"
 import type { JsonText } from "../protocol/jsonText.ts"
-import { countAgents, makeAgentListEncoder } from "./AgentListEncoder.ts"
+import { makeAgentListEncoder } from "./AgentListEncoder.ts"
 import { type CommandFailure, NotAllowed, OutsideAgentPatterns, TargetsFailed } from "./pipeline/RequestError.ts"
 import { agentMatcher, type Caller } from "./Principals.ts"
 
@@ -43,8 +43,6 @@ export type Handler<K extends CommandName> = (
 export type Handlers = { readonly [K in CommandName]: Handler<K> }
 
 const reply = <A>(data: A): { readonly data: A } => ({ data })
-
-export { countAgents }
 
 /** The sum of the figures the agents have, to `digits` decimals (as each is given); null when none has one. */
 const sumKnown = (agents: ReadonlyArray<AgentStanding>, figure: (agent: AgentStanding["status"]) => number | null, digits: number) => {
