@@ -11,8 +11,7 @@ import { Deferred, Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
 import * as Http from "node:http"
 import * as Net from "node:net"
 import { tokenSha256 } from "../../src/security/tokens.ts"
-import { gatedControl } from "../support/fixtures.ts"
-import { fetchText, parsedBody as parsed, postRaw, type Stack, startStack } from "../support/http.ts"
+import { fetchText, parsedBody as parsed, postRaw, type Stack, startGatedStack, startStack } from "../support/http.ts"
 import { eventually } from "../support/orchestrator.ts"
 
 interface Answer {
@@ -127,9 +126,7 @@ describe("POST /api/v1/command", () => {
 
   it.live("a client that disconnects does not interrupt its command: it runs to its end, answered and recorded", () =>
     Effect.gen(function*() {
-      const gate = yield* Deferred.make<void>()
-      const log = yield* Ref.make<ReadonlyArray<string>>([])
-      const stack = yield* startStack({ control: gatedControl(gate, log) })
+      const { gate, log, stack } = yield* startGatedStack()
       let abort = () => {}
       const abandoned = yield* Effect.forkChild(
         post(`${stack.url}/api/v1/command`, JSON.stringify({ command: "stop", args: ["db"], id: "gone" }), {}, (f) => (abort = f))
@@ -144,9 +141,7 @@ describe("POST /api/v1/command", () => {
 
   it.live("at maxInFlight, a request waits until one in flight ends", () =>
     Effect.gen(function*() {
-      const gate = yield* Deferred.make<void>()
-      const log = yield* Ref.make<ReadonlyArray<string>>([])
-      const stack = yield* startStack({ control: gatedControl(gate, log), config: { maxInFlight: 1 } })
+      const { gate, log, stack } = yield* startGatedStack({ config: { maxInFlight: 1 } })
       const first = yield* Effect.forkChild(command(stack, { command: "stop", args: ["db"] }))
       yield* untilAsked(log, 1)
       const second = yield* Effect.forkChild(command(stack, { command: "stop", args: ["api"] }))
@@ -164,11 +159,7 @@ describe("POST /api/v1/command", () => {
 
   it.live("at the shutdown timeout, a request still running is interrupted, answered ShuttingDown on the wire, and recorded", () =>
     Effect.gen(function*() {
-      const gate = yield* Deferred.make<void>()
-      const log = yield* Ref.make<ReadonlyArray<string>>([])
-      const scope = yield* Scope.make()
-      const stack = yield* startStack({ control: gatedControl(gate, log), config: { shutdownTimeout: Duration.millis(300) } })
-        .pipe(Scope.provide(scope))
+      const { log, scope, stack } = yield* startGatedStack({ config: { shutdownTimeout: Duration.millis(300) } })
       const slow = yield* Effect.forkChild(command(stack, { command: "stop", args: ["db"], id: "slow" }))
       yield* untilAsked(log, 1)
       yield* Scope.close(scope, Exit.void)

@@ -14,8 +14,7 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import { packageRoot } from "../../src/packageRoot.ts"
 import { tempDir } from "../support/files.ts"
-import { gatedControl } from "../support/fixtures.ts"
-import { postRaw, startStack } from "../support/http.ts"
+import { postRaw, startGatedStack, startStack } from "../support/http.ts"
 import { eventually } from "../support/orchestrator.ts"
 
 /** A POST of the envelope to `/api/v1/command` over `agent`; `ended` completes when its connection closes. */
@@ -65,12 +64,8 @@ const closesQuickly = (closing: Fiber.Fiber<void>) =>
 describe("the HTTP interface, stopping", () => {
   it.live("answers a request in flight within the shutdown timeout on the wire, then ends its keep-alive connection", () =>
     Effect.gen(function*() {
-      const gate = yield* Deferred.make<void>()
-      const log = yield* Ref.make<ReadonlyArray<string>>([])
-      const scope = yield* Scope.make()
       // Long enough that only an answer, not the timeout, can end the stop quickly.
-      const stack = yield* startStack({ control: gatedControl(gate, log), config: { shutdownTimeout: Duration.seconds(20) } })
-        .pipe(Scope.provide(scope))
+      const { gate, log, scope, stack } = yield* startGatedStack({ config: { shutdownTimeout: Duration.seconds(20) } })
       const agent = yield* keepAliveAgent
       const ended = yield* Deferred.make<void>()
       const slow = yield* Effect.forkChild(command(stack.url, { command: "stop", args: ["db"], id: "slow" }, agent, ended))
@@ -100,11 +95,7 @@ describe("the HTTP interface, stopping", () => {
 
   it.live("with a shutdownTimeout of 0, a request in flight is interrupted at once and still answered on the wire", () =>
     Effect.gen(function*() {
-      const gate = yield* Deferred.make<void>()
-      const log = yield* Ref.make<ReadonlyArray<string>>([])
-      const scope = yield* Scope.make()
-      const stack = yield* startStack({ control: gatedControl(gate, log), config: { shutdownTimeout: Duration.zero } })
-        .pipe(Scope.provide(scope))
+      const { log, scope, stack } = yield* startGatedStack({ config: { shutdownTimeout: Duration.zero } })
       const ended = yield* Deferred.make<void>()
       const slow = yield* Effect.forkChild(command(stack.url, { command: "stop", args: ["db"], id: "cut" }, yield* keepAliveAgent, ended))
       yield* eventually(Ref.get(log), (entries) => entries.length === 1)
@@ -143,14 +134,10 @@ describe("the HTTP interface, stopping", () => {
 
   it.live("over HTTPS too: answers the request in flight, then ends its connection and an idle one at once", () =>
     Effect.gen(function*() {
-      const gate = yield* Deferred.make<void>()
-      const log = yield* Ref.make<ReadonlyArray<string>>([])
-      const scope = yield* Scope.make()
-      const stack = yield* startStack({
-        control: gatedControl(gate, log),
+      const { gate, log, scope, stack } = yield* startGatedStack({
         config: { shutdownTimeout: Duration.seconds(20) },
         http: { tls: yield* tlsFiles }
-      }).pipe(Scope.provide(scope))
+      })
       const url = stack.url.replace("http:", "https:")
       // Two connections: the first idle after its answer, the second with a command in flight.
       const idleEnded = yield* Deferred.make<void>()
@@ -173,11 +160,7 @@ describe("the HTTP interface, stopping", () => {
 
   it.live("refuses new connections while it drains the requests in flight", () =>
     Effect.gen(function*() {
-      const gate = yield* Deferred.make<void>()
-      const log = yield* Ref.make<ReadonlyArray<string>>([])
-      const scope = yield* Scope.make()
-      const stack = yield* startStack({ control: gatedControl(gate, log), config: { shutdownTimeout: Duration.seconds(20) } })
-        .pipe(Scope.provide(scope))
+      const { gate, log, scope, stack } = yield* startGatedStack({ config: { shutdownTimeout: Duration.seconds(20) } })
       const agent = yield* keepAliveAgent
       const slow = yield* Effect.forkChild(command(stack.url, { command: "stop", args: ["db"] }, agent, yield* Deferred.make<void>()))
       yield* eventually(Ref.get(log), (entries) => entries.length === 1)

@@ -3,7 +3,7 @@
  * orchestrator: the ZeroMQ socket on a fresh ipc path and HTTP on a free loopback port, so that a test can talk to
  * either with real sockets. Also small helpers for `fetch` against it.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Deferred, Effect, Exit, Layer, Ref, Scope } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import * as Path from "node:path"
@@ -15,6 +15,7 @@ import { CommandInterfaceConfig, type CommandInterfaceOptions } from "../../src/
 import { HttpConfig, type HttpSettings } from "../../src/server/http/HttpSettings.ts"
 import { layer as transports } from "../../src/server/Transports.ts"
 import { tempDir } from "./files.ts"
+import { gatedControl } from "./fixtures.ts"
 import { demoAgents, quietLogs } from "./harness.ts"
 import { freePort } from "./net.ts"
 
@@ -61,6 +62,20 @@ export const startStack = (options: StackOptions = {}) =>
       events: Context.get(context, EventStore),
       orchestrator: Context.get(context, InMemoryOrchestrator)
     } satisfies Stack
+  })
+
+/**
+ * A stack whose agent actions wait for `gate` (`gatedControl`), each noted in `log` as it starts, built in a
+ * `scope` of its own: a test closes it to stop the interface while a command is in flight (else the test's does).
+ */
+export const startGatedStack = (options: Omit<StackOptions, "control"> = {}) =>
+  Effect.gen(function*() {
+    const gate = yield* Deferred.make<void>()
+    const log = yield* Ref.make<ReadonlyArray<string>>([])
+    const scope = yield* Scope.make()
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+    const stack = yield* startStack({ ...options, control: gatedControl(gate, log) }).pipe(Scope.provide(scope))
+    return { stack, gate, log, scope }
   })
 
 export interface Fetched {
