@@ -65,7 +65,7 @@ export interface LayoutOptions {
 }
 
 export const NODE_WIDTH = 176
-export const NODE_HEIGHT = 56
+const NODE_HEIGHT = 56
 const ROW_GAP = 4 * GRID
 const PADDING = 24
 /** Above the first row: room for channels over every box. */
@@ -95,7 +95,7 @@ const CONDITION_TEXT: Readonly<Record<string, string>> = {
 export const conditionText = (condition: string): string => CONDITION_TEXT[condition] ?? condition
 
 /** What an edge's label says: the condition in words, and ↻ when the dependent restarts with its dependency. */
-export const edgeLabel = (condition: string | undefined, restart: boolean): string =>
+const edgeLabel = (condition: string | undefined, restart: boolean): string =>
   condition === undefined ? "" : `${conditionText(condition)}${restart ? " ↻" : ""}`
 
 export const estimateTextWidth = (text: string): number => Math.ceil(text.length * 6.4)

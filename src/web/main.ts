@@ -237,7 +237,6 @@ let session: Session | undefined
 const showLogin = (message?: string) => {
   body.dataset["ready"] = "false"
   setConnection("connecting")
-  banner.hidden = true
   controlsSlot.replaceChildren()
   // Nothing to navigate to, or to be connected to, before the login.
   nav.hidden = true

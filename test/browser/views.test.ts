@@ -276,6 +276,15 @@ layer(Layer.merge(Chromium.layer, NodeServices.layer), { excludeTestServices: tr
       expect(yield* browse(() => stopRow.locator(`td[data-col="reason"]`).textContent())).toContain("maintenance window")
       expect(yield* browse(() => stopRow.locator(`td[data-col="code"]`).textContent())).toContain("200")
       yield* screenshot(page, "audit")
+      // The filter keeps the records holding every word, wherever each is: the stop's reason and its argument.
+      const auditRows = page.locator(`table[data-testid="audit"] tr[data-seq]`)
+      const allRecords = yield* browse(() => auditRows.count())
+      yield* browse(() => page.locator(`input[data-testid="audit-filter"]`).fill("  Maintenance   MAILER "))
+      yield* browse(() => expect.poll(() => auditRows.count()).toBeLessThan(allRecords))
+      yield* browse(() => stopRow.waitFor())
+      for (const text of yield* browse(() => auditRows.allTextContents())) expect(text.toLowerCase()).toMatch(/maintenance[\s\S]*mailer|mailer[\s\S]*maintenance/)
+      yield* browse(() => page.locator(`input[data-testid="audit-filter"]`).fill(""))
+      yield* browse(() => expect.poll(() => auditRows.count()).toBeGreaterThanOrEqual(allRecords))
 
       // Dependencies: a node per agent, an edge per dependency with its condition; a click opens the detail.
       yield* navigate(page, "#/dependencies")

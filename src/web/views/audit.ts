@@ -31,10 +31,12 @@ const argsCell = (event: HistoryEventWire): string => {
 export const auditView = (context: Context): View => {
   const kept = remember(context)
   const filter = h("input", { id: "audit-filter", type: "search", "data-testid": "audit-filter", autocomplete: "off", value: kept.filter, placeholder: "principal, command, reason…" })
+  const wordsOf = (text: string) => text.toLowerCase().split(/\s+/).filter((word) => word !== "")
+  // Split once per change of the filter, not once per record tested.
+  let words = wordsOf(kept.filter)
   const matches = (event: HistoryEventWire): boolean => {
     if (event.category !== "command") return false
-    if (kept.filter === "") return true
-    const words = kept.filter.toLowerCase().split(/\s+/).filter((word) => word !== "")
+    if (words.length === 0) return true
     const haystack = `${event.event_name} ${JSON.stringify(event.data)}`.toLowerCase()
     return words.every((word) => haystack.includes(word))
   }
@@ -81,6 +83,7 @@ export const auditView = (context: Context): View => {
   })
   filter.addEventListener("input", () => {
     kept.filter = filter.value.trim()
+    words = wordsOf(kept.filter)
     table.redraw()
   })
   const element = h(

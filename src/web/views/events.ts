@@ -70,7 +70,15 @@ export const eventsView = (context: Context): View => {
       { key: "category", label: "Category", cell: (event) => event.category, narrow: "hidden" },
       { key: "agent", label: "Agent", cell: (event) => agentCell(event.agent_name), narrow: "head" },
       { key: "event", label: "Event", cell: (event) => h("span", { class: "event-name" }, event.event_name), narrow: "head" },
-      { key: "details", label: "Details", cell: (event) => formatData(event.data) === "" ? "" : h("span", { class: "details" }, formatData(event.data)), narrow: "line" }
+      {
+        key: "details",
+        label: "Details",
+        cell: (event) => {
+          const details = formatData(event.data)
+          return details === "" ? "" : h("span", { class: "details" }, details)
+        },
+        narrow: "line"
+      }
     ]
   })
 
