@@ -4,7 +4,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { AgentLogFile } from "../../src/logs/AgentLogFile.ts"
 import { ByteLines } from "../../src/logs/ByteLines.ts"
-import { tempDir } from "../support/files.ts"
+import { isOpenHere, tempDir } from "../support/files.ts"
 import { eventually } from "../support/orchestrator.ts"
 
 describe("AgentLogFile", () => {
@@ -25,13 +25,6 @@ describe("AgentLogFile", () => {
       const written = yield* eventually(Effect.sync(() => file.idle && Fs.existsSync(path) ? Fs.readFileSync(path, "utf8") : ""), (text) => text.length >= expected.length)
       expect(written === expected).toBe(true)
       expect(lost).toEqual([])
-      const open = Effect.sync(() => Fs.readdirSync("/proc/self/fd").some((fd) => {
-        try {
-          return Fs.readlinkSync(`/proc/self/fd/${fd}`) === path
-        } catch {
-          return false
-        }
-      }))
-      expect(yield* eventually(open, (isOpen) => !isOpen)).toBe(false)
+      expect(yield* eventually(isOpenHere(path), (isOpen) => !isOpen)).toBe(false)
     }).pipe(Effect.scoped))
 })

@@ -9,7 +9,7 @@ import { ByteLines } from "../../src/logs/ByteLines.ts"
 import { linesOfTexts } from "../../src/logs/LineSplitter.ts"
 import type { LogBatch } from "../../src/logs/LogStore.ts"
 import { packageRoot } from "../../src/packageRoot.ts"
-import { stuckFile, tempDir } from "../support/files.ts"
+import { isOpenHere, stuckFile, tempDir } from "../support/files.ts"
 import { eventually } from "../support/orchestrator.ts"
 
 /** One line as the store hands it to a sink: a batch of one. */
@@ -213,14 +213,7 @@ describe("LogFiles", () => {
       ])
       // Released, the abandoned write ends (EPIPE) and closes its descriptor; nothing is counted twice.
       release()
-      const open = Effect.sync(() => Fs.readdirSync("/proc/self/fd").some((fd) => {
-        try {
-          return Fs.readlinkSync(`/proc/self/fd/${fd}`) === fifo
-        } catch {
-          return false
-        }
-      }))
-      expect(yield* eventually(open, (isOpen) => !isOpen)).toBe(false)
+      expect(yield* eventually(isOpenHere(fifo), (isOpen) => !isOpen)).toBe(false)
       expect(yield* files.failures).toBe(2000)
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
 

@@ -33,3 +33,15 @@ export const stuckFile = (path: string) =>
     }),
     ({ release }) => Effect.sync(release)
   )
+
+/** Whether this process holds a descriptor open on `path` (`/proc/self/fd`). */
+export const isOpenHere = (path: string) =>
+  Effect.sync(() =>
+    Fs.readdirSync("/proc/self/fd").some((fd) => {
+      try {
+        return Fs.readlinkSync(`/proc/self/fd/${fd}`) === path
+      } catch {
+        return false
+      }
+    })
+  )
