@@ -17,6 +17,7 @@
  * ever ends; what was appended meanwhile is written then.
  */
 import * as Fs from "node:fs"
+import { makeDirectoriesSync } from "../makeDirectories.ts"
 import type { ByteLines } from "./ByteLines.ts"
 import { LineBuffer } from "./LineBuffer.ts"
 
@@ -188,7 +189,7 @@ export class AgentLogFile {
   }
 
   private open(inDirectory = false): number {
-    if (!inDirectory) Fs.mkdirSync(this.options.dir, { recursive: true, mode: 0o750 })
+    if (!inDirectory) makeDirectoriesSync(this.options.dir, 0o750)
     const fd = Fs.openSync(this.path, "a", 0o640)
     this.fd = fd
     this.size = Fs.fstatSync(fd).size

@@ -11,6 +11,7 @@
 import { Config, Effect, FileSystem, Option, Path, PlatformError, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import * as Os from "node:os"
+import { makeDirectories } from "../../makeDirectories.ts"
 import { messageOf } from "../../messageOf.ts"
 import { ZmqAddress } from "../../protocol/Address.ts"
 import { issueLines } from "../../protocol/issues.ts"
@@ -190,8 +191,8 @@ export const saveContexts = Effect.fnUntraced(function*(document: ContextsDocume
   }
   const text = `${JSON.stringify(ordered, null, 2)}\n`
   yield* Effect.gen(function*() {
-    yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
-    // An existing directory keeps its mode through makeDirectory.
+    yield* makeDirectories(directory, 0o700)
+    // An existing directory keeps its mode through makeDirectories.
     yield* fs.chmod(directory, 0o700)
     yield* Effect.scoped(Effect.gen(function*() {
       const handle = yield* fs.open(temporary, { flag: "wx", mode: 0o600 })
