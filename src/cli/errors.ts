@@ -52,7 +52,7 @@ export class UnreadableAuditFile extends Schema.TaggedError<UnreadableAuditFile>
 /** `logs --since` was neither a duration back from now nor an instant. */
 export class InvalidSince extends Schema.TaggedError<InvalidSince>()("InvalidSince", { text: Schema.String }) {
   override get message(): string {
-    return `--since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant, got '${this.text}'`
+    return `--since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant with its zone (2026-12-01T10:00:00Z), got '${this.text}'`
   }
 }
 

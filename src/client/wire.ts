@@ -33,8 +33,14 @@ export const noAnswerWithin = (timeout: string): string => `no answer within ${t
 /** An `Unreachable` failure: why, and where. */
 export const unreachableAt = (reason: string, address: string): string => `${reason} (${address})`
 
-/** The orchestrator answered with an error. */
-export const refusedWith = (error: string, code: number): string => `${error} (${code})`
+/**
+ * The orchestrator answered with an error. The code ends its first line: the lines after it, if any, detail it
+ * (each target's outcome), and a code after the last of them would read as that target's.
+ */
+export const refusedWith = (error: string, code: number): string => {
+  const end = error.indexOf("\n")
+  return end < 0 ? `${error} (${code})` : `${error.slice(0, end)} (${code})${error.slice(end)}`
+}
 
 /**
  * A whole number of milliseconds as effect's `Duration.format` writes it (`5s`, `500ms`, `2m 30s`, `1d 1h`), for

@@ -56,7 +56,8 @@ export const issueLines = (error: Schema.SchemaError, root = ""): ReadonlyArray<
     const secret = path.some((segment) => typeof segment === "string" && isSecretKey(segment))
     return `${formatPath(root, path)}: ${shorten(secret ? withoutValue(issue.message) : issue.message)}`
   })
-  if (issues.length > MAX_ISSUES) lines.push(`and ${issues.length - MAX_ISSUES} more problems`)
+  const more = issues.length - MAX_ISSUES
+  if (more > 0) lines.push(`and ${more} more ${more === 1 ? "problem" : "problems"}`)
   return lines
 }
 

@@ -590,6 +590,12 @@ describe("config text", () => {
     expect(textProblems(deep(33))).toEqual(["a.a.a.a…: nested deeper than 32 levels"])
   })
 
+  it("lists ten problems, and counts the rest in words that fit their number", () => {
+    const agents = (count: number) => `{"agents":[${Array.from({ length: count }, () => "1").join(",")}]}`
+    expect(textProblems(agents(11)).slice(9)).toEqual(["agents[9]: Expected object, got 1", "and 1 more problem"])
+    expect(textProblems(agents(12)).slice(9)).toEqual(["agents[9]: Expected object, got 1", "and 2 more problems"])
+  })
+
   it("more than 250,000 values are refused before decoding, which would make an issue for each", () => {
     // The top-level object, the agents array, and its items: exactly the limit, then one more.
     const agents = (count: number) => `{"agents":[${Array.from({ length: count }, () => "1").join(",")}]}`

@@ -1,8 +1,11 @@
-import { describe, expect, layer } from "@effect/vitest"
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { packageRoot } from "../../src/packageRoot.ts"
-import { cli, UpServer, upServer } from "../support/cli.ts"
+import { cli, startUp, UpServer, upServer } from "../support/cli.ts"
+import { tempDir } from "../support/files.ts"
 
 const CONFIG = Path.join(packageRoot(), "test", "fixtures", "cli.json")
 
@@ -48,4 +51,29 @@ describe("control commands with several targets (real up)", () => {
         expect(missing.stderr).toContain("agent not found: 'nope-*'")
       }))
   })
+})
+
+describe("a control command some of whose targets fail (real up)", () => {
+  it.live("ends the error's first line with the code, and lists each target's outcome after it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("orch-multi-")
+      const file = Path.join(dir, "config.json")
+      Fs.writeFileSync(file, JSON.stringify({
+        commandInterface: { enabled: true, allowedCommands: "all" },
+        agents: [
+          { name: "good", command: "sleep", args: ["600"] },
+          { name: "bad", command: Path.join(dir, "no-such-program"), restart: "never" }
+        ]
+      }))
+      const { address } = yield* startUp([file, "--quiet"])
+      const started = yield* cli(["start", "good", "bad", "--address", address])
+      expect(started.code).toBe(1)
+      const lines = started.stderr.trimEnd().split("\n")
+      expect(lines[0]).toBe("error: Failed to execute command: start: 1 of 2 agents failed (bad) (500)")
+      expect(lines.slice(1)).toEqual([
+        expect.stringMatching(/^good: /),
+        expect.stringMatching(/^bad: failed: .*no-such-program/)
+      ])
+      expect(lines.at(-1)).not.toMatch(/\(500\)$/)
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 })

@@ -125,7 +125,7 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
       expect(yield* run(["logs", "--since", "yesterday-ish"])).toEqual({
         code: 2,
         stdout: "",
-        stderr: "error: --since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant, got 'yesterday-ish'\n"
+        stderr: "error: --since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant with its zone (2026-12-01T10:00:00Z), got 'yesterday-ish'\n"
       })
     }))
 

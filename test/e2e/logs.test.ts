@@ -95,6 +95,22 @@ describe("agent logs", () => {
       yield* follower.signal("SIGINT")
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 
+  it.live("--follow pads every line to the widest agent named, before that agent has written anything", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig({
+        commandInterface: { enabled: true, allowedCommands: "all" },
+        agents: [
+          { name: "db", ...node("console.log('db up'); setInterval(() => {}, 1000)") },
+          { name: "frontend", ...node("setTimeout(() => console.log('frontend up'), 1500); setInterval(() => {}, 1000)") }
+        ]
+      })
+      const { address } = yield* startUp([file, "--quiet"])
+      const follower = yield* spawn(["logs", "-f", "db", "frontend", "--interval", "0.1", "--address", address])
+      const shown = yield* follower.waitForStdout((text) => text.includes("frontend up\n"))
+      expect(shown).toBe("db       | db up\nfrontend | frontend up\n")
+      yield* follower.signal("SIGINT")
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
+
   it.live("`up` shows agents' output prefixed (not with --quiet), writes and rotates files, and keeps going when it cannot", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir("orch-logs-files-")
@@ -131,6 +147,14 @@ describe("agent logs", () => {
       expect(said.at(-1)?.endsWith(`: 201 agent log lines could not be written to ${Path.join(dir, "not-a-dir", "logs")}`)).toBe(true)
       expect(said.findIndex((line) => line.includes("every agent has finished"))).toBeLessThan(said.length - 1)
       expect(run.stderr).not.toContain("could not be written")
+
+      // Under /proc any new name is ENOENT, where Node's own recursive mkdir spun for ever, signals unheard.
+      if (Fs.existsSync("/proc/self")) {
+        const proc = yield* cli(["up", file, "--quiet", "--logs-dir", "/proc/orchestrate-no-such/logs"])
+        expect(proc.code).toBe(0)
+        expect(proc.stderr.match(/cannot write agent log .*chatty\.log: ENOENT: no such file or directory, mkdir '\/proc\/orchestrate-no-such'/g)).toHaveLength(1)
+        expect(proc.stderr.trimEnd().split("\n").at(-1)?.endsWith(": 201 agent log lines could not be written to /proc/orchestrate-no-such/logs")).toBe(true)
+      }
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 
   it.live("--since refuses a bare number, before any orchestrator is asked", () =>
@@ -139,7 +163,7 @@ describe("agent logs", () => {
       expect(yield* cli(["logs", "--since", "5"])).toEqual({
         code: 2,
         stdout: "",
-        stderr: "error: --since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant, got '5'\n"
+        stderr: "error: --since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant with its zone (2026-12-01T10:00:00Z), got '5'\n"
       })
     }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 

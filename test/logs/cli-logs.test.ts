@@ -37,7 +37,7 @@ describe("logs --since", () => {
     Effect.gen(function*() {
       for (const text of ["5", "2001", "2026-12-01", "2026-12-01T10:00:00", "Dec 1 2026", "10 minutes", "2026-13-01T10:00:00Z"]) {
         const error = yield* Effect.flip(parseSince(text))
-        expect(error.message, text).toBe(`--since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant, got '${text}'`)
+        expect(error.message, text).toBe(`--since: expected a duration such as 10m, 2h or 30s, or an ISO-8601 instant with its zone (2026-12-01T10:00:00Z), got '${text}'`)
       }
     }))
 })

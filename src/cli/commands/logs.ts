@@ -61,7 +61,9 @@ const followNotes = (style: Style) => {
 const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, layout: LogLayout, intervalSeconds: number) {
   const flags = yield* root
   const client = yield* clientFor(flags)
-  const width = { value: 0 }
+  // Names given up front set the width at once: padded only to those seen so far, the columns would shift as
+  // each agent first writes.
+  const width = { value: Math.max(0, ...(query.agents ?? []).filter((name) => !/[*?[]/.test(name)).map((name) => name.length)) }
   const notes = followNotes(layout.style)
   const first = yield* client.call("logs", [query])
   const print = (page: LogsPage) =>

@@ -30,8 +30,8 @@ const renderPlan = (plan: ReloadPlan, style: Style): string => {
 export const reload = Command.make("reload", {
   config: Argument.String("config").pipe(
     Argument.withDescription(
-      "The config file to read instead of the one 'up' was started from (a path on the orchestrator's machine; " +
-        "a relative one is taken from this directory)"
+      "The config file to read instead of the one the orchestrator runs (the file 'up' was started with, or the " +
+        "last reload's); a path on the orchestrator's machine, a relative one taken from this directory"
     ),
     Argument.optional
   ),

@@ -172,7 +172,7 @@ const runOrchestrator = Effect.fnUntraced(function*(options: {
   const settings = overrides(resolveConfigPaths(yield* readSettings(file), path.dirname(file)))
   const agents = settings.agents.map((agent) => processAgent(agent, path.dirname(file)))
 
-  yield* Effect.logInfo(`starting ${agents.length} agents from ${file} (${settings.runMode}, ${settings.maxWorkers} workers)`)
+  yield* Effect.logInfo(`starting ${agents.length} ${agents.length === 1 ? "agent" : "agents"} from ${file} (${settings.runMode}, ${settings.maxWorkers} workers)`)
   if (settings.runMode === "daemon" && agents.length > settings.maxWorkers) {
     yield* Effect.logWarning(`${agents.length} agents but ${settings.maxWorkers} workers: the rest wait queued until a slot frees`)
   }
