@@ -20,15 +20,17 @@ import * as Fs from "node:fs"
 import { makeDirectoriesSync } from "../makeDirectories.ts"
 import type { ByteLines } from "./ByteLines.ts"
 import { LineBuffer } from "./LineBuffer.ts"
+import { giveBackSlot, isSlot, SLOT_BYTES, takeSlot } from "./LineKernel.ts"
 
 /** A buffer goes to a write once it holds this much: a few hundred writes for 100 MB of lines. */
 const WRITE_BYTES = 256 * 1024
 /**
  * The buffers of an agent that fills them: room for WRITE_BYTES and a chunk's lines more, so that they never grow,
  * and are reused. A new buffer for every write (fresh pages, counted against V8's external memory) cost more than
- * the writes saved.
+ * the writes saved. Slots of LineKernel's memory while there are free ones (lines are formatted straight into them),
+ * else buffers of their own.
  */
-const BUFFER_BYTES = 2 * WRITE_BYTES
+const BUFFER_BYTES = SLOT_BYTES
 /**
  * Buffers are written once this much waits (or at a flush): writes of the page cache end fast, and a write per
  * buffer cost a hand-off to the thread pool and a callback each, 500 of them per 100 MB.
@@ -102,6 +104,8 @@ export class AgentLogFile {
   private removing = 0
   /** Buffers finished writes gave back, for the next ones. */
   private readonly spares: Array<Buffer> = []
+  /** LineKernel's slots this file holds, wherever they are (buffered into, written, spare): given back once idle. */
+  private readonly slots: Array<Buffer> = []
   /** Bytes handed to writes and not written yet. */
   queued = 0
   /** Counts `abandon`s: a write or removal begun before the last one ends without touching what came after. */
@@ -141,11 +145,24 @@ export class AgentLogFile {
   private handOff(busy: boolean): void {
     const { length } = this.pending
     if (length === 0) return
-    const next = busy ? (this.spares.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES)) : Buffer.allocUnsafe(Math.min(BUFFER_BYTES, 2 * length))
+    const next = busy ? (this.spares.pop() ?? this.newBuffer()) : Buffer.allocUnsafe(Math.min(BUFFER_BYTES, 2 * length))
     const bytes = this.pending.swap(next)
     this.writes.push({ bytes, length, written: 0 })
     this.queued += length
     this.pump()
+  }
+
+  private giveBack(slot: Buffer): void {
+    const index = this.slots.indexOf(slot)
+    if (index >= 0) this.slots.splice(index, 1)
+    giveBackSlot(slot)
+  }
+
+  private newBuffer(): Buffer {
+    const slot = takeSlot()
+    if (slot === undefined) return Buffer.allocUnsafe(BUFFER_BYTES)
+    this.slots.push(slot)
+    return slot
   }
 
   /**
@@ -164,11 +181,17 @@ export class AgentLogFile {
     return lines
   }
 
-  /** Lets go of the buffers a burst left, once the file is idle. */
+  /**
+   * Lets go of the buffers a burst left, once the file is idle; its slots once no write is in flight either (one
+   * that was abandoned may still read them).
+   */
   shrink(): void {
     if (!this.idle) return
     this.spares.length = 0
     this.pending.clear(4096)
+    if (this.writing) return
+    for (const slot of this.slots) giveBackSlot(slot)
+    this.slots.length = 0
   }
 
   /**
@@ -183,6 +206,8 @@ export class AgentLogFile {
       this.pump()
       return
     }
+    // Its slots go back for other files (and for a LogFiles made after this one, in the same process).
+    this.shrink()
     if (this.fd === undefined) return
     Fs.closeSync(this.fd)
     this.fd = undefined
@@ -323,6 +348,7 @@ export class AgentLogFile {
     this.queued -= write.length
     this.failing = false
     if (this.spares.length < SPARES && write.bytes.length === BUFFER_BYTES) this.spares.push(write.bytes)
+    else if (isSlot(write.bytes)) this.giveBack(write.bytes)
   }
 
   /**

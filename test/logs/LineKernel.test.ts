@@ -6,7 +6,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ByteLines } from "../../src/logs/ByteLines.ts"
 import { LineBuffer } from "../../src/logs/LineBuffer.ts"
-import { CAPACITY, runsInWebAssembly, scanLines, scanLinesByIndexOf, WINDOW } from "../../src/logs/LineKernel.ts"
+import {
+  CAPACITY, freeSlotCount, giveBackSlot, isSlot, runsInWebAssembly, scanLines, scanLinesByIndexOf, SLOT_BYTES, takeSlot, WINDOW
+} from "../../src/logs/LineKernel.ts"
 import { LineSplitter, MAX_LINE_LENGTH } from "../../src/logs/LineSplitter.ts"
 import { signed, unsigned } from "../../src/logs/Wasm.ts"
 
@@ -141,5 +143,44 @@ describe("LineKernel", () => {
       }
       expect(kernel.bytes.subarray(0, kernel.length).equals(formatted(all, "2026-12-01T10:00:00.000Z stdout ")), `trial ${trial}`).toBe(true)
     }
+  })
+
+  it("formats into a slot of its memory in place, as into any buffer, and nothing past what it formats", () => {
+    const next = random(59)
+    const slot = takeSlot()
+    if (slot === undefined) throw new Error("no slot")
+    expect(isSlot(slot)).toBe(true)
+    expect(isSlot(Buffer.allocUnsafe(SLOT_BYTES))).toBe(false)
+    for (let trial = 0; trial < 30; trial++) {
+      const all = new LineSplitter().push(randomBytes(next, 1 + Math.floor(next() * 150_000), trial % 2 === 0 ? 200 : 5_000))
+      const prefix = trial % 3 === 0 ? "" : "2026-12-01T10:00:00.000Z stderr "
+      // The slot's end holds a marker, which a format of lines that fit must leave as it is.
+      slot.fill(0xee, SLOT_BYTES - 64)
+      const inSlot = new LineBuffer()
+      inSlot.swap(slot)
+      const elsewhere = new LineBuffer()
+      for (const lines of all) {
+        if (!inSlot.fits(lines, prefix)) break
+        inSlot.appendPrefixed(lines, prefix)
+        elsewhere.appendPrefixed(lines, prefix)
+      }
+      expect(inSlot.bytes, `trial ${trial}`).toBe(slot)
+      expect(inSlot.bytes.subarray(0, inSlot.length).equals(elsewhere.bytes.subarray(0, elsewhere.length)), `trial ${trial}`).toBe(true)
+      if (inSlot.length + 16 <= SLOT_BYTES - 64) expect(slot.subarray(SLOT_BYTES - 64).every((byte) => byte === 0xee), `trial ${trial}`).toBe(true)
+    }
+    giveBackSlot(slot)
+  })
+
+  it("hands out each slot once, none when all are taken, and takes them back", () => {
+    const free = freeSlotCount()
+    const taken = Array.from({ length: free }, () => takeSlot())
+    expect(taken.every((slot) => slot !== undefined && slot.length === SLOT_BYTES)).toBe(true)
+    expect(new Set(taken.map((slot) => slot?.byteOffset)).size).toBe(free)
+    expect(takeSlot()).toBeUndefined()
+    for (const slot of taken) if (slot !== undefined) giveBackSlot(slot)
+    // Given back twice, a slot is still free once.
+    const [first] = taken
+    if (first !== undefined) giveBackSlot(first)
+    expect(freeSlotCount()).toBe(free)
   })
 })
