@@ -69,7 +69,7 @@ export const startServer = (script: string, args: ReadonlyArray<string> = []): P
  * Background load from a process of its own (`loadClients.ts`): `clients` sockets sending `body` back to back.
  * `stop` ends it and gives the number of requests it had answered.
  */
-export const startLoad = (endpoint: string, clients: number, body: string): Promise<{ readonly stop: () => Promise<number> }> =>
+export const startLoad = (endpoint: string, clients: number, body: string): Promise<{ readonly pid: number; readonly stop: () => Promise<number> }> =>
   new Promise((resolve, reject) => {
     const child = killOnExit(spawn(process.execPath, [Path.join(benchDir, "lib", "loadClients.ts"), endpoint, String(clients), body], {
       stdio: ["pipe", "pipe", "inherit"]
@@ -82,6 +82,7 @@ export const startLoad = (endpoint: string, clients: number, body: string): Prom
       if (ready || !output.includes("READY")) return
       ready = true
       resolve({
+        pid: child.pid ?? -1,
         stop: () => {
           child.stdin?.end()
           return done
