@@ -40,9 +40,10 @@ export const isolation = async (options: { readonly rounds: number; readonly per
   /** `ps` on the server while the 16 clients load `target` (the server itself, or its twin). */
   const underLoad = async (target: typeof server): Promise<LoadedPhase> => {
     const load = await startLoad(target.endpoint, 16, SLOW)
-    const started = { at: performance.now(), busy: machineBusyMillis(), server: threadTimes(target.pid), load: threadTimes(load.pid), measurer: threadTimes(process.pid) }
+    const snapshot = () => ({ at: performance.now(), busy: machineBusyMillis(), server: threadTimes(target.pid), load: threadTimes(load.pid), measurer: threadTimes(process.pid) })
+    const started = snapshot()
     const times = sortedCopy((await sequential(measurer, PS, options.perRound)).times)
-    const ended = { at: performance.now(), busy: machineBusyMillis(), server: threadTimes(target.pid), load: threadTimes(load.pid), measurer: threadTimes(process.pid) }
+    const ended = snapshot()
     const slowDone = await load.stop()
     const phase = {
       server: threadTimesBetween(started.server, ended.server),

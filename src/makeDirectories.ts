@@ -38,7 +38,10 @@ export const makeDirectoriesSync = (path: string, mode: number): void => {
   }
 }
 
-/** The same through the platform's FileSystem. */
+/**
+ * The same through the platform's FileSystem, for callers whose errors are its PlatformErrors. The log files use
+ * the synchronous one: they open their file on the main thread, at once, where an Effect is not to be had.
+ */
 export const makeDirectories = Effect.fnUntraced(function*(path: string, mode: number) {
   const fs = yield* FileSystem.FileSystem
   const paths = yield* Path.Path

@@ -1,11 +1,10 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { packageRoot } from "../../src/packageRoot.ts"
 import { cli, startUp, UpServer, upServer } from "../support/cli.ts"
-import { tempDir } from "../support/files.ts"
+import { configFile } from "../support/files.ts"
 
 const CONFIG = Path.join(packageRoot(), "test", "fixtures", "cli.json")
 
@@ -56,15 +55,13 @@ describe("control commands with several targets (real up)", () => {
 describe("a control command some of whose targets fail (real up)", () => {
   it.live("ends the error's first line with the code, and lists each target's outcome after it", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir("orch-multi-")
-      const file = Path.join(dir, "config.json")
-      Fs.writeFileSync(file, JSON.stringify({
+      const file = yield* configFile({
         commandInterface: { enabled: true, allowedCommands: "all" },
         agents: [
           { name: "good", command: "sleep", args: ["600"] },
-          { name: "bad", command: Path.join(dir, "no-such-program"), restart: "never" }
+          { name: "bad", command: "orchestrate-test-no-such-program", restart: "never" }
         ]
-      }))
+      }, "orch-multi-")
       const { address } = yield* startUp([file, "--quiet"])
       const started = yield* cli(["start", "good", "bad", "--address", address])
       expect(started.code).toBe(1)

@@ -9,17 +9,12 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { BIN, cli, ipcAddress, spawn, startUp } from "../support/cli.ts"
-import { tempDir } from "../support/files.ts"
+import { configFile, tempDir } from "../support/files.ts"
 import { ask, reqClient } from "../support/zmq.ts"
 
 const node = (script: string) => ({ command: process.execPath, args: ["-e", script] })
 
-const writeConfig = (config: unknown) =>
-  Effect.map(tempDir("orch-logs-"), (dir) => {
-    const file = Path.join(dir, "config.json")
-    Fs.writeFileSync(file, JSON.stringify(config))
-    return file
-  })
+const writeConfig = (config: unknown) => configFile(config, "orch-logs-")
 
 /** What the `writer` agent prints: unusual but valid text, so that a byte-for-byte comparison means something. */
 const WRITTEN = Array.from({ length: 300 }, (_, i) => `line ${i}\twith  spaces, ünïcödé ✓ and "quotes" {${i}}`)

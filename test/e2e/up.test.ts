@@ -1,19 +1,12 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as Fs from "node:fs"
-import * as Path from "node:path"
 import { cli, isAlive, startUp } from "../support/cli.ts"
 import { pollUntil } from "../support/processes.ts"
-import { tempDir } from "../support/files.ts"
+import { configFile } from "../support/files.ts"
 import { ask, reqClient } from "../support/zmq.ts"
 
-const writeConfig = (config: unknown) =>
-  Effect.map(tempDir("orch-config-"), (dir) => {
-    const file = Path.join(dir, "config.json")
-    Fs.writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config))
-    return file
-  })
+const writeConfig = (config: unknown) => configFile(config, "orch-config-")
 
 const node = (script: string) => ({ command: process.execPath, args: ["-e", script] })
 

@@ -10,7 +10,7 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import { cli, startUp } from "../support/cli.ts"
 import { eventually } from "../support/orchestrator.ts"
-import { tempDir } from "../support/files.ts"
+import { configFile, tempDir } from "../support/files.ts"
 import { killMarked, markedProcesses, pollUntil, testMarker } from "../support/processes.ts"
 
 const commandLine = (pid: number): string => {
@@ -34,12 +34,7 @@ const forkingAgents = [
   { name: "again", command: "sh", args: ["-c", "sleep 1000 & sleep 1000"] }
 ]
 
-const writeConfig = (config: unknown) =>
-  Effect.map(tempDir("orch-supervision-"), (dir) => {
-    const file = Path.join(dir, "config.json")
-    Fs.writeFileSync(file, JSON.stringify(config))
-    return file
-  })
+const writeConfig = (config: unknown) => configFile(config, "orch-supervision-")
 
 /** `orchestrate up` with the forking agents, every process of it marked; cleaned up whatever the test does. */
 const upWithForkingAgents = Effect.gen(function*() {

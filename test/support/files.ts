@@ -11,6 +11,14 @@ export const tempDir = (prefix = "orch-") =>
     (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
   )
 
+/** `config` (JSON text as it is, anything else as JSON) written to `config.json` in a fresh temporary directory. */
+export const configFile = (config: unknown, prefix = "orch-config-") =>
+  Effect.map(tempDir(prefix), (dir) => {
+    const file = Path.join(dir, "config.json")
+    Fs.writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config))
+    return file
+  })
+
 /**
  * A file at `path` that takes writes like a disk that stopped answering: a FIFO whose read end is open (so that
  * opening it to write does not block) and never read, so a write past the pipe's 64 KiB blocks in Node's thread
