@@ -44,8 +44,12 @@ describe("orchestrate up --http", () => {
       const { address, up } = yield* startUp([yield* writeConfig(), "--http", `127.0.0.1:${port}`, "--quiet"])
 
       expect(yield* fetchText(`${url}/livez`)).toMatchObject({ status: 200, json: { status: "live" } })
-      // Answering over ZeroMQ comes first; the orchestrator may not have started its agents yet.
-      const readiness = yield* eventually(fetchText(`${url}/readyz`), (answer) => (answer.json as { agents?: unknown }).agents !== undefined)
+      // Answering over ZeroMQ comes first; the orchestrator may not have started its agents yet, and until it has,
+      // every agent is listed as queued.
+      const readiness = yield* eventually(
+        fetchText(`${url}/readyz`),
+        (answer) => (answer.json as { agents?: ReadonlyArray<{ name: string }> }).agents?.every((agent) => agent.name === "warming") === true
+      )
       expect(readiness).toMatchObject({
         status: 503,
         json: { status: "not ready", agents: [{ name: "warming", state: "starting", health: "starting" }] }
