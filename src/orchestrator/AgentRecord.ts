@@ -54,9 +54,12 @@ export const makeRecord = (fields: Pick<AgentRecord, "name" | "kind" | "dependen
 /** Running or paused: the agent's program is alive. */
 export const isActive = (state: AgentState): boolean => state === "running" || state === "paused"
 
+/** Whether a run of the agent is on: it has a process (or fiber) that started and has not ended. */
+const isRunOn = (state: AgentState): boolean => isActive(state) || state === "starting" || state === "stopping"
+
 /** When the agent's uptime counts from (epoch milliseconds): its run's start, while the run is on; else none. */
 const upSinceOf = (record: AgentRecord): number | null =>
-  record.startedAt !== null && (isActive(record.state) || record.state === "starting" || record.state === "stopping")
+  record.startedAt !== null && isRunOn(record.state)
     ? DateTime.toEpochMillis(record.startedAt)
     : null
 
@@ -75,7 +78,8 @@ const standingOf = (record: AgentRecord, usage: AgentUsage): AgentStanding => ({
     dependencies: record.dependencies,
     exitCode: record.exitCode,
     lastError: record.lastError,
-    health: healthOf(record.probes),
+    // Without a run there is nothing to be healthy: the probes keep their last verdicts, for why it ended.
+    health: isRunOn(record.state) ? healthOf(record.probes) : null,
     probes: record.probes,
     cpuPercent: usage.cpuPercent,
     memoryBytes: usage.memoryBytes,

@@ -9,6 +9,7 @@ import { DateTime, Duration, Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { effectAgent } from "../../src/orchestrator/AgentDefinition.ts"
 import { lineProbe } from "../../src/orchestrator/Probe.ts"
+import { Orchestrator } from "../../src/orchestrator/Orchestrator.ts"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { tempDir } from "../support/files.ts"
@@ -237,6 +238,9 @@ describe("probes", () => {
           expect(yield* awaitState(name, "running", every)).toMatchObject({ health: "healthy" })
           expect(yield* eventNames(name)).toEqual(expect.arrayContaining(["AGENT_READY", "AGENT_HEALTHY"]))
         }
+        // Stopped, it has no health, and its probe keeps the last verdict.
+        yield* Orchestrator.use((o) => o.control.control("stop", "short"))
+        expect(yield* statusOf("short")).toMatchObject({ state: "stopped", health: null, probes: [{ health: "healthy", lastResult: "success" }] })
       }).pipe(Effect.provide(layer))
     }), { timeout: 30_000 })
 })
