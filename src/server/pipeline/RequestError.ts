@@ -252,7 +252,8 @@ export class NotAllowed extends Schema.TaggedError<NotAllowed>()("NotAllowed", {
     const limit = (patterns: ReadonlyArray<string>) => `'${this.principal}' may act only on agents matching ${patterns.join(", ")}`
     switch (this.reason._tag) {
       case "OutsideRole":
-        return refused
+        // Which commands are allowed is the server's setting (its whitelist, a principal's role): say where to look.
+        return `${refused}: not among the commands ${this.principal === null ? "this server allows" : "its role allows"} (see the 'commands' command)`
       case "OutsideAgentPatterns":
         return `${refused}: not on agent '${this.reason.agent}': ${limit(this.reason.patterns)}`
       case "ActsOnEveryAgent":
