@@ -424,8 +424,12 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const shutdown = yield* Effect.cached(Effect.gen(function*() {
       const began = yield* now
       // Under the lock a reload switches the graph under, too: the agents stopped are the ones there are.
-      const { agents, dependents } = yield* lifecycle.withPermit(Effect.as(Ref.set(state, "stopping"), graph))
-      yield* recordOrchestrator("ORCHESTRATOR_STOPPING", {})
+      const { agents, dependents, was } = yield* lifecycle.withPermit(
+        Effect.map(Ref.getAndSet(state, "stopping"), (was) => ({ ...graph, was }))
+      )
+      // One that never started (its command interface could not bind, say) has nothing to say it stopped.
+      const said = was !== "starting"
+      if (said) yield* recordOrchestrator("ORCHESTRATOR_STOPPING", {})
       yield* Ref.set(env.forced, [])
       const stopped = new Map(agents.map((agent) => [agent.name, Deferred.makeUnsafe<void>()]))
       const done = (name: string) => stopped.get(name) ?? Deferred.makeUnsafe<void>()
@@ -436,10 +440,12 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           yield* Deferred.succeed(done(agent.name), undefined)
         }), { concurrency: "unbounded", discard: true })
       const report: ShutdownReport = { forcedKills: yield* Ref.get(env.forced), durationMs: (yield* now) - began }
-      yield* recordOrchestrator("ORCHESTRATOR_SHUTDOWN", {
-        forced_kills: report.forcedKills,
-        duration_ms: report.durationMs
-      })
+      if (said) {
+        yield* recordOrchestrator("ORCHESTRATOR_SHUTDOWN", {
+          forced_kills: report.forcedKills,
+          duration_ms: report.durationMs
+        })
+      }
       yield* Ref.set(state, "stopped")
       return report
     }).pipe(Effect.withSpan("Orchestrator.shutdown")))

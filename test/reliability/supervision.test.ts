@@ -71,7 +71,9 @@ describe("supervision", () => {
 
   it.live("a guardian that is killed is replaced at once, and the new one still kills the agents when `up` dies", () =>
     Effect.gen(function*() {
-      const { up, marker } = yield* upWithForkingAgents
+      const { address, up, marker } = yield* upWithForkingAgents
+      // Its agents running, the guardian has said it is ready: one killed before that is a failed start instead.
+      expect((yield* cli(["status", "--wait", "--timeout", "20", "--address", address])).code).toBe(0)
       const guardians = () => markedProcesses(marker).filter((pid) => commandLine(pid).includes("guardian"))
       const [first] = yield* pollUntil(guardians, (pids) => pids.length === 1, 10_000)
       expect(first).toEqual(expect.any(Number))
@@ -93,8 +95,8 @@ describe("supervision", () => {
       yield* up.signal("SIGHUP")
       const exit = yield* up.exit()
       expect(exit.code).toBe(0)
-      expect(exit.stderr).toContain("received SIGHUP: shutting down gracefully")
-      expect(exit.stderr).toContain("ORCHESTRATOR_SHUTDOWN")
+      // Why it stops comes first, then the stop.
+      expect(exit.stderr).toMatch(/received SIGHUP: shutting down gracefully[^]*ORCHESTRATOR_STOPPING[^]*ORCHESTRATOR_SHUTDOWN/)
       expect(exit.stderr).toMatch(/AGENT_STOPPED.*forker|forker.*AGENT_STOPPED/)
       // The setsid'd grandchild of `escaper` was stopped with the rest, not left to the guardian.
       expect(yield* pollUntil(() => markedProcesses(marker), (pids) => pids.length === 0, 2000)).toEqual([])
@@ -121,6 +123,8 @@ describe("supervision", () => {
       expect(ipc.stderr).toContain(`error: cannot bind the command interface to ${address}`)
       expect(ipc.stderr).not.toContain("AGENT_STARTED")
       expect(ipc.stderr).not.toContain("ORCHESTRATOR_STARTED")
+      // Nor does it say it stopped what never started.
+      expect(ipc.stderr).not.toMatch(/ORCHESTRATOR_STOPPING|ORCHESTRATOR_SHUTDOWN/)
 
       // The same over TCP, on a port another program holds.
       const holder = Net.createServer()

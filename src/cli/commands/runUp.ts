@@ -143,10 +143,12 @@ const logShutdownSignal = Effect.gen(function*() {
   const onSignal = (signal: NodeJS.Signals) => {
     if (logged) return
     logged = true
-    Effect.runForkWith(services)(Effect.logWarning(`received ${signal}: shutting down gracefully (a second signal kills every agent at once)`))
+    // At once, not forked, and before runMain's own listener (prepended): the shutdown that one begins logs too, and
+    // this line says why it began.
+    Effect.runSyncWith(services)(Effect.logWarning(`received ${signal}: shutting down gracefully (a second signal kills every agent at once)`))
   }
   yield* Effect.acquireRelease(
-    Effect.sync(() => SHUTDOWN_SIGNALS.forEach((signal) => process.on(signal, onSignal))),
+    Effect.sync(() => SHUTDOWN_SIGNALS.forEach((signal) => process.prependListener(signal, onSignal))),
     () => Effect.sync(() => SHUTDOWN_SIGNALS.forEach((signal) => process.off(signal, onSignal)))
   )
 })
