@@ -71,6 +71,10 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
       const reloads = yield* Effect.serviceOption(ConfigReload)
       const agentList = makeAgentListEncoder()
 
+      const knownToHistory = (agent: string) =>
+        Effect.catchTag(Effect.asVoid(query.agent(agent)), "AgentNotFound", (notFound) =>
+          Effect.flatMap(events.query({ agent, limit: 1 }), (page) => page.events.length > 0 ? Effect.void : Effect.fail(notFound)))
+
       /** One agent's outcome of `action`: a refusal by its state is an outcome, any other error a failure. */
       const runOne = (action: AgentAction, agent: string) =>
         Effect.map(Effect.result(control.control(action, agent)), (result): TargetResult => {
@@ -182,6 +186,9 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
           Effect.gen(function*() {
             const limit = Math.min(filter.limit ?? HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX)
             const page = yield* events.query({ ...filter, limit })
+            // A name that is neither an agent nor in the history (a removed agent's events stay) is a mistake, as
+            // it is for `logs`: an empty page would look like an agent with nothing to say.
+            if (filter.agent !== undefined && page.events.length === 0) yield* knownToHistory(filter.agent)
             const store = yield* events.info
             return reply({
               events: page.events,

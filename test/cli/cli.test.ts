@@ -114,6 +114,8 @@ layer(upServer([CONFIG]), { timeout: 30_000, excludeTestServices: true })("orche
     Effect.gen(function*() {
       const human = yield* run(["status", "ghost"])
       expect(human).toEqual({ code: 1, stdout: "", stderr: "error: Failed to execute command: agent not found: 'ghost' (500)\n" })
+      // A mistyped name in history is an error too, not an empty history.
+      expect(yield* run(["history", "--agent", "ghost"])).toEqual(human)
       const machine = yield* run(["pause", "job", "--json"])
       expect(machine.code).toBe(1)
       expect(json(machine.stdout)).toMatchObject({ status: "error", code: 500, reason: "ExecutionFailed" })

@@ -137,6 +137,7 @@ describe("the fast path prints what the full CLI prints", () => {
         at(["history", "--category", "command", "--limit", "3"], { path: "fast", code: 0, shows: /^SEQ/m }),
         at(["history", "--agent", "api", "--event", "AGENT_STARTED"], { path: "fast", code: 0, shows: /AGENT_STARTED/ }),
         at(["history", "--after-seq", "1", "--json"], { path: "fast", code: 0, shows: /"events":\[/ }),
+        at(["history", "--agent", "nope"], { path: "fast", code: 1, shows: /^error: .*agent not found: 'nope'/m }),
         at(["logs"], { path: "fast", code: 0, shows: /^api\s+\| listening on 8080$/m }),
         at(["logs", "api", "-n", "1"], { path: "fast", code: 0, shows: /slow query|listening/ }),
         at(["logs", "--no-prefix", "--timestamps"], { path: "fast", code: 0, shows: /^\d{4}-\d{2}-\d{2}T\S+Z migrated$/m }),

@@ -33,6 +33,7 @@ const requests: ReadonlyArray<Envelope> = [
   { command: "resume", args: ["migrate"] },
   { command: "stop", args: ["ghost"] },
   { command: "status", args: ["ghost"] },
+  { command: "history", args: [{ agent: "ghost" }] },
   { command: "history", args: [{ category: "agent", limit: 30 }] },
   { command: "history", args: [{ category: "command", limit: 5, after_seq: 2 }] },
   { command: "logs", args: [{ limit: 10 }] },
@@ -97,8 +98,8 @@ describe("the same commands over ZeroMQ and HTTP", () => {
         const viaEnvelope = yield* postJson(`${envelopeStack.url}/api/v1/command`, request)
         const viaRest = yield* rest(restStack.url, request)
         for (const answer of [viaEnvelope, viaRest]) {
-          const code = (answer.json as { code?: number }).code ?? 200
-          expect(answer.status, `${request.command}: the status is the code`).toBe(code)
+          const { code = 200, reason } = answer.json as { code?: number; reason?: string }
+          expect(answer.status, `${request.command}: the status is the code`).toBe(reason === "AgentNotFound" ? 404 : code)
         }
         answers.envelope.push(viaEnvelope.json)
         answers.rest.push(viaRest.json)

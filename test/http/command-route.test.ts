@@ -99,7 +99,7 @@ describe("POST /api/v1/command", () => {
           }
         }
       })
-      expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403", "413", "415", "500"])
+      expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403", "404", "413", "415", "500"])
     }))
 
   it.live("a client that waits for 100 Continue before its body, as curl does for larger ones, gets it and its answer", () =>

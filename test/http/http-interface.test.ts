@@ -40,8 +40,9 @@ describe("HTTP interface, anonymous on loopback", () => {
       expect(ps.headers.get("cache-control")).toBe("no-store")
       expect(ps.json).toMatchObject({ status: "success", data: { agents: [{ name: "db" }, { name: "api" }, { name: "worker" }, { name: "migrate" }] } })
 
+      // The envelope says 500, as on ZeroMQ; the HTTP status says whose mistake it was.
       expect(yield* postJson(command, { command: "status", args: ["ghost"], id: "q-1" })).toMatchObject({
-        status: 500,
+        status: 404,
         json: { status: "error", code: 500, reason: "AgentNotFound", error: "Failed to execute command: agent not found: 'ghost'", id: "q-1" }
       })
       expect(yield* postJson(command, { command: "frobnicate" })).toMatchObject({
@@ -121,9 +122,11 @@ describe("HTTP interface, anonymous on loopback", () => {
       expect(twice).toMatchObject({ status: 400, json: { status: "error", code: 400, reason: "MalformedRequest" } })
       expect((twice.json as { error: string }).error).toMatch(/^Query: /)
       expect(yield* fetchText(`${url}/api/v1/logs?agents=ghost`)).toMatchObject({
-        status: 500,
-        json: { reason: "AgentNotFound", error: "Failed to execute command: agent not found: 'ghost'" }
+        status: 404,
+        json: { code: 500, reason: "AgentNotFound", error: "Failed to execute command: agent not found: 'ghost'" }
       })
+      expect(yield* fetchText(`${url}/api/v1/history?agent=ghost`)).toMatchObject({ status: 404, json: { reason: "AgentNotFound" } })
+      expect(yield* fetchText(`${url}/api/v1/events?agent=ghost`)).toMatchObject({ status: 404, json: { reason: "AgentNotFound" } })
       expect(yield* fetchText(`${url}/api/v1/stats?verbose=1`)).toMatchObject({
         status: 400,
         json: { status: "error", code: 400, reason: "MalformedRequest", error: "GET /api/v1/stats takes no query parameters, got verbose" }
@@ -132,7 +135,7 @@ describe("HTTP interface, anonymous on loopback", () => {
       const resumed = yield* postJson(`${url}/api/v1/agents/worker/resume`, { reason: "maintenance over" })
       expect(resumed).toMatchObject({ status: 200, json: { data: { message: "Agent 'worker' resumed", agent: { state: "running" } } } })
       expect((yield* lastRecord(stack))?.data).toMatchObject({ command: "resume", args: ["worker"], reason: "maintenance over", code: 200 })
-      expect(yield* postJson(`${url}/api/v1/agents/ghost/stop`, {})).toMatchObject({ status: 500, json: { reason: "AgentNotFound" } })
+      expect(yield* postJson(`${url}/api/v1/agents/ghost/stop`, {})).toMatchObject({ status: 404, json: { code: 500, reason: "AgentNotFound" } })
       expect(yield* postJson(`${url}/api/v1/reload`, { dry_run: true })).toMatchObject({ status: 500, json: { reason: "ReloadFailed" } })
       expect(yield* postJson(`${url}/api/v1/agents/db/stop`, { command: "shutdown" })).toMatchObject({
         status: 400,
@@ -397,12 +400,12 @@ describe("the API's description", () => {
       expect(security("/api/v1/stats", "get")).toEqual([{ bearer: [] }, {}])
       expect(security("/readyz", "get")).toEqual([])
       const stats = spec.paths["/api/v1/stats"]?.["get"]?.responses
-      expect(Object.keys(stats ?? {}).sort()).toEqual(["200", "400", "401", "403", "500"])
+      expect(Object.keys(stats ?? {}).sort()).toEqual(["200", "400", "401", "403", "404", "500"])
       expect(stats?.["200"]?.content["application/json"]?.schema).toMatchObject({
         properties: { status: { enum: ["success"] }, data: { properties: { total_agents: { type: "integer" }, events_capacity: {} } } }
       })
       expect(Object.keys(spec.paths["/api/v1/agents/{name}/stop"]?.["post"]?.responses ?? {}).sort())
-        .toEqual(["200", "400", "401", "403", "413", "415", "500"])
+        .toEqual(["200", "400", "401", "403", "404", "413", "415", "500"])
       expect(Object.keys(spec.paths["/api/v1/events"]?.["get"]?.responses?.["200"]?.content ?? {})).toEqual(["text/event-stream"])
     }))
 

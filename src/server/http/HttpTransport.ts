@@ -2,7 +2,8 @@
  * The HTTP transport of the command interface: it turns an HTTP request into the pipeline's `IncomingRequest` (the
  * envelope's bytes, the bearer token as the credentials frame, the peer for the audit record), and the pipeline's
  * answer into the HTTP response: the response envelope as it is, its status its `code` (401 for an
- * `AuthenticationFailed`, which is what HTTP clients expect for a missing or unknown token).
+ * `AuthenticationFailed`, which is what HTTP clients expect for a missing or unknown token, and 404 for an
+ * `AgentNotFound`).
  *
  * Before the pipeline, it refuses what is not a command request from this server's callers at all, answering with
  * an `EdgeError` whose `code` is the status: a cross-site request (an `Origin` other than this server; without
@@ -68,7 +69,13 @@ const UNAUTHORIZED = { ...NO_STORE, "www-authenticate": `Bearer realm="orchestra
 const answeredResponse = ({ body, code, reason }: Answered): HttpServerResponse.HttpServerResponse =>
   code === 403 && reason === "AuthenticationFailed"
     ? HttpServerResponse.text(body, { status: 401, contentType: "application/json", headers: UNAUTHORIZED })
-    : HttpServerResponse.text(body, { status: code, contentType: "application/json", headers: NO_STORE })
+    : HttpServerResponse.text(body, {
+      // A name that matches no agent is the caller's mistake: a 500 would count as the server's fault in every
+      // HTTP client's and monitor's book.
+      status: reason === "AgentNotFound" ? 404 : code,
+      contentType: "application/json",
+      headers: NO_STORE
+    })
 
 /** The host of a `Host` header's authority, without its port; an IPv6 one without brackets. */
 const hostOf = (authority: string): string =>

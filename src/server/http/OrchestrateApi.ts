@@ -79,7 +79,8 @@ const commandErrors = [
   failure(400, "Malformed request, request too large, unknown command, invalid arguments"),
   failure(401, "No bearer token, or not one of the server's (`reason` AuthenticationFailed; `code` is 403, as on ZeroMQ)"),
   failure(403, "The command, or the agent it names, is not allowed for this caller; or a cross-site request"),
-  failure(500, "The command failed: agent not found, execution failed, reload failed, shutting down, internal error")
+  failure(404, "No agent of that name (`reason` AgentNotFound; `code` is 500, as on ZeroMQ)"),
+  failure(500, "The command failed: execution failed, reload failed, shutting down, internal error")
 ]
 const postErrors = [
   ...commandErrors,
