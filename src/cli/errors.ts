@@ -56,6 +56,13 @@ export class InvalidSince extends Schema.TaggedError<InvalidSince>()("InvalidSin
   }
 }
 
+/** `logs -n 0` without `--follow`: it would show nothing. */
+export class NoLinesWithoutFollow extends Schema.TaggedError<NoLinesWithoutFollow>()("NoLinesWithoutFollow", {}) {
+  override get message(): string {
+    return "--lines 0 shows no line: it is for --follow (-f -n 0 prints only the lines written from now on)"
+  }
+}
+
 /** `--context`, `$ORCHESTRATE_CONTEXT` or a `context` subcommand named a context the contexts file does not hold. */
 export class UnknownContext extends Schema.TaggedError<UnknownContext>()("UnknownContext", {
   name: Schema.String,
@@ -116,6 +123,7 @@ export const UsageErrorReason = Schema.Union([
   UnreadableConfig,
   UnreadableAuditFile,
   InvalidSince,
+  NoLinesWithoutFollow,
   UnknownContext,
   ContextExists,
   ContextNeedsAddress,

@@ -77,7 +77,7 @@ export const intervalFlag = (defaultSeconds: number, description: string) =>
   Flag.Finite("interval").pipe(
     Flag.withSchema(Schema.Finite.check(Schema.isGreaterThan(0))),
     Flag.withDefault(defaultSeconds),
-    Flag.withDescription(description)
+    Flag.withDescription(`${description} (default ${defaultSeconds})`)
   )
 
 export type RootFlags = Command.Command.Config.Infer<typeof sharedFlags>

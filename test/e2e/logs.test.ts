@@ -10,6 +10,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { BIN, cli, ipcAddress, spawn, startUp } from "../support/cli.ts"
 import { configFile, tempDir } from "../support/files.ts"
+import { eventually } from "../support/orchestrator.ts"
 import { ask, reqClient } from "../support/zmq.ts"
 
 const node = (script: string) => ({ command: process.execPath, args: ["-e", script] })
@@ -150,6 +151,36 @@ describe("agent logs", () => {
         expect(proc.stderr.match(/cannot write agent log .*chatty\.log: ENOENT: no such file or directory, mkdir '\/proc\/orchestrate-no-such'/g)).toHaveLength(1)
         expect(proc.stderr.trimEnd().split("\n").at(-1)?.endsWith(": 201 agent log lines could not be written to /proc/orchestrate-no-such/logs")).toBe(true)
       }
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("-f -n 0 shows only the lines written after it started; -n 0 alone is a usage error", () =>
+    Effect.gen(function*() {
+      const gate = Path.join(yield* tempDir("orch-gate-"), "go")
+      const file = yield* writeConfig({
+        commandInterface: { enabled: true, allowedCommands: "monitoring" },
+        agents: [{
+          name: "api",
+          ...node(`console.log('before'); const t = setInterval(() => { if (require('fs').existsSync(${JSON.stringify(gate)})) { clearInterval(t); console.log('after') } }, 20)`)
+        }]
+      })
+      const { address } = yield* startUp([file, "--quiet"])
+      yield* eventually(cli(["logs", "--no-prefix", "--address", address]), ({ stdout }) => stdout === "before\n")
+      const logsRequests = Effect.map(
+        cli(["history", "--category", "command", "--json", "--address", address]),
+        ({ stdout }) => (JSON.parse(stdout) as { data: { events: ReadonlyArray<{ data: { command?: unknown } }> } }).data.events.filter((event) => event.data.command === "logs").length
+      )
+      const asked = yield* logsRequests
+      const follower = yield* spawn(["logs", "-f", "-n", "0", "--interval", "0.1", "--address", address])
+      // Once it has read its first page (the audit trail has one more `logs`), the next line is new to it.
+      yield* eventually(logsRequests, (count) => count > asked)
+      Fs.writeFileSync(gate, "")
+      expect(yield* follower.waitForStdout((text) => text.includes("after\n"))).toBe("api | after\n")
+      yield* follower.signal("SIGINT")
+      expect(yield* cli(["logs", "-n", "0", "--address", address])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: "error: --lines 0 shows no line: it is for --follow (-f -n 0 prints only the lines written from now on)\n"
+      })
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 
   it.live("--since refuses a bare number, before any orchestrator is asked", () =>

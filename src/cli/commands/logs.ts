@@ -7,7 +7,7 @@
 import { Clock, Console, DateTime, Duration, Effect, Option, Schema, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { LOGS_LIMIT_MAX, type LogsPage, type LogsQuery } from "../../protocol/Commands.ts"
-import { InvalidSince, UsageError } from "../errors.ts"
+import { InvalidSince, NoLinesWithoutFollow, UsageError } from "../errors.ts"
 import type { LogLayout } from "../logLines.ts"
 import { colored, currentStyle, plain, type Style } from "../output.ts"
 import { clientFor, intervalFlag, respond, root } from "../root.ts"
@@ -58,7 +58,8 @@ const followNotes = (style: Style) => {
   }
 }
 
-const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, layout: LogLayout, intervalSeconds: number) {
+/** Follows from the latest `lines` lines (none: only what is written from now on). */
+const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, lines: number, layout: LogLayout, intervalSeconds: number) {
   const flags = yield* root
   const client = yield* clientFor(flags)
   // Names given up front set the width at once: padded only to those seen so far, the columns would shift as
@@ -74,7 +75,7 @@ const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, layout: 
         ? Effect.forEach(page.lines, (line) => Console.log(JSON.stringify(Schema.encodeSync(LogLineJson)(line))), { discard: true })
         : printPage(page, width, layout)
     )
-  yield* print(first.data)
+  if (lines > 0) yield* print(first.data)
   const interval = Duration.seconds(intervalSeconds)
   // The query without `limit` and `since`: each poll asks for everything after the last seq seen, so nothing is
   // shown twice and nothing is skipped unsaid, across restarts too.
@@ -104,9 +105,9 @@ export const logs = Command.make("logs", {
   agents: Argument.String("agent").pipe(Argument.withDescription("Agents to show (default: every agent)"), Argument.variadic()),
   lines: Flag.Int("lines").pipe(
     Flag.withAlias("n"),
-    Flag.withSchema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+    Flag.withSchema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
     Flag.withDefault(100),
-    Flag.withDescription(`How many of the latest lines to show first (default 100, at most ${LOGS_LIMIT_MAX})`)
+    Flag.withDescription(`How many of the latest lines to show first (default 100, at most ${LOGS_LIMIT_MAX}; -f -n 0: only new ones)`)
   ),
   follow: Flag.Boolean("follow").pipe(Flag.withAlias("f"), Flag.withDefault(false), Flag.withDescription("Keep printing new lines until Ctrl-C")),
   since: Flag.String("since").pipe(
@@ -125,14 +126,16 @@ export const logs = Command.make("logs", {
   interval: intervalFlag(0.5, "Seconds between polls with --follow")
 }, (options) =>
   Effect.gen(function*() {
+    if (options.lines === 0 && !options.follow) return yield* new UsageError({ reason: new NoLinesWithoutFollow({}) })
     const query: LogsQuery = {
-      limit: logsLimit(options.lines),
+      // With none to show, one all the same: the page says where following starts.
+      limit: logsLimit(Math.max(options.lines, 1)),
       ...(options.agents.length > 0 ? { agents: options.agents } : {}),
       ...(Option.isSome(options.since) ? { since: yield* parseSince(options.since.value) } : {}),
       ...(Option.isSome(options.stream) ? { stream: options.stream.value } : {})
     }
     const layout: LogLayout = { prefix: options.prefix, timestamps: options.timestamps, style: yield* currentStyle }
-    if (options.follow) return yield* follow(query, layout, options.interval)
+    if (options.follow) return yield* follow(query, options.lines, layout, options.interval)
     return yield* respond("logs", [query], (page) => pageText(page, 0, layout).text)
   })).pipe(
   Command.withDescription("Show agents' output: the latest lines of every agent (or those named), interleaved in order"),
