@@ -51,5 +51,23 @@ describe("status --wait", () => {
       expect(failed.stderr).toContain("waiting for ")
       // At once, not after the 20 s timeout, and before `slow` was ready.
       expect(Date.now() - started).toBeLessThan(2900)
+
+      // An agent running again after a crash: its last error is its previous run's, and the table says so.
+      const flakyFile = Path.join(dir, "flaky.json")
+      const flakyAddress = `ipc://${Path.join(dir, "flaky.sock")}`
+      const crashed = Path.join(dir, "crashed")
+      Fs.writeFileSync(flakyFile, JSON.stringify({
+        commandInterface: { enabled: true },
+        agents: [{
+          name: "flaky",
+          ...node(`const fs = require("fs"); if (!fs.existsSync(${JSON.stringify(crashed)})) { fs.writeFileSync(${JSON.stringify(crashed)}, ""); process.exit(3) } setInterval(() => {}, 1000)`),
+          restart: "on-failure",
+          backoff: { initial: 0, max: 0 }
+        }]
+      }))
+      yield* spawn(["up", flakyFile, "--address", flakyAddress, "--quiet"])
+      const recovered = yield* cli(["status", "--wait", "--timeout", "20", "--address", flakyAddress])
+      expect(recovered.code).toBe(0)
+      expect(recovered.stdout).toMatch(/^flaky\s+running\s.*\s1\s.*previous run: exited with code 3$/m)
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 })

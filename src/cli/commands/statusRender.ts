@@ -11,8 +11,15 @@ import { details, formatBytes, formatCpu, formatDuration, formatList, table } fr
 import { ago, probeLines } from "../health.ts"
 import type { Style } from "../style.ts"
 
-const note = (agent: AgentStatus): string =>
-  agent.waitingFor !== null ? waitingDescriptions[agent.waitingFor] : agent.lastError ?? ""
+/**
+ * What it waits for, or its last error: its own if the error ended it (failed, stopped), else a previous run's, and
+ * said so (as the dashboard does).
+ */
+const note = (agent: AgentStatus): string => {
+  if (agent.waitingFor !== null) return waitingDescriptions[agent.waitingFor]
+  if (agent.lastError === null) return ""
+  return agent.state === "failed" || agent.state === "stopped" ? agent.lastError : `previous run: ${agent.lastError}`
+}
 
 /** An agent's columns after its NAME: the table of `status`, and with `status <agent> --all-contexts` after CONTEXT. */
 export const AGENT_HEADERS = ["STATE", "PID", "UPTIME", "RESTARTS", "HEARTBEAT", "NOTE"]
