@@ -2,10 +2,10 @@
  * The orchestrator's settings and its process agents, as a JSON config file holds them (the file as a whole,
  * with the other parts' settings, is app/ConfigFile.ts). Every number has bounds, with a message by path.
  */
-import { Duration, Result, Schema } from "effect"
+import { Duration, Schema } from "effect"
 import { DependencyCondition, RestartPolicy, RunMode } from "../protocol/Model.ts"
 import { describeDuration, durationBetween, intBetween, numberBetween, withDefault } from "../settings.ts"
-import { describeGraphProblem, type GraphProblem, startOrder } from "./graph.ts"
+import { describeGraphProblem, type GraphProblem, graphProblems } from "./graph.ts"
 import { type DependencyInput, dependencyName } from "./dependencies.ts"
 import { ProbeConfig, RegexSource } from "./Probe.ts"
 
@@ -134,10 +134,9 @@ const graphProblemPath = (
   problem: GraphProblem,
   agents: ReadonlyArray<{ readonly name: string; readonly dependsOn: ReadonlyArray<DependencyInput> }>
 ): string => {
-  const at = (name: string) => agents.findIndex((agent) => agent.name === name)
   switch (problem._tag) {
     case "UnknownDependency": {
-      const index = at(problem.agent)
+      const index = problem.index
       const entries = agents[index]?.dependsOn ?? []
       const dependency = entries.findIndex((entry) => dependencyName(entry) === problem.dependency)
       // An edge written as an object names its dependency in `agent`.
@@ -145,7 +144,7 @@ const graphProblemPath = (
       return `agents[${index}].dependsOn[${dependency}]${key}: ${describeGraphProblem(problem)}`
     }
     case "DuplicateAgent":
-      return `agents[${agents.map((agent) => agent.name).lastIndexOf(problem.agent)}].name: ${describeGraphProblem(problem)}`
+      return `agents[${problem.index}].name: ${describeGraphProblem(problem)}`
     case "Cycle":
       return `agents: ${describeGraphProblem(problem)}`
   }
@@ -155,8 +154,8 @@ const graphProblemPath = (
 export const checkAgentGraph = (
   agents: ReadonlyArray<{ readonly name: string; readonly dependsOn: ReadonlyArray<DependencyInput> }>
 ): ReadonlyArray<string> => {
-  const order = startOrder(agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn.map(dependencyName) })))
-  return Result.isFailure(order) ? [graphProblemPath(order.failure, agents)] : []
+  const problems = graphProblems(agents.map((agent) => ({ name: agent.name, dependencies: agent.dependsOn.map(dependencyName) })))
+  return problems.map((problem) => graphProblemPath(problem, agents))
 }
 
 export const millis = Duration.toMillis

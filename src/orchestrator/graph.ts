@@ -13,9 +13,11 @@ export interface GraphNode {
 }
 
 export type GraphProblem =
-  | { readonly _tag: "UnknownDependency"; readonly agent: string; readonly dependency: string }
+  /** `index`: the node that names the unknown dependency. */
+  | { readonly _tag: "UnknownDependency"; readonly agent: string; readonly dependency: string; readonly index: number }
   | { readonly _tag: "Cycle"; readonly path: ReadonlyArray<string> }
-  | { readonly _tag: "DuplicateAgent"; readonly agent: string }
+  /** `index`: a node that uses the name again, after its first. */
+  | { readonly _tag: "DuplicateAgent"; readonly agent: string; readonly index: number }
 
 export const describeGraphProblem = (problem: GraphProblem): string => {
   switch (problem._tag) {
@@ -28,21 +30,27 @@ export const describeGraphProblem = (problem: GraphProblem): string => {
   }
 }
 
-/**
- * Orders agents so that each comes after its dependencies, keeping the given order where the graph allows it;
- * fails on a duplicate name, an unknown dependency or a cycle (naming the cycle's path).
- */
-export const startOrder = (nodes: ReadonlyArray<GraphNode>): Result.Result<ReadonlyArray<string>, GraphProblem> => {
+/** The nodes by name (the first of a name), with every name used again and every unknown dependency. */
+const indexed = (nodes: ReadonlyArray<GraphNode>) => {
   const byName = new Map<string, GraphNode>()
-  for (const node of nodes) {
-    if (byName.has(node.name)) return Result.fail({ _tag: "DuplicateAgent", agent: node.name })
-    byName.set(node.name, node)
-  }
-  for (const node of nodes) {
+  const problems: Array<GraphProblem> = []
+  nodes.forEach((node, index) => {
+    if (byName.has(node.name)) problems.push({ _tag: "DuplicateAgent", agent: node.name, index })
+    else byName.set(node.name, node)
+  })
+  nodes.forEach((node, index) => {
     for (const dependency of node.dependencies) {
-      if (!byName.has(dependency)) return Result.fail({ _tag: "UnknownDependency", agent: node.name, dependency })
+      if (!byName.has(dependency)) problems.push({ _tag: "UnknownDependency", agent: node.name, dependency, index })
     }
-  }
+  })
+  return { byName, problems }
+}
+
+/**
+ * Orders agents so that each comes after its dependencies, keeping the given order where the graph allows it, or
+ * fails on the first cycle (naming its path). Unknown dependencies are passed over.
+ */
+const orderOf = (nodes: ReadonlyArray<GraphNode>, byName: ReadonlyMap<string, GraphNode>): Result.Result<ReadonlyArray<string>, GraphProblem> => {
   const order: Array<string> = []
   const done = new Set<string>()
   // Depth-first with an explicit stack of the current path, so a cycle can be reported as that path.
@@ -77,6 +85,23 @@ export const startOrder = (nodes: ReadonlyArray<GraphNode>): Result.Result<Reado
     }
   }
   return Result.succeed(order)
+}
+
+/**
+ * Orders agents so that each comes after its dependencies, keeping the given order where the graph allows it;
+ * fails on a duplicate name, an unknown dependency or a cycle (naming the cycle's path).
+ */
+export const startOrder = (nodes: ReadonlyArray<GraphNode>): Result.Result<ReadonlyArray<string>, GraphProblem> => {
+  const { byName, problems } = indexed(nodes)
+  const [first] = problems
+  return first === undefined ? orderOf(nodes, byName) : Result.fail(first)
+}
+
+/** Every problem of the graph, for a config to report all at once: names used again, unknown dependencies, a cycle. */
+export const graphProblems = (nodes: ReadonlyArray<GraphNode>): ReadonlyArray<GraphProblem> => {
+  const { byName, problems } = indexed(nodes)
+  const order = orderOf(nodes, byName)
+  return Result.isFailure(order) ? [...problems, order.failure] : problems
 }
 
 /** The graph as the query port reports it, for agents in `order` (a valid start order of them). */

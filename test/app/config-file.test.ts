@@ -474,13 +474,30 @@ describe("dependsOn", () => {
 
   it("an unknown dependency and a cycle are found in both forms", () => {
     expect(problems(agents({ name: "api", dependsOn: ["db", { agent: "cache" }] }))).toEqual([
-      "agents[0].dependsOn[0]: agent 'api' depends on unknown agent 'db'"
+      "agents[0].dependsOn[0]: agent 'api' depends on unknown agent 'db'",
+      "agents[0].dependsOn[1].agent: agent 'api' depends on unknown agent 'cache'"
     ])
     expect(problems(agents({ name: "db" }, { name: "api", dependsOn: ["db", { agent: "cache", condition: "started" }] }))).toEqual([
       "agents[1].dependsOn[1].agent: agent 'api' depends on unknown agent 'cache'"
     ])
     expect(problems(agents({ name: "a", dependsOn: [{ agent: "b" }] }, { name: "b", dependsOn: ["a"] }))).toEqual([
       "agents: dependency cycle: a -> b -> a"
+    ])
+  })
+
+  it("every problem of the graph at once: each name used again, each unknown dependency, a cycle", () => {
+    expect(problems(agents(
+      { name: "a", dependsOn: ["ghost"] },
+      { name: "a" },
+      { name: "b", dependsOn: ["c"] },
+      { name: "c", dependsOn: ["b", "phantom"] },
+      { name: "a" }
+    ))).toEqual([
+      "agents[1].name: agent name 'a' is used more than once",
+      "agents[4].name: agent name 'a' is used more than once",
+      "agents[0].dependsOn[0]: agent 'a' depends on unknown agent 'ghost'",
+      "agents[3].dependsOn[1]: agent 'c' depends on unknown agent 'phantom'",
+      "agents: dependency cycle: b -> c -> b"
     ])
   })
 })
