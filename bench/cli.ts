@@ -4,8 +4,14 @@
  * the full CLI (the same `ps` with ORCHESTRATE_NO_FAST_PATH=1, which skips the one-shot fast path), `status`
  * (whose fast path loads effect's DateTime) and `ps --help` both ways (what trying the fast path first costs a
  * command it leaves to the full CLI). Target (issue 14): `orchestrate ps` <= 1.3x the one-shot floor.
+ *
+ * For reference, without a target: `pm2 jlist` and `supervisorctl status`, in the same rounds, when they are on the
+ * PATH and a first call answers (exit 0: pm2's starts its daemon if none runs, and the daemon is killed afterwards
+ * if it was started here; supervisorctl needs a running supervisord). Otherwise the output says why not.
  */
 import { spawnSync } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
 import { benchDir, projectDir, startServer } from "./lib/processes.ts"
 import { median, printTable, ratio, verdict } from "./lib/stats.ts"
@@ -14,20 +20,60 @@ import { BIN } from "./lib/up.ts"
 const TARGET = 1.3
 
 interface Command {
+  /** The program, Node by default. */
+  readonly file?: string
   readonly args: ReadonlyArray<string>
   readonly env?: Readonly<Record<string, string>>
 }
 
-const wallMillis = ({ args, env }: Command): number => {
+const wallMillis = ({ file = process.execPath, args, env }: Command): number => {
   const started = process.hrtime.bigint()
-  const result = spawnSync(process.execPath, args, {
+  const result = spawnSync(file, args, {
     cwd: projectDir,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit"]
   })
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6
-  if (result.status !== 0) throw new Error(`node ${args.join(" ")} exited ${result.status}`)
+  if (result.status !== 0) throw new Error(`${file} ${args.join(" ")} exited ${result.status}`)
   return elapsed
+}
+
+/** Whether `name` is a program on the PATH. */
+const installed = (name: string): boolean => spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0
+
+/** Whether pm2's daemon runs: its pid file names a live process. */
+const pm2DaemonRunning = (): boolean => {
+  try {
+    process.kill(Number(Fs.readFileSync(Path.join(process.env["PM2_HOME"] ?? Path.join(Os.homedir(), ".pm2"), "pm2.pid"), "utf8").trim()), 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The other supervisors' read commands, for reference: each measured only when it is installed and answers. */
+const referenceCommands = () => {
+  const pm2WasRunning = pm2DaemonRunning()
+  const candidates: ReadonlyArray<readonly [label: string, command: Required<Pick<Command, "file" | "args">>]> = [
+    ["pm2 jlist", { file: "pm2", args: ["jlist"] }],
+    ["supervisorctl status", { file: "supervisorctl", args: ["status"] }]
+  ]
+  const measured: Array<readonly [string, Command]> = []
+  const notMeasured: Array<readonly [string, string]> = []
+  for (const [label, command] of candidates) {
+    if (!installed(command.file)) {
+      notMeasured.push([label, "not installed"])
+      continue
+    }
+    // The first call, outside the figures: it may start a daemon.
+    const probe = spawnSync(command.file, command.args, { stdio: "ignore", timeout: 30_000 })
+    if (probe.status === 0) measured.push([label, command])
+    else notMeasured.push([label, `installed, but did not answer (exit ${probe.status ?? probe.signal})`])
+  }
+  const cleanUp = () => {
+    if (!pm2WasRunning && measured.some(([label]) => label === "pm2 jlist")) spawnSync("pm2", ["kill"], { stdio: "ignore" })
+  }
+  return { measured, notMeasured, cleanUp }
 }
 
 export const cli = async (options: { readonly runs: number }) => {
@@ -42,7 +88,8 @@ export const cli = async (options: { readonly runs: number }) => {
     "orchestrate ps --help": { args: [BIN, "ps", "--help"] },
     "orchestrate ps --help, full CLI": { args: [BIN, "ps", "--help"], env: { ORCHESTRATE_NO_FAST_PATH: "1" } }
   } satisfies Record<string, Command>
-  const entries: ReadonlyArray<readonly [string, Command]> = Object.entries(commands)
+  const reference = referenceCommands()
+  const entries: ReadonlyArray<readonly [string, Command]> = [...Object.entries(commands), ...reference.measured]
   const times = new Map(entries.map(([label]) => [label, new Array<number>()]))
   // The first run of each fills caches (the file system's, V8's compile cache): reported apart.
   const cold = new Map(entries.map(([label, command]) => [label, wallMillis(command)]))
@@ -50,6 +97,7 @@ export const cli = async (options: { readonly runs: number }) => {
     for (const [label, command] of run % 2 === 0 ? entries : [...entries].reverse()) times.get(label)?.push(wallMillis(command))
   }
   await server.stop()
+  reference.cleanUp()
   const medians = Object.fromEntries(entries.map(([label]) => [label, median(times.get(label) ?? [])]))
   const of = (label: keyof typeof commands): number => medians[label] ?? Number.NaN
   const floor = of("one-shot zeromq.js client")
@@ -75,5 +123,16 @@ export const cli = async (options: { readonly runs: number }) => {
   }
   printTable("Where orchestrate ps spends its time", ["part", "ms"], Object.entries(breakdown).map(([part, ms]) => [part, ms.toFixed(1)]))
   console.log(`target orchestrate ps <= ${TARGET}x the one-shot floor: ${verdict(ours / floor <= TARGET)} (${ratio(ours / floor)})`)
-  return { medians, cold: Object.fromEntries(cold), breakdown, ratio: ours / floor, target: TARGET, met: ours / floor <= TARGET }
+  const referenceRatios = Object.fromEntries(reference.measured.map(([label]) => [label, (medians[label] ?? Number.NaN) / floor]))
+  for (const [label, value] of Object.entries(referenceRatios)) console.log(`reference, no target: ${label} ${ratio(value)} the one-shot floor`)
+  for (const [label, why] of reference.notMeasured) console.log(`reference, no target: ${label} not measured: ${why}`)
+  return {
+    medians,
+    cold: Object.fromEntries(cold),
+    breakdown,
+    ratio: ours / floor,
+    target: TARGET,
+    met: ours / floor <= TARGET,
+    reference: { ratios: referenceRatios, notMeasured: Object.fromEntries(reference.notMeasured) }
+  }
 }

@@ -6,7 +6,7 @@
 import { connect, sequential } from "./lib/clients.ts"
 import { startServer } from "./lib/processes.ts"
 import { compareLatency } from "./lib/compare.ts"
-import { verdict } from "./lib/stats.ts"
+import { ratio, verdict } from "./lib/stats.ts"
 
 const PS = JSON.stringify({ command: "ps" })
 
@@ -27,8 +27,8 @@ export const latency = async (options: { readonly rounds: number; readonly perRo
   echoClient.close()
   psClient.close()
   await Promise.all([orchestrator.stop(), echo.stop()])
-  console.log(`target ps p50 <= 1.3x echo p50: ${verdict(p50Ratio <= 1.3)}`)
-  console.log(`target ps p99 <= 3x echo p99: ${verdict(p99Ratio <= 3)}`)
+  console.log(`target ps p50 <= 1.3x echo p50: ${verdict(p50Ratio <= 1.3)} (median ratio ${ratio(p50Ratio)})`)
+  console.log(`target ps p99 <= 3x echo p99: ${verdict(p99Ratio <= 3)} (median ratio ${ratio(p99Ratio)})`)
   return {
     replyBytes,
     rounds,

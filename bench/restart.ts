@@ -169,15 +169,24 @@ export const restart = async (options: { readonly rounds: number; readonly resta
     floorP99: medianOf((r) => r.floor.p99),
     orchestratorP50: medianOf((r) => r.orchestrator.p50),
     orchestratorP99: medianOf((r) => r.orchestrator.p99),
-    p50Ratio: medianOf((r) => r.orchestrator.p50 / r.floor.p50)
+    p50Ratio: medianOf((r) => r.orchestrator.p50 / r.floor.p50),
+    p99Ratio: medianOf((r) => r.orchestrator.p99 / r.floor.p99)
   }
   const load = loadAverage()
   printTable(
     `Crash-to-restart: exit to the next run's first act, ${options.restarts} restarts per round (p99: the slowest), backoff 0 (load ${load})`,
-    ["round", "shell loop p50", "p99", "orchestrate up p50", "p99", "p50 ratio"],
+    ["round", "shell loop p50", "p99", "orchestrate up p50", "p99", "p50 ratio", "p99 ratio"],
     [
-      ...perRound.map((r, i) => [String(i + 1), ms(r.floor.p50), ms(r.floor.p99), ms(r.orchestrator.p50), ms(r.orchestrator.p99), ratio(r.orchestrator.p50 / r.floor.p50)]),
-      ["median", ms(summary.floorP50), ms(summary.floorP99), ms(summary.orchestratorP50), ms(summary.orchestratorP99), ratio(summary.p50Ratio)]
+      ...perRound.map((r, i) => [
+        String(i + 1),
+        ms(r.floor.p50),
+        ms(r.floor.p99),
+        ms(r.orchestrator.p50),
+        ms(r.orchestrator.p99),
+        ratio(r.orchestrator.p50 / r.floor.p50),
+        ratio(r.orchestrator.p99 / r.floor.p99)
+      ]),
+      ["median", ms(summary.floorP50), ms(summary.floorP99), ms(summary.orchestratorP50), ms(summary.orchestratorP99), ratio(summary.p50Ratio), ratio(summary.p99Ratio)]
     ]
   )
   const phases = rounds.flatMap((round) => round.phases)
