@@ -214,7 +214,7 @@ describe("agent logs", () => {
       yield* follower.signal("SIGINT")
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 
-  it.live("--follow starts again from the first line when the orchestrator is restarted under it, and says so", () =>
+  it.live("followers wait through an orchestrator restart, say so, and start again from the new one's first line", () =>
     Effect.gen(function*() {
       const address = yield* ipcAddress
       const agentWriting = (text: string, count: number) =>
@@ -232,20 +232,30 @@ describe("agent logs", () => {
           return up
         })
       const before = yield* upOn(first)
-      const follower = yield* spawn(["logs", "-f", "--no-prefix", "-n", "1000", "--interval", "1", "--address", address])
+      const follower = yield* spawn(["logs", "-f", "--no-prefix", "-n", "1000", "--interval", "0.1", "--address", address])
+      const events = yield* spawn(["history", "--follow", "--event", "ORCHESTRATOR_STARTED", "--json", "--interval", "0.1", "--address", address])
       yield* follower.waitForStdout((text) => text.includes("first run 49\n"))
-      // Halfway through the follower's wait between two polls, it is stopped while the orchestrator is replaced, so
-      // that its next poll goes to the new one (a poll with nobody listening fails at once, as it should).
-      yield* Effect.sleep("500 millis")
-      yield* follower.signal("SIGSTOP")
+      yield* events.waitForStdout((text) => text.includes("ORCHESTRATOR_STARTED"))
+      // Nothing listens for many polls: they wait, and say so once.
       yield* before.signal("SIGINT")
       expect((yield* before.exit()).code).toBe(0)
+      const waiting = `--- no orchestrator answers at ${address} (connection refused); waiting for it (Ctrl-C to stop) ---\n`
+      yield* eventually(follower.stderr, (text) => text === waiting)
+      yield* eventually(events.stderr, (text) => text === waiting)
+      yield* Effect.sleep("500 millis")
       yield* upOn(second)
-      yield* follower.signal("SIGCONT")
       const text = yield* follower.waitForStdout((stdout) => stdout.includes("second run 2\n"))
       expect(text).toBe([...Array.from({ length: 50 }, (_, i) => `first run ${i}`), ...Array.from({ length: 3 }, (_, i) => `second run ${i}`)].join("\n") + "\n")
-      expect(yield* follower.stderr).toBe("--- the orchestrator restarted ---\n")
+      const notes = `${waiting}--- the orchestrator answers again ---\n--- the orchestrator restarted ---\n`
+      expect(yield* follower.stderr).toBe(notes)
+      // history --follow too: the new orchestrator's start, with a seq the old one had passed long before.
+      const pages = yield* events.waitForStdout((stdout) => stdout.split("ORCHESTRATOR_STARTED").length === 3)
+      const seqs = pages.split("\n").filter((line) => line !== "")
+        .flatMap((line) => (JSON.parse(line) as { data: { events: ReadonlyArray<{ seq: number }> } }).data.events.map((event) => event.seq))
+      expect(seqs).toHaveLength(2)
+      expect(yield* events.stderr).toBe(notes)
       yield* follower.signal("SIGINT")
+      yield* events.signal("SIGINT")
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
 
   it.live("`up` drops what it cannot show to a reader that stopped reading, keeps its memory, and says how much", () =>

@@ -6,6 +6,7 @@ import { Console, Duration, Effect, Option, Schema, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HISTORY_LIMIT_MAX, type HistoryPage, type HistoryQuery } from "../../protocol/Commands.ts"
 import { currentStyle, table } from "../output.ts"
+import { noteOnStderr, outlastingOutages, RESTARTED } from "../outages.ts"
 import { clientFor, intervalFlag, respond, root } from "../root.ts"
 import { HEADERS, historyQuery, render, rows } from "./historyRender.ts"
 
@@ -27,7 +28,8 @@ const cursorAfter = (after: number, page: HistoryPage): number => {
  * Prints the latest matching events, then every new one as it is recorded, until interrupted. Each poll asks
  * for what came after the last seq seen, so nothing is shown twice and nothing is skipped; events evicted from
  * the history before they could be shown are reported. Polls follow each other at once while the orchestrator
- * has more to give, and `intervalSeconds` apart once caught up.
+ * has more to give, and `intervalSeconds` apart once caught up; while nothing answers, they wait (outages.ts), and
+ * another orchestrator on the address is followed from its first event.
  */
 const follow = Effect.fn("cli.history.follow")(function*(filter: HistoryQuery, intervalSeconds: number) {
   const flags = yield* root
@@ -36,16 +38,23 @@ const follow = Effect.fn("cli.history.follow")(function*(filter: HistoryQuery, i
   const first = yield* client.call("history", [filter])
   yield* Console.log(flags.json ? first.raw : table(HEADERS, rows(first.data, style), style, FOLLOW_WIDTHS))
   const interval = Duration.seconds(intervalSeconds)
-  const pageAfter = (after: number) => client.call("history", [{ ...filter, afterSeq: after, limit: HISTORY_LIMIT_MAX }])
+  const say = noteOnStderr(style)
+  const outlasting = outlastingOutages(interval, say)
+  const pageAfter = (after: number) => outlasting(client.call("history", [{ ...filter, afterSeq: after, limit: HISTORY_LIMIT_MAX }]))
   const pages = Stream.paginate({ after: first.data.lastSeq ?? 0, caughtUp: false }, ({ after, caughtUp }) =>
     (caughtUp ? Effect.delay(pageAfter(after), interval) : pageAfter(after)).pipe(
-      Effect.map((reply) => [
-        [{ after, ...reply }],
-        Option.some({ after: cursorAfter(after, reply.data), caughtUp: !reply.data.hasMore })
-      ] as const)
+      Effect.map((reply) => {
+        // Newest seq below the cursor: another orchestrator (seqs start again at 1), to be followed from its start.
+        const restarted = (reply.data.lastSeq ?? 0) < after
+        return [
+          [{ after, restarted, ...reply }],
+          Option.some(restarted ? { after: 0, caughtUp: false } : { after: cursorAfter(after, reply.data), caughtUp: !reply.data.hasMore })
+        ] as const
+      })
     ))
-  yield* Stream.runForEach(pages, ({ after, data: page, raw }) =>
+  yield* Stream.runForEach(pages, ({ after, restarted, data: page, raw }) =>
     Effect.gen(function*() {
+      if (restarted) return yield* say(RESTARTED)
       if (page.firstSeq !== null && page.firstSeq > after + 1) {
         yield* Console.error(style.yellow(`warning: events ${after + 1} to ${page.firstSeq - 1} were dropped from the history before they could be shown`))
       }

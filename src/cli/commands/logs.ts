@@ -9,7 +9,8 @@ import { Argument, Command, Flag } from "effect/cli"
 import { LOGS_LIMIT_MAX, type LogsPage, type LogsQuery } from "../../protocol/Commands.ts"
 import { InvalidSince, NoLinesWithoutFollow, UsageError } from "../errors.ts"
 import type { LogLayout } from "../logLines.ts"
-import { colored, currentStyle, plain, type Style } from "../output.ts"
+import { currentStyle, type Style } from "../output.ts"
+import { noteOnStderr, outlastingOutages, RESTARTED } from "../outages.ts"
 import { clientFor, intervalFlag, respond, root } from "../root.ts"
 import { logsLimit, pageText, sinceMillis } from "./logsRender.ts"
 
@@ -50,11 +51,11 @@ export const nextCursor = (
 
 /** What a follower says on stderr besides agents' lines, dim where stderr is a terminal that shows colour. */
 const followNotes = (style: Style) => {
-  const note = style === colored && process.stderr.isTTY ? colored.dim : plain.dim
+  const say = noteOnStderr(style)
   return {
-    dropped: (agent: string) =>
-      Console.error(note(`--- ${agent}: lines were dropped before they could be shown (raise logs.keepLines) ---`)),
-    restarted: Console.error(note("--- the orchestrator restarted ---"))
+    dropped: (agent: string) => say(`--- ${agent}: lines were dropped before they could be shown (raise logs.keepLines) ---`),
+    restarted: say(RESTARTED),
+    say
   }
 }
 
@@ -80,7 +81,8 @@ const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, lines: n
   // The query without `limit` and `since`: each poll asks for everything after the last seq seen, so nothing is
   // shown twice and nothing is skipped unsaid, across restarts too.
   const { limit: _limit, since: _since, ...filter } = query
-  const pageAfter = (after: number) => client.call("logs", [{ ...filter, afterSeq: after, limit: LOGS_LIMIT_MAX }])
+  const outlasting = outlastingOutages(interval, notes.say)
+  const pageAfter = (after: number) => outlasting(client.call("logs", [{ ...filter, afterSeq: after, limit: LOGS_LIMIT_MAX }]))
   const start: FollowCursor = { after: first.data.lastSeq, caughtUp: false }
   const pages = Stream.paginate(start, (cursor) =>
     (cursor.caughtUp ? Effect.delay(pageAfter(cursor.after), interval) : pageAfter(cursor.after)).pipe(
