@@ -1,7 +1,7 @@
 /**
  * The EventStore: the orchestrator's bounded event history and the command interface's audit trail.
  */
-import { Clock, Context, DateTime, Effect, Layer, type LogLevel, Schema } from "effect"
+import { Clock, Context, DateTime, Effect, Layer, type LogLevel, References, Schema } from "effect"
 import { formatData } from "./describe.ts"
 import type { HistoryEvent, Severity } from "../protocol/Model.ts"
 import { type EventRecord, type LogInfo, type LogQuery, makeEventLog } from "./EventLog.ts"
@@ -93,15 +93,28 @@ const logLevels: Record<Severity, LogLevel.Severity> = { debug: "Debug", info: "
 
 /**
  * Also logs every agent and orchestrator event, at the level its severity says. Command events are left out:
- * the command interface logs each request itself.
+ * the command interface logs each request itself. Logged as the orchestrator logs, whoever records the event: a
+ * command's request sets its interface's level and `component` for its own logs, not for the agent events it causes.
  */
-const logging = (store: EventStore["Service"]): EventStore["Service"] => ({
-  ...store,
-  record: (event) =>
-    Effect.tap(store.record(event), () =>
-      event.category === EventCategory.command ? Effect.void : Effect.logWithLevel(logLevels[event.severity ?? "info"])(
-        `${event.eventName}${event.data === undefined || Object.keys(event.data).length === 0 ? "" : ` ${formatData(event.data)}`}`
-      ).pipe(Effect.annotateLogs(event.agentName === undefined || event.agentName === null ? {} : { agent: event.agentName })))
+const logging = Effect.fnUntraced(function*(store: EventStore["Service"]) {
+  const annotations = yield* References.CurrentLogAnnotations
+  const spans = yield* References.CurrentLogSpans
+  const minimum = yield* References.MinimumLogLevel
+  return {
+    ...store,
+    record: (event) =>
+      Effect.tap(store.record(event), () =>
+        event.category === EventCategory.command ? Effect.void : Effect.logWithLevel(logLevels[event.severity ?? "info"])(
+          `${event.eventName}${event.data === undefined || Object.keys(event.data).length === 0 ? "" : ` ${formatData(event.data)}`}`
+        ).pipe(
+          Effect.provideService(
+            References.CurrentLogAnnotations,
+            event.agentName === undefined || event.agentName === null ? annotations : { ...annotations, agent: event.agentName }
+          ),
+          Effect.provideService(References.CurrentLogSpans, spans),
+          Effect.provideService(References.MinimumLogLevel, minimum)
+        ))
+  } satisfies EventStore["Service"]
 })
 
 export class EventStore extends Context.Service<EventStore, {
@@ -142,5 +155,5 @@ export class EventStore extends Context.Service<EventStore, {
     config: EventStoreOptions = defaultEventStoreConfig,
     options: { readonly log?: boolean } = {}
   ): Layer.Layer<EventStore> =>
-    Layer.effect(EventStore, Effect.map(EventStore.make(config), (store) => options.log === true ? logging(store) : store))
+    Layer.effect(EventStore, Effect.flatMap(EventStore.make(config), (store) => options.log === true ? logging(store) : Effect.succeed(store)))
 }

@@ -21,6 +21,7 @@ import {
   Layer,
   Option,
   Ref,
+  References,
   Schema,
   Semaphore
 } from "effect"
@@ -146,7 +147,15 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const provided = yield* Effect.serviceOption(LogStore)
     // The application's LogStore when it provides one (with files, say); otherwise one of the orchestrator's own.
     const logs = Option.isSome(provided) ? provided.value : yield* LogStore.make({ keepLines: DEFAULT_KEEP_LINES })
-    const context = yield* Effect.context<Exclude<R, AgentContext>>()
+    // Supervisors and followers run in this context, whatever fiber launches them: a command's request sets its
+    // interface's log level and `component` for its own logs, and the runs it starts must not log under them.
+    const context = Context.merge(
+      yield* Effect.context<Exclude<R, AgentContext>>(),
+      Context.make(References.CurrentLogAnnotations, yield* References.CurrentLogAnnotations).pipe(
+        Context.add(References.CurrentLogSpans, yield* References.CurrentLogSpans),
+        Context.add(References.MinimumLogLevel, yield* References.MinimumLogLevel)
+      )
+    )
     // The agents and their graph, replaced as a whole by a reload.
     let graph = graphOf(options.agents)
     let maxWorkers = options.maxWorkers
@@ -459,7 +468,11 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       const edges = agent.dependencies.filter((edge) => edge.restart)
       return edges.length === 0
         ? FiberMap.remove(followers, agent.name)
-        : FiberMap.run(followers, agent.name, Effect.forEach(edges, (edge) => followRestarts(agent, edge), { concurrency: "unbounded", discard: true }))
+        : FiberMap.run(
+          followers,
+          agent.name,
+          Effect.provideContext(Effect.forEach(edges, (edge) => followRestarts(agent, edge), { concurrency: "unbounded", discard: true }), context)
+        )
     }
     for (const agent of options.agents) yield* follow(agent)
 

@@ -34,6 +34,24 @@ describe("orchestrate up", () => {
       expect(exit.stderr.indexOf("command interface on")).toBeGreaterThan(exit.stderr.indexOf("ORCHESTRATOR_SHUTDOWN"))
     }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 
+  it.live("an agent restarted by a command logs as the orchestrator does, not at the interface's level or under its name", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig({
+        commandInterface: { enabled: true, allowedCommands: "all", logLevel: "Error" },
+        agents: [{ name: "app", ...node("setInterval(() => {}, 1000)") }]
+      })
+      const { address, up } = yield* startUp([file, "--quiet"])
+      expect((yield* cli(["restart", "app", "--address", address])).code).toBe(0)
+      expect((yield* cli(["stop", "app", "--address", address])).code).toBe(0)
+      yield* up.signal("SIGTERM")
+      const { stderr } = yield* up.exit()
+      const lines = stderr.split("\n")
+      expect(lines.filter((line) => line.includes("AGENT_STARTED"))).toHaveLength(2)
+      expect(lines.filter((line) => line.includes("AGENT_STOPPED"))).toHaveLength(2)
+      expect(lines.filter((line) => line.includes("AGENT_RESTARTED"))).toHaveLength(1)
+      expect(stderr).not.toContain("command-interface")
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+
   it.live("shuts down gracefully on SIGTERM, with exit 0", () =>
     Effect.gen(function*() {
       const { up } = yield* startUp([])
