@@ -124,6 +124,8 @@ export const makeEventLog = (options: {
   readonly retention: ReadonlyArray<RetentionPolicy>
   /** Most events of a category held, whatever the others hold: so a flood of one never evicts another's. */
   readonly categoryCapacity?: Readonly<Record<string, number>> | undefined
+  /** Most events of one agent held: so one restarting in a loop never evicts the others'. */
+  readonly agentCapacity?: number | undefined
 }): EventLog => {
   const all = makeLane()
   const byAgent = new Map<string, Lane>()
@@ -184,6 +186,7 @@ export const makeEventLog = (options: {
     if (policy !== undefined && key !== undefined) evictOldest(laneOf(retained, key), policy.keepLast)
     const categoryCapacity = options.categoryCapacity?.[entry.category]
     if (categoryCapacity !== undefined) evictOldest(laneOf(byCategory, entry.category), categoryCapacity)
+    if (options.agentCapacity !== undefined && entry.agentName !== null) evictOldest(laneOf(byAgent, entry.agentName), options.agentCapacity)
     evictOldest(all, options.capacity)
     return entry
   }

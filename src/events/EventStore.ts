@@ -48,6 +48,11 @@ export const EventStoreConfig = Schema.Struct({
   capacity: withDefault(intBetween(1, MAX_CAPACITY), 5000),
   /** Most events held per category, within `capacity`. */
   categories: withDefault(CategoryCapacity, {}),
+  /**
+   * Most events held per agent: an agent restarting in a loop records a few events a restart, and without a bound
+   * of its own would evict every other agent's within seconds (with backoff 0) or hours.
+   */
+  perAgent: withDefault(intBetween(1, MAX_CAPACITY), 1000),
   /** Longest string value kept in an event's data, in UTF-8 bytes. */
   maxValueBytes: withDefault(intBetween(16, 1024 * 1024), defaultPayloadLimits.maxValueBytes),
   /** Replaces the default policy (the last 3 `AGENT_HEARTBEAT`s per agent) when given. */
@@ -55,8 +60,11 @@ export const EventStoreConfig = Schema.Struct({
 })
 export type EventStoreConfig = typeof EventStoreConfig.Type
 
-/** As a program gives them: without `categories`, no category has a bound of its own. */
-export type EventStoreOptions = Omit<EventStoreConfig, "categories"> & { readonly categories?: EventStoreConfig["categories"] }
+/** As a program gives them: without `categories` (`perAgent`), no category (agent) has a bound of its own. */
+export type EventStoreOptions = Omit<EventStoreConfig, "categories" | "perAgent"> & {
+  readonly categories?: EventStoreConfig["categories"]
+  readonly perAgent?: number
+}
 
 export const defaultEventStoreConfig: EventStoreConfig = Schema.decodeUnknownSync(EventStoreConfig)({})
 
@@ -124,7 +132,12 @@ export class EventStore extends Context.Service<EventStore, {
   readonly info: Effect.Effect<EventStoreInfo>
 }>()("effect-orchestrate/EventStore") {
   static readonly make = Effect.fnUntraced(function*(config: EventStoreOptions) {
-    const log = makeEventLog({ capacity: config.capacity, retention: config.retention, categoryCapacity: config.categories })
+    const log = makeEventLog({
+      capacity: config.capacity,
+      retention: config.retention,
+      categoryCapacity: config.categories,
+      agentCapacity: config.perAgent
+    })
     const limits = { ...defaultPayloadLimits, maxValueBytes: config.maxValueBytes }
     // Read from the Clock service directly rather than through `Clock.currentTimeMillis`: every request's audit
     // record is recorded here, and each Effect step and context lookup saved is paid by every request.

@@ -197,6 +197,14 @@ const bounds: ReadonlyArray<Bound> = [
     ]
   },
   {
+    path: "history.perAgent",
+    accepts: [1, 1_000_000],
+    rejects: [
+      [0, "history.perAgent: expected an integer from 1 to 1000000, got 0"],
+      [1_000_001, "history.perAgent: expected an integer from 1 to 1000000, got 1000001"]
+    ]
+  },
+  {
     path: "logs.keepLines",
     accepts: [1, 100_000],
     rejects: [

@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { cli, isAlive, startUp } from "../support/cli.ts"
 import { pollUntil } from "../support/processes.ts"
+import { eventually } from "../support/orchestrator.ts"
 import { configFile } from "../support/files.ts"
 import { ask, reqClient } from "../support/zmq.ts"
 
@@ -50,6 +51,28 @@ describe("orchestrate up", () => {
       expect(lines.filter((line) => line.includes("AGENT_STOPPED"))).toHaveLength(2)
       expect(lines.filter((line) => line.includes("AGENT_RESTARTED"))).toHaveLength(1)
       expect(stderr).not.toContain("command-interface")
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+
+  it.live("an agent restarting in a loop keeps its own last events and leaves the others' in the history", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig({
+        history: { perAgent: 40, categories: { agent: 100 } },
+        commandInterface: { enabled: true, allowedCommands: "monitoring" },
+        agents: [
+          { name: "steady", ...node("setInterval(() => {}, 1000)") },
+          { name: "flapping", command: "sh", args: ["-c", "exit 1"], restart: "always", maxRestarts: 1000000, backoff: { initial: 0, max: 0 } }
+        ]
+      })
+      const { address } = yield* startUp([file, "--quiet"])
+      const restarts = Effect.map(cli(["status", "flapping", "--json", "--address", address]), ({ stdout }) =>
+        (JSON.parse(stdout) as { data: { restarts: number } }).data.restarts)
+      // Each restart is a few events: far more than both bounds by then.
+      yield* eventually(restarts, (count) => count >= 60)
+      const eventsOf = (agent: string) =>
+        Effect.map(cli(["history", "--agent", agent, "--limit", "1000", "--json", "--address", address]), ({ stdout }) =>
+          (JSON.parse(stdout) as { data: { events: ReadonlyArray<{ event_name: string }> } }).data.events.map((event) => event.event_name))
+      expect((yield* eventsOf("steady")).slice(0, 3)).toEqual(["AGENT_REGISTERED", "AGENT_QUEUED", "AGENT_STARTED"])
+      expect((yield* eventsOf("flapping")).length).toBeLessThanOrEqual(40)
     }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 
   it.live("shuts down gracefully on SIGTERM, with exit 0", () =>

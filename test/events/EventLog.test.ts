@@ -121,6 +121,20 @@ describe("EventLog", () => {
     expect(log.info().size).toBe(90)
   })
 
+  it("an agent restarting in a loop keeps its own last events and never evicts another agent's", () => {
+    const log = makeEventLog({ capacity: 100, retention: [], categoryCapacity: { agent: 80 }, agentCapacity: 30 })
+    const record = (agentName: string, eventName: string) =>
+      log.append({ eventName, category: "agent", agentName, timestamp: 0, severity: "info", data: {} })
+    record("steady", "AGENT_REGISTERED")
+    record("steady", "AGENT_STARTED")
+    for (let i = 0; i < 10_000; i++) record("flapping", i % 2 === 0 ? "AGENT_FAILED" : "AGENT_STARTED")
+    expect(log.query({ agent: "steady", limit: 100 }).events.map((event) => event.eventName)).toEqual(["AGENT_REGISTERED", "AGENT_STARTED"])
+    const flapping = log.query({ agent: "flapping", limit: 100 }).events
+    expect(flapping).toHaveLength(30)
+    expect(flapping.at(-1)?.seq).toBe(10_002)
+    expect(log.info().size).toBe(32)
+  })
+
   it("pages forward from after_seq without gaps or duplicates", () => {
     const log = makeEventLog({ capacity: 1000, retention: [] })
     for (let i = 0; i < 95; i++) log.append(event(i % 2 === 0 ? "EVEN" : "ODD"))
