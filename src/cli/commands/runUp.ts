@@ -2,7 +2,7 @@
  * What `orchestrate up` does. Loaded only when `up` runs, so that the other commands never load the
  * orchestrator, the server or the process machinery.
  */
-import { Effect, Layer, Option, Path, Schema } from "effect"
+import { Clock, Effect, Layer, Option, Path, Schema } from "effect"
 import { countingEvents, countLines } from "../../server/metrics/StoreMetrics.ts"
 import * as NodePath from "node:path"
 import { EventStore } from "../../events/EventStore.ts"
@@ -207,9 +207,12 @@ const runOrchestrator = Effect.fnUntraced(function*(options: {
       Layer.provide(EventStore.layer(settings.history, { log: true }))
     ))
   )
+  const began = yield* Clock.currentTimeMillis
   const result = yield* Effect.provide(Orchestrator.run, app)
+  // The report's duration is the shutdown's: after a finished run, it says how long the run took instead.
+  const ranMs = (yield* Clock.currentTimeMillis) - began
   yield* Effect.logInfo(
-    `${result.reason === "finished" ? "every agent has finished" : "shut down"} in ${result.durationMs} ms` +
+    (result.reason === "finished" ? `every agent has finished, ${ranMs} ms after the start` : `shut down in ${result.durationMs} ms`) +
       (result.forcedKills.length === 0 ? "" : `; killed after their grace period: ${result.forcedKills.join(", ")}`)
   )
   if (result.reason === "finished" && result.failed.length > 0) return yield* new AgentsFailed({ agents: result.failed })
