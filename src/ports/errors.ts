@@ -4,10 +4,12 @@
 import { Schema } from "effect"
 
 export class AgentNotFound extends Schema.TaggedError<AgentNotFound>()("AgentNotFound", {
-  agent: Schema.String
+  agent: Schema.String,
+  /** `agent` is a pattern (or `all`) of a control command's targets, which matched no agent. */
+  pattern: Schema.optionalKey(Schema.Boolean)
 }) {
   override get message(): string {
-    return `agent not found: '${this.agent}'`
+    return this.pattern === true ? `no agent matches '${this.agent}'` : `agent not found: '${this.agent}'`
   }
 }
 

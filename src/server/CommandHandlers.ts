@@ -100,7 +100,9 @@ export class CommandHandlers extends Context.Service<CommandHandlers, Handlers>(
               : isTargetPattern(target)
               ? order.filter(agentMatcher([target]))
               : order.filter((name) => name === target)
-            if (matches.length === 0) return yield* new AgentNotFound({ agent: target })
+            if (matches.length === 0) {
+              return yield* new AgentNotFound(isTargetPattern(target) ? { agent: target, pattern: true } : { agent: target })
+            }
             for (const name of matches) chosen.add(name)
           }
           const agents = order.filter((name) => chosen.has(name))

@@ -47,7 +47,7 @@ describe("control commands with several targets (real up)", () => {
         expect((yield* run(["stop", "web"])).stdout).toMatch(/^Agent 'web' stopped\n$/)
         const missing = yield* run(["stop", "web", "nope-*"])
         expect(missing.code).toBe(1)
-        expect(missing.stderr).toContain("agent not found: 'nope-*'")
+        expect(missing.stderr).toContain("no agent matches 'nope-*'")
       }))
   })
 })

@@ -116,7 +116,7 @@ describe("control commands with several targets", () => {
         status: "error",
         code: 500,
         reason: "AgentNotFound",
-        error: "Failed to execute command: agent not found: 'web-*'"
+        error: "Failed to execute command: no agent matches 'web-*'"
       })
       expect(yield* request({ command: "stop", args: ["api", "ghost"] })).toMatchObject({ code: 500, reason: "AgentNotFound" })
       expect(yield* request({ command: "status", args: ["db"] })).toMatchObject({ data: { state: "running" } })
