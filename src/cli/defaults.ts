@@ -14,3 +14,9 @@ export const WAIT_DEFAULT_SECONDS = 60
  * period, longer than a query may take. A systemd unit's `ExecReload` gives it at least as long.
  */
 export const RELOAD_TIMEOUT_SECONDS = 120
+
+/**
+ * Most seconds `--timeout` may give (a day): a value past it is a slip (`99999999999`), which would leave a script
+ * waiting, silent, for years.
+ */
+export const MAX_TIMEOUT_SECONDS = 86_400

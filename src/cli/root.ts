@@ -10,7 +10,7 @@ import { readKeyPair, readPublicKey } from "../security/keys.ts"
 import type { ClientCredentials } from "../security/RequestSignature.ts"
 import { ContextName } from "./contexts/ContextsFile.ts"
 import { targetOf } from "./contexts/ContextTarget.ts"
-import { DEFAULT_TIMEOUT_SECONDS, WAIT_DEFAULT_SECONDS } from "./defaults.ts"
+import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, WAIT_DEFAULT_SECONDS } from "./defaults.ts"
 import { MissingKeyFlag, UsageError } from "./errors.ts"
 import { currentStyle, type Style } from "./output.ts"
 
@@ -64,10 +64,10 @@ const sharedFlags = {
     "--server-key"
   ),
   timeout: Flag.Finite("timeout").pipe(
-    Flag.withSchema(Schema.Finite.check(Schema.isGreaterThan(0))),
+    Flag.withSchema(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(MAX_TIMEOUT_SECONDS))),
     Flag.optional,
     Flag.withDescription(
-      `Seconds to wait for an answer (default ${DEFAULT_TIMEOUT_SECONDS}); with 'status --wait', for readiness (default ${WAIT_DEFAULT_SECONDS})`
+      `Seconds to wait for an answer (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS}); with 'status --wait', for readiness (default ${WAIT_DEFAULT_SECONDS})`
     )
   )
 }

@@ -157,6 +157,8 @@ describe("the fast path prints what the full CLI prints", () => {
       yield* all([
         at(["ps", "--timeout", "abc"], { path: "full", code: 2, shows: /^error: .*timeout/m }),
         at(["ps", "--timeout", "0"], { path: "full", code: 2, shows: /^error: /m }),
+        at(["ps", "--timeout", "99999999999"], { path: "full", code: 2, shows: "less than or equal to 86400" }),
+        at(["ps", "--timeout", "86400"], { path: "fast", code: 0, shows: /^NAME/ }),
         at(["history", "--limit", "0"], { path: "full", code: 2, shows: /^error: .*limit/m }),
         at(["history", "--category", "bogus"], { path: "full", code: 2, shows: /^error: /m }),
         at(["logs", "--since", "yesterday"], { path: "full", code: 2, shows: "--since: expected a duration" }),

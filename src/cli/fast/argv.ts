@@ -10,6 +10,7 @@
 import { parseAddress } from "../../protocol/endpoint.ts"
 import { isContextName } from "../contexts/contextRules.ts"
 import type { HistoryFilters } from "../commands/historyRender.ts"
+import { MAX_TIMEOUT_SECONDS } from "../defaults.ts"
 
 /** What the shared flags (and their variables) say; each undefined when not given. */
 export interface SharedFlags {
@@ -63,7 +64,7 @@ const contextName = (value: string): string | undefined => isContextName(value) 
 const timeoutMillis = (value: string): number | undefined => {
   if (!SECONDS.test(value)) return undefined
   const millis = Number(value) * 1000
-  return millis > 0 && Number.isInteger(millis) ? millis : undefined
+  return millis > 0 && millis <= MAX_TIMEOUT_SECONDS * 1000 && Number.isInteger(millis) ? millis : undefined
 }
 /** An agent name as the `status` and `logs` arguments' schemas take it: 1 to 128 characters. */
 const agentName = (value: string): string | undefined => value.length >= 1 && value.length <= 128 ? value : undefined
