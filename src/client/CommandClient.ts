@@ -10,7 +10,8 @@
  * (`shutdown`) is the exception, sent once: a resend would find the server already stopping.
  *
  * A refused connection or a failed handshake fails at once, saying why, where libzmq would retry it quietly
- * until the time is up.
+ * until the time is up; so does an address where no ZeroMQ server listens (an HTTP server, say), told by what it
+ * answers a greeting with (ZmtpGreeting.ts).
  *
  * Given CURVE credentials, it encrypts the connection and signs every attempt anew
  * (`security/RequestSignature.ts`): a retry carries a fresh nonce, so the server does not take it for a replay.
@@ -19,13 +20,14 @@ import { Clock, Context, Duration, Effect, Layer, type Option, Queue, Ref, Resul
 import { randomUUID } from "node:crypto"
 import * as Zmq from "zeromq"
 import { type ArgsOf, type CommandName, Commands, type ResultOf } from "../protocol/Commands.ts"
+import { DEFAULT_ADDRESS } from "../protocol/endpoint.ts"
 import { type ErrorResponse, Response } from "../protocol/Envelope.ts"
 import { formatIssues } from "../protocol/issues.ts"
 import { fingerprint } from "../security/keys.ts"
 import { type ClientCredentials, makeSigner } from "../security/RequestSignature.ts"
 import { messageOf, RECEIVE_RECHECK_MILLIS, receiver, send as sendOn, ZmqError } from "../zmq/ZmqAdapter.ts"
 import { CONNECTION_REFUSED, noAnswerWithin, refusedWith, RESEND_AFTER_SHARE, requestFrame, requestSocketOptions, unreachableAt } from "./wire.ts"
-import { serverMechanism } from "./ZmtpGreeting.ts"
+import { type PeerGreeting, peerGreeting } from "./ZmtpGreeting.ts"
 
 const CURVE_FLAGS = "--server-key and --client-key (or ORCHESTRATE_SERVER_KEY and ORCHESTRATE_CLIENT_KEY)"
 
@@ -84,6 +86,26 @@ export class HandshakeFailed extends Schema.TaggedError<HandshakeFailed>()("Hand
   }
 }
 
+/** Where the command interface is, for a user who gave the address of something else. */
+const COMMAND_ADDRESS = `at commandInterface.address (up --address; ${DEFAULT_ADDRESS} by default)`
+
+/**
+ * The peer answered a ZeroMQ greeting with an HTTP response: most likely the orchestrator's own HTTP interface
+ * (`up --http`), which serves the same commands, but not to this client.
+ */
+export class AnswersHttp extends Schema.TaggedError<AnswersHttp>()("AnswersHttp", {}) {
+  override get message(): string {
+    return `an HTTP server answered, not ZeroMQ: is this the orchestrator's HTTP interface (up --http)? The CLI talks to its command interface, ${COMMAND_ADDRESS}`
+  }
+}
+
+/** The peer answered a ZeroMQ greeting with bytes that are not one, nor HTTP. */
+export class NotZmtp extends Schema.TaggedError<NotZmtp>()("NotZmtp", {}) {
+  override get message(): string {
+    return `the server does not speak ZeroMQ (ZMTP): the CLI talks to the orchestrator's command interface, ${COMMAND_ADDRESS}`
+  }
+}
+
 /** zeromq.js refused the address (a bad transport or host) before trying it. */
 export class InvalidAddress extends Schema.TaggedError<InvalidAddress>()("InvalidAddress", { cause: Schema.Defect() }) {
   override get message(): string {
@@ -105,6 +127,8 @@ export const UnreachableReason = Schema.Union([
   MechanismMismatch,
   WrongServerKey,
   HandshakeFailed,
+  AnswersHttp,
+  NotZmtp,
   InvalidAddress,
   ExchangeFailed
 ])
@@ -195,14 +219,22 @@ const decodeResponse = Schema.decodeUnknownResult(Schema.fromJsonString(Response
 /** Handshakes failing without a reason this many times in a row are reported as they are. */
 const UNEXPLAINED_HANDSHAKE_FAILURES = 3
 
+/** The peer answered a greeting with something else than one: an HTTP server, or something else again. */
+const notZeroMq = (answered: Option.Option<PeerGreeting>) => {
+  if (answered._tag === "None") return undefined
+  if (answered.value._tag === "Http") return new AnswersHttp({})
+  return answered.value._tag === "NotZmtp" ? new NotZmtp({}) : undefined
+}
+
 /**
- * Why a server hung up during the handshake, given the mechanism its greeting offers: a plain client at a CURVE
- * server, a CURVE client at a plain one, or (CURVE on both sides, where a client key no principal has would have
- * been refused as such) a server key that is not the server's.
+ * Why a server hung up during the handshake, given what it answered a greeting with: it does not speak ZeroMQ;
+ * or, given the mechanism its greeting offers, a plain client at a CURVE server, a CURVE client at a plain one,
+ * or (CURVE on both sides, where a client key no principal has would have been refused as such) a server key
+ * that is not the server's.
  */
-const explainHangUp = (code: string, offered: Option.Option<string>, clientCurve: boolean) => {
-  if (offered._tag === "None") return undefined
-  if (offered.value === "CURVE") return clientCurve ? new WrongServerKey({ code }) : new MechanismMismatch({ clientCurve })
+const explainHangUp = (code: string, answered: Option.Option<PeerGreeting>, clientCurve: boolean) => {
+  if (answered._tag === "None" || answered.value._tag !== "Zmtp") return notZeroMq(answered)
+  if (answered.value.mechanism === "CURVE") return clientCurve ? new WrongServerKey({ code }) : new MechanismMismatch({ clientCurve })
   return clientCurve ? new MechanismMismatch({ clientCurve }) : undefined
 }
 
@@ -214,7 +246,7 @@ const requestSocket = (address: string, credentials: ClientCredentials | undefin
     (socket) => Effect.sync(() => socket.close())
   )
 
-const WATCHED = ["connect", "connect:retry", "handshake:error:auth", "handshake:error:protocol", "handshake:error:other"] as const
+const WATCHED = ["connect", "connect:retry", "disconnect", "handshake", "handshake:error:auth", "handshake:error:protocol", "handshake:error:other"] as const
 type ConnectionEvent = Zmq.EventOfType<typeof WATCHED[number]>
 
 /** The socket's connection events as they come: subscribed to before it connects, so that none is missed. */
@@ -240,12 +272,26 @@ const diagnose = (
     const unreachable = (reason: UnreachableReason) => new Unreachable({ address, reason })
     const clientCurve = credentials !== undefined
     let connected = false
+    // Connected, and the handshake neither done nor failed yet.
+    let handshaking = false
     let unexplained = 0
-    let offered: Option.Option<string> | undefined
+    let answered: Option.Option<PeerGreeting> | undefined
+    // The peer's answer to a greeting, asked once, at the first failure that needs it.
+    const askGreeting = Effect.suspend(() =>
+      answered === undefined ? Effect.map(peerGreeting(address), (greeting) => (answered = greeting)) : Effect.succeed(answered))
     for (;;) {
       const event = yield* Queue.take(events)
       if (event.type === "connect") {
         connected = true
+        handshaking = true
+      } else if (event.type === "handshake") {
+        handshaking = false
+      } else if (event.type === "disconnect") {
+        // Hung up mid-handshake without a handshake error: libzmq takes a first byte other than a greeting's for
+        // ZMTP 1.0 (which has no greeting) and just sees the connection end. Its answer to a greeting tells.
+        const explained = handshaking ? notZeroMq(yield* askGreeting) : undefined
+        if (explained !== undefined) return yield* unreachable(explained)
+        handshaking = false
       } else if (event.type === "connect:retry") {
         // libzmq retries a refused connection quietly; its monitor says so within a couple of milliseconds. Once
         // connected, a retry means the peer hung up (as a CURVE server does on a failed handshake), not a refusal.
@@ -255,11 +301,13 @@ const diagnose = (
       } else if (event.error.code === "ERR_ZMTP_MECHANISM_MISMATCH") {
         return yield* unreachable(new MechanismMismatch({ clientCurve }))
       } else if (event.type === "handshake:error:protocol") {
-        return yield* unreachable(new HandshakeFailed({ code: event.error.code, clientCurve }))
+        // A peer that breaks the protocol may not speak it at all: its answer to a greeting tells.
+        const explained = notZeroMq(yield* askGreeting)
+        return yield* unreachable(explained ?? new HandshakeFailed({ code: event.error.code, clientCurve }))
       } else {
         // The peer hung up (EPIPE, ECONNRESET), often before its reason arrived: ask its greeting, once.
-        offered ??= yield* serverMechanism(address)
-        const explained = explainHangUp(event.error.code, offered, clientCurve)
+        handshaking = false
+        const explained = explainHangUp(event.error.code, yield* askGreeting, clientCurve)
         if (explained !== undefined) return yield* unreachable(explained)
         const problem = new HandshakeFailed({ code: event.error.code, clientCurve })
         yield* Ref.set(lastProblem, problem)

@@ -2,17 +2,23 @@
  * The config file's bounds and how its text is read: every number and duration refused outside its range with a
  * message by path, the settings that must agree, and text that is not JSON, too deep, too large or not an object.
  */
+import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Result, Schema } from "effect"
+import { Duration, Effect, Result, Schema } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
 import {
   checkConfigSize,
   MAX_CONFIG_BYTES,
   MAX_CONFIG_VALUES,
   OrchestratorSettings,
   parseConfigText,
-  parseSettings
+  parseSettings,
+  readConfigFile
 } from "../../src/app/ConfigFile.ts"
+import { describeReadFailure } from "../../src/readFailure.ts"
 import { generateKeyPair } from "../../src/security/keys.ts"
+import { tempDir } from "../support/files.ts"
 
 /** A config that decodes, with every optional key that holds a number set, so each row only changes its own. */
 const base = () => ({
@@ -652,4 +658,23 @@ describe("config text", () => {
     ])
     expect(Result.isSuccess(checkConfigSize(MAX_CONFIG_BYTES, "big.json"))).toBe(true)
   })
+})
+
+describe("a config file that cannot be read", () => {
+  /** Why `readConfigFile(path)` could not read it, in the words the CLI and a reload use. */
+  const unreadable = (path: string) =>
+    readConfigFile(path).pipe(
+      Effect.flip,
+      Effect.map((error) => error._tag === "PlatformError" ? describeReadFailure(error) : `not a read failure: ${error.message}`)
+    )
+
+  it.effect("a directory, a path through a file, a file that is not there: each says which", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("orchestrate-unreadable-")
+      const file = Path.join(dir, "orchestrate.json")
+      Fs.writeFileSync(file, "{}")
+      expect(yield* unreadable(dir)).toBe("it is a directory")
+      expect(yield* unreadable(Path.join(file, "orchestrate.json"))).toBe("a directory in its path is a file")
+      expect(yield* unreadable(Path.join(dir, "missing.json"))).toBe("no such file")
+    }).pipe(Effect.provide(NodeServices.layer)))
 })

@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import * as Zmq from "zeromq"
 import { BIN, cli, isAlive, startUp } from "../support/cli.ts"
+import { tempDir } from "../support/files.ts"
 import { onTerminal, onTerminalRunning } from "../support/terminal.ts"
 import { ANY_PORT, startServer } from "../support/zmq.ts"
 
@@ -102,4 +103,10 @@ describe("orchestrate against faulty or restrictive servers", () => {
       const forced = yield* cli(["ps", "--address", endpoint], { env: { NO_COLOR: "", FORCE_COLOR: "1" } })
       expect(forced.stdout).toContain("\u001b[32mrunning\u001b[0m")
     }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.live("up given a directory for its config is a usage error that says it is one", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("orchestrate-config-dir-")
+      expect(yield* cli(["up", dir])).toEqual({ code: 2, stdout: "", stderr: `error: cannot read config file ${dir}: it is a directory\n` })
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
 })

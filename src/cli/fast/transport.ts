@@ -3,8 +3,9 @@
  * fresh REQ socket per attempt, closed with linger 0 however the attempt ends; a resend with the same id, signed
  * anew, after 60% of the budget without an answer; a connection refused (libzmq retrying before it ever
  * connected) ends it at once. What `CommandClient` explains by its handshake diagnosis (a CURVE mismatch, a
- * refused key, a wrong server key) and whatever fails on the socket itself come back as `Unsure`: the full CLI
- * then runs the command and says what happened, in its own words.
+ * refused key, a wrong server key, a peer that hangs up mid-handshake because it is no ZeroMQ server) and whatever
+ * fails on the socket itself come back as `Unsure`: the full CLI then runs the command and says what happened,
+ * in its own words.
  */
 import type * as Zmq from "zeromq"
 import type { ClientCredentials } from "../../security/signing.ts"
@@ -48,8 +49,17 @@ const attempt = (zmq: typeof Zmq, options: ExchangeOptions, millis: number): Pro
     const interrupted = () => settle({ _tag: "Interrupted" })
     const timer = setTimeout(() => settle(undefined), millis)
     options.signal.addEventListener("abort", interrupted)
+    let handshaking = false
     socket.events.on("connect", () => {
       connected = true
+      handshaking = true
+    })
+    socket.events.on("handshake", () => {
+      handshaking = false
+    })
+    // Hung up mid-handshake with no handshake error: perhaps no ZeroMQ server, which CommandClient tells.
+    socket.events.on("disconnect", () => {
+      if (handshaking) settle({ _tag: "Unsure" })
     })
     // Once connected, a retry means the peer hung up; CommandClient waits on then too.
     socket.events.on("connect:retry", () => {
