@@ -227,7 +227,7 @@ describe("orchestrate context", () => {
       ])
       expect(all.stderr).toBe(
         `error: context 'dead': connection refused: is the orchestrator running with its command interface enabled? (${dead})\n` +
-          "error: 1 of 4 contexts failed: dead (no answer)\n"
+          "error: 1 of 4 contexts failed: dead (unreachable)\n"
       )
       const printed = (yield* run(["ps", "--all-contexts", "--json"])).stdout
       expect(json(printed)).toMatchObject({

@@ -37,7 +37,7 @@ export const cannotCombine = (flag: string, why: string): Effect.Effect<never, U
 type Failure = Unreachable | BadResponse | CommandRefused | KeyFileError
 
 const PROBLEMS = {
-  unanswered: "no answer",
+  unanswered: "unreachable",
   unusable: "its key files cannot be used",
   refused: "answered with an error"
 } as const
