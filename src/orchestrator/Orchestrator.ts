@@ -288,15 +288,20 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         return yield* result(`Agent '${record.name}' ${pastTense[action]}`, after)
       })
 
-    /** Stops an agent and queues it again, after checking that it can start; `data` says why (AGENT_RESTARTED). */
+    /**
+     * Stops an agent and queues it again, after checking that it can start; `data` says why (AGENT_RESTARTED).
+     * Says whether the run it stopped had to be killed after its grace period.
+     */
     const restartAgent = (agent: AgentDefinition<R>, data: Record<string, unknown>, note: string) =>
       Effect.gen(function*() {
         yield* ensureRunning(`restart agent '${agent.name}'`)
         yield* ensureStartable(agent, "restart")
         yield* Effect.orDie(table.modify(agent.name, () => ({ patch: { restarting: true } })))
-        yield* stopSupervisor(agent.name)
+        const stopped = yield* stopSupervisor(agent.name)
+        const forced = stopped && (yield* Effect.orDie(table.get(agent.name))).stopForced
         yield* logs.append(agent.name, "orchestrator", note)
         yield* launch(agent, (record) => ({ restarts: record.restarts + 1 }), [{ eventName: "AGENT_RESTARTED", data }])
+        return forced
       }).pipe(Effect.withSpan("Agent.restart", { attributes: { agent: agent.name, ...data } }))
 
     /**
@@ -360,8 +365,9 @@ export class Orchestrator extends Context.Service<Orchestrator, {
             return yield* result(stopped ? describeStop(agent, after) : `Agent '${name}' is already ${after.state}`, after, !stopped)
           }
           case "restart": {
-            yield* restartAgent(agent, { reason: "requested" }, "restarted (requested)")
-            return yield* describeStart(name, "restarted", yield* settled(name))
+            const forced = yield* restartAgent(agent, { reason: "requested" }, "restarted (requested)")
+            const verb = forced ? `restarted: its last run was killed after its grace period of ${Duration.format(graceOf(agent, env))}` : "restarted"
+            return yield* describeStart(name, verb, yield* settled(name))
           }
           case "pause":
           case "resume":

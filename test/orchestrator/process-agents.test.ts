@@ -122,7 +122,18 @@ describe("orchestrator with process agents", () => {
       // The grace period, plus a little: not the second or more the platform's cleanup used to add.
       expect(Date.now() - started).toBeLessThan(1000)
       expect(groupMembers(pid)).toEqual([])
+      // A restart says so too; one that stopped it gracefully does not.
+      expect(yield* control("start", "stubborn")).toMatchObject({ message: "Agent 'stubborn' started" })
+      // Once its shell ignores SIGTERM: it has started its child by then.
+      const again = yield* pidOf("stubborn")
+      yield* eventually(Effect.sync(() => groupMembers(again)), (pids) => pids.length === 2)
+      expect(yield* control("restart", "stubborn")).toMatchObject({
+        message: "Agent 'stubborn' restarted: its last run was killed after its grace period of 300ms",
+        agent: { restarts: 1 }
+      })
+      expect(yield* control("restart", "gentle")).toMatchObject({ message: "Agent 'gentle' restarted" })
     }).pipe(Effect.provide(orchestratorLayer([
+      processFrom({ name: "gentle", command: "sleep", args: ["1000"] }),
       // The shell's child inherits the ignored SIGTERM, and is left a zombie once both are killed.
       processFrom({ name: "stubborn", command: "sh", args: ["-c", "trap '' TERM; sleep 1000 & wait"], stopTimeout: 300 })
     ]))))
