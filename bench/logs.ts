@@ -19,6 +19,12 @@ import { WRITER } from "./lib/logWriter.ts"
 
 const PS = JSON.stringify({ command: "ps" })
 
+/**
+ * The V8 heap flags `orchestrate up` runs with (bin/orchestrate.js executes `up` again with them, and says why). The
+ * server under test gets them too, so that this measures the collections users get.
+ */
+const UP_V8_FLAGS = ["--max-semi-space-size=4", "--initial-old-space-size=64"]
+
 /** The writer alone, its stdout on /dev/null: what the program costs without anyone reading its output. */
 const baseline = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -54,7 +60,7 @@ const underOrchestrator = (setup: Setup): Promise<Flood> =>
   new Promise((resolve, reject) => {
     const devNull = Fs.openSync("/dev/null", "w")
     const args = [...(setup.dir === undefined ? [] : ["--dir", setup.dir]), ...(setup.foreground === true ? ["--foreground"] : [])]
-    const child = killOnExit(spawn(process.execPath, [Path.join(benchDir, "servers", "log-flood.ts"), ...args], {
+    const child = killOnExit(spawn(process.execPath, [...UP_V8_FLAGS, Path.join(benchDir, "servers", "log-flood.ts"), ...args], {
       stdio: ["ignore", devNull, "inherit", "pipe"]
     }))
     Fs.closeSync(devNull)

@@ -13,10 +13,16 @@ if (major < 22 || (major === 22 && minor < 19)) {
 } else {
   // `up` runs for long, and V8 grows its young generation during the start-up's burst of spawns and never gives it
   // back: about 20 MiB of the 130 that 200 process agents took (bench/README.md, benchmark 12). With semi-spaces of
-  // at most 4 MiB they take 112. V8 reads the limit only from Node's command line, so `up` executes itself again
-  // with it, in place (process.execve keeps the pid, the descriptors and the environment), before loading anything.
-  // Not when the limit is already given, on the command line or in NODE_OPTIONS, nor where execve is missing.
+  // at most 4 MiB they take 112. But with a young generation that small, the first scavenge after start-up sees a
+  // low allocation rate and has V8 recompute the old generation's limit from the small heap live early on, so the
+  // first full collection lands in whatever comes next, such as an agent's first flood of output (benchmark 8: a
+  // 10-40 ms pause, and files on 1.5x -> 2x). An initial old generation of 64 MiB keeps that limit, for 4 MiB more
+  // at 200 agents. V8 reads these only from Node's command line, so `up` executes itself again with them, in place
+  // (process.execve keeps the pid, the descriptors and the environment), before loading anything. Not when the
+  // young generation's limit is already given, on the command line or in NODE_OPTIONS, nor where execve is missing.
+  // bench/logs.ts runs its server with the same flags.
   const SEMI_SPACE = "--max-semi-space-size"
+  const INITIAL_OLD_SPACE = "--initial-old-space-size"
   // V8 takes `_` for `-` in its flags' names.
   const givenFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].map((flag) => flag.replaceAll("_", "-"))
   /** A failed execve aborts the process rather than throwing: only try one that can run (the binary is still there). */
@@ -32,7 +38,8 @@ if (major < 22 || (major === 22 && minor < 19)) {
     process.argv.slice(2).find((arg) => !arg.startsWith("-")) === "up" && typeof process.execve === "function" &&
     process.platform !== "win32" && !givenFlags.some((flag) => flag.startsWith(SEMI_SPACE)) && executable()
   ) {
-    process.execve(process.execPath, [process.execPath, `${SEMI_SPACE}=4`, ...process.execArgv, ...process.argv.slice(1)], process.env)
+    const flags = [`${SEMI_SPACE}=4`, ...(givenFlags.some((flag) => flag.startsWith(INITIAL_OLD_SPACE)) ? [] : [`${INITIAL_OLD_SPACE}=64`])]
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env)
   }
   // Reuse V8's compiled code across runs (Node >= 22.1): most of a short command's start-up is compiling the bundle.
   Module.enableCompileCache?.()

@@ -1,7 +1,8 @@
 /**
- * `orchestrate up` runs with V8's young generation capped (bin/orchestrate.js executes it again, in place, with
- * `--max-semi-space-size=4`): the same pid answers, with the flag on its command line. A limit the user gives, on
- * the command line or in NODE_OPTIONS, is left alone.
+ * `orchestrate up` runs with V8's young generation capped and its old generation's first limit raised
+ * (bin/orchestrate.js executes it again, in place, with `--max-semi-space-size=4 --initial-old-space-size=64`): the
+ * same pid answers, with the flags on its command line. A young generation's limit the user gives, on the command line
+ * or in NODE_OPTIONS, is left alone, and so is everything else then.
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
@@ -22,8 +23,8 @@ describe("up's heap", () => {
     Effect.gen(function*() {
       const { address, up } = yield* startUp([CONFIG])
       const line = commandLine(up.pid)
-      expect(line.slice(1, 3)).toEqual(["--max-semi-space-size=4", BIN])
-      expect(line.slice(3, 4)).toEqual(["up"])
+      expect(line.slice(1, 4)).toEqual(["--max-semi-space-size=4", "--initial-old-space-size=64", BIN])
+      expect(line.slice(4, 5)).toEqual(["up"])
       // That process is the orchestrator: stopped, it answers no more.
       yield* up.signal("SIGTERM")
       expect((yield* up.exit()).code).toBe(0)
