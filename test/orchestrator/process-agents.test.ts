@@ -18,7 +18,7 @@ import {
 
 const every = { every: "10 millis" } as const
 
-const control = (action: "stop" | "pause" | "resume", agent: string) =>
+const control = (action: "start" | "stop" | "restart" | "pause" | "resume", agent: string) =>
   Orchestrator.use((o) => o.control.control(action, agent))
 
 /** The pids of every process in a process group, from /proc. */
