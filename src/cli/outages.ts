@@ -4,7 +4,7 @@
  * there would have to be started again by hand each time.
  */
 import { Console, type Duration, Effect } from "effect"
-import type { ClientError, CommandRefused, Unreachable } from "../client/CommandClient.ts"
+import type { ClientError, CommandRefused } from "../client/CommandClient.ts"
 import { colored, plain, type Style } from "./output.ts"
 
 /** What a follower says when the orchestrator it follows is another one than before (seqs started again). */
@@ -16,27 +16,47 @@ export const noteOnStderr = (style: Style) => {
   return (text: string) => Console.error(dim(text))
 }
 
-/** Nothing listens at the address, or nothing answered in time: what waiting can cure. */
-const isOutage = (error: ClientError | CommandRefused): error is Unreachable =>
-  error._tag === "Unreachable" && (error.reason._tag === "ConnectionRefused" || error.reason._tag === "NoAnswer")
+/** Why a poll found no orchestrator to answer it, if waiting can cure that. */
+const outageOf = (error: ClientError | CommandRefused): { readonly why: string; readonly gone: boolean } | undefined => {
+  if (error._tag === "CommandRefused") return error.reason === "ShuttingDown" ? { why: "shutting down", gone: true } : undefined
+  if (error._tag !== "Unreachable") return undefined
+  if (error.reason._tag === "ConnectionRefused") return { why: "connection refused", gone: true }
+  return error.reason._tag === "NoAnswer" ? { why: "no answer in time", gone: false } : undefined
+}
 
 /**
- * Wraps a follower's polls: while the orchestrator cannot be reached, one poll says so once through `note` and asks
- * again every `interval`, until it answers (said too); any other error ends the follower as before.
+ * A poll's answer, and whether the orchestrator that gave it is another one than before it: one that refused
+ * connections or was shutting down meanwhile was replaced, whatever its seqs say (a new one may already be past the
+ * follower's cursor). One that only took too long to answer may be the same.
  */
-export const outlastingOutages = (interval: Duration.Duration, note: (text: string) => Effect.Effect<void>) => {
+export interface Polled<A> {
+  readonly answer: A
+  readonly replaced: boolean
+}
+
+/**
+ * Wraps a follower's polls, once it has shown its first page: while the orchestrator cannot be reached, one poll says
+ * so once through `note` and asks again every `interval`, until it answers (said too); any other error ends the
+ * follower as before.
+ */
+export const outlastingOutages = (address: string, interval: Duration.Duration, note: (text: string) => Effect.Effect<void>) => {
   let waiting = false
-  return <A, R>(poll: Effect.Effect<A, ClientError | CommandRefused, R>): Effect.Effect<A, ClientError | CommandRefused, R> => {
-    const attempt: Effect.Effect<A, ClientError | CommandRefused, R> = Effect.catchIf(poll, isOutage, (error) => {
-      const why = error.reason._tag === "NoAnswer" ? "no answer in time" : "connection refused"
-      const said = waiting ? Effect.void : note(`--- no orchestrator answers at ${error.address} (${why}); waiting for it (Ctrl-C to stop) ---`)
+  let replaced = false
+  return <A, R>(poll: Effect.Effect<A, ClientError | CommandRefused, R>): Effect.Effect<Polled<A>, ClientError | CommandRefused, R> => {
+    const attempt: Effect.Effect<A, ClientError | CommandRefused, R> = Effect.catch(poll, (error) => {
+      const outage = outageOf(error)
+      if (outage === undefined) return Effect.fail(error)
+      const said = waiting ? Effect.void : note(`--- no orchestrator answers at ${address} (${outage.why}); waiting for it (Ctrl-C to stop) ---`)
       waiting = true
+      replaced ||= outage.gone
       return Effect.andThen(said, Effect.delay(Effect.suspend(() => attempt), interval))
     })
-    return Effect.tap(attempt, () => {
-      if (!waiting) return Effect.void
+    return Effect.flatMap(attempt, (answer) => {
+      const polled = { answer, replaced }
+      replaced = false
+      if (!waiting) return Effect.succeed(polled)
       waiting = false
-      return note("--- the orchestrator answers again ---")
+      return Effect.as(note("--- the orchestrator answers again ---"), polled)
     })
   }
 }

@@ -39,13 +39,14 @@ const follow = Effect.fn("cli.history.follow")(function*(filter: HistoryQuery, i
   yield* Console.log(flags.json ? first.raw : table(HEADERS, rows(first.data, style), style, FOLLOW_WIDTHS))
   const interval = Duration.seconds(intervalSeconds)
   const say = noteOnStderr(style)
-  const outlasting = outlastingOutages(interval, say)
+  const outlasting = outlastingOutages(client.address, interval, say)
   const pageAfter = (after: number) => outlasting(client.call("history", [{ ...filter, afterSeq: after, limit: HISTORY_LIMIT_MAX }]))
   const pages = Stream.paginate({ after: first.data.lastSeq ?? 0, caughtUp: false }, ({ after, caughtUp }) =>
     (caughtUp ? Effect.delay(pageAfter(after), interval) : pageAfter(after)).pipe(
-      Effect.map((reply) => {
-        // Newest seq below the cursor: another orchestrator (seqs start again at 1), to be followed from its start.
-        const restarted = (reply.data.lastSeq ?? 0) < after
+      Effect.map(({ answer: reply, replaced }) => {
+        // Another orchestrator (replaced while it was waited for, or whose newest seq is below the cursor: seqs start
+        // again at 1), to be followed from its start.
+        const restarted = replaced || (reply.data.lastSeq ?? 0) < after
         return [
           [{ after, restarted, ...reply }],
           Option.some(restarted ? { after: 0, caughtUp: false } : { after: cursorAfter(after, reply.data), caughtUp: !reply.data.hasMore })

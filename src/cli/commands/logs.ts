@@ -81,17 +81,18 @@ const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, lines: n
   // The query without `limit` and `since`: each poll asks for everything after the last seq seen, so nothing is
   // shown twice and nothing is skipped unsaid, across restarts too.
   const { limit: _limit, since: _since, ...filter } = query
-  const outlasting = outlastingOutages(interval, notes.say)
+  const outlasting = outlastingOutages(client.address, interval, notes.say)
   const pageAfter = (after: number) => outlasting(client.call("logs", [{ ...filter, afterSeq: after, limit: LOGS_LIMIT_MAX }]))
   const start: FollowCursor = { after: first.data.lastSeq, caughtUp: false }
   const pages = Stream.paginate(start, (cursor) =>
     (cursor.caughtUp ? Effect.delay(pageAfter(cursor.after), interval) : pageAfter(cursor.after)).pipe(
-      Effect.map((reply) => {
-        const next = nextCursor(cursor, reply.data)
+      Effect.map(({ answer: reply, replaced }) => {
+        // A replaced orchestrator's page after the old cursor is not where its lines start: read them from its first.
+        const next = replaced ? { cursor: { after: 0, caughtUp: false }, restarted: true } : nextCursor(cursor, reply.data)
         return [[{ page: reply.data, restarted: next.restarted }], Option.some(next.cursor)] as const
       })
     ))
-  yield* Stream.runForEach(pages, ({ page, restarted }) => Effect.andThen(restarted ? notes.restarted : Effect.void, print(page)))
+  yield* Stream.runForEach(pages, ({ page, restarted }) => restarted ? notes.restarted : print(page))
 })
 
 /** A line as `--json --follow` prints it, one object per line: the wire's own shape. */
