@@ -9,6 +9,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { cli, spawn } from "../support/cli.ts"
 import { tempDir } from "../support/files.ts"
+import { eventually } from "../support/orchestrator.ts"
 
 const node = (script: string) => ({ command: process.execPath, args: ["-e", script] })
 
@@ -66,7 +67,11 @@ describe("status --wait", () => {
         }]
       }))
       yield* spawn(["up", flakyFile, "--address", flakyAddress, "--quiet"])
-      const recovered = yield* cli(["status", "--wait", "--timeout", "20", "--address", flakyAddress])
+      // Its first run may count as ready while it lasts: wait for the second.
+      const secondRun = Effect.map(cli(["status", "flaky", "--json", "--address", flakyAddress]), ({ stdout }) =>
+        stdout === "" ? undefined : (JSON.parse(stdout) as { data?: { state: string; restarts: number } }).data)
+      yield* eventually(secondRun, (agent) => agent?.state === "running" && agent.restarts === 1)
+      const recovered = yield* cli(["status", "--address", flakyAddress])
       expect(recovered.code).toBe(0)
       expect(recovered.stdout).toMatch(/^flaky\s+running\s.*\s1\s.*previous run: exited with code 3$/m)
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)

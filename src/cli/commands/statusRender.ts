@@ -12,13 +12,13 @@ import { ago, probeLines } from "../health.ts"
 import type { Style } from "../style.ts"
 
 /**
- * What it waits for, or its last error: its own if the error ended it (failed, stopped), else a previous run's, and
- * said so (as the dashboard does).
+ * What it waits for, or its last error: its own if the error ended it (failed), else a previous run's, and said so
+ * (as the dashboard does; a stop sets none).
  */
 const note = (agent: AgentStatus): string => {
   if (agent.waitingFor !== null) return waitingDescriptions[agent.waitingFor]
   if (agent.lastError === null) return ""
-  return agent.state === "failed" || agent.state === "stopped" ? agent.lastError : `previous run: ${agent.lastError}`
+  return agent.state === "failed" ? agent.lastError : `previous run: ${agent.lastError}`
 }
 
 /** An agent's columns after its NAME: the table of `status`, and with `status <agent> --all-contexts` after CONTEXT. */

@@ -51,7 +51,7 @@ const WAITING: Readonly<Record<string, string>> = {
 export const noteOf = (agent: AgentStatusWire): string => {
   if (agent.waiting_for !== null) return WAITING[agent.waiting_for] ?? agent.waiting_for
   if (agent.last_error === null) return ""
-  return agent.state === "failed" || agent.state === "stopped" ? agent.last_error : `previous run: ${agent.last_error}`
+  return agent.state === "failed" ? agent.last_error : `previous run: ${agent.last_error}`
 }
 
 export const stateBadge = (state: AgentState | string): HTMLElement =>
