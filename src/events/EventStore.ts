@@ -1,8 +1,9 @@
 /**
  * The EventStore: the orchestrator's bounded event history and the command interface's audit trail.
  */
-import { Clock, Context, DateTime, Effect, Layer, type LogLevel, References, Schema } from "effect"
+import { Clock, Context, DateTime, Effect, Layer, type LogLevel, Schema } from "effect"
 import { formatData } from "./describe.ts"
+import { currentLogging } from "../logContext.ts"
 import type { HistoryEvent, Severity } from "../protocol/Model.ts"
 import { type EventRecord, type LogInfo, type LogQuery, makeEventLog } from "./EventLog.ts"
 import { intBetween, withDefault } from "../settings.ts"
@@ -105,9 +106,7 @@ const logLevels: Record<Severity, LogLevel.Severity> = { debug: "Debug", info: "
  * command's request sets its interface's level and `component` for its own logs, not for the agent events it causes.
  */
 const logging = Effect.fnUntraced(function*(store: EventStore["Service"]) {
-  const annotations = yield* References.CurrentLogAnnotations
-  const spans = yield* References.CurrentLogSpans
-  const minimum = yield* References.MinimumLogLevel
+  const own = yield* currentLogging
   return {
     ...store,
     record: (event) =>
@@ -115,12 +114,8 @@ const logging = Effect.fnUntraced(function*(store: EventStore["Service"]) {
         event.category === EventCategory.command ? Effect.void : Effect.logWithLevel(logLevels[event.severity ?? "info"])(
           `${event.eventName}${event.data === undefined || Object.keys(event.data).length === 0 ? "" : ` ${formatData(event.data)}`}`
         ).pipe(
-          Effect.provideService(
-            References.CurrentLogAnnotations,
-            event.agentName === undefined || event.agentName === null ? annotations : { ...annotations, agent: event.agentName }
-          ),
-          Effect.provideService(References.CurrentLogSpans, spans),
-          Effect.provideService(References.MinimumLogLevel, minimum)
+          Effect.annotateLogs(event.agentName === undefined || event.agentName === null ? {} : { agent: event.agentName }),
+          Effect.provideContext(own)
         ))
   } satisfies EventStore["Service"]
 })

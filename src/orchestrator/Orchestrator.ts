@@ -21,11 +21,11 @@ import {
   Layer,
   Option,
   Ref,
-  References,
   Schema,
   Semaphore
 } from "effect"
 import { EventCategory, EventStore } from "../events/EventStore.ts"
+import { currentLogging } from "../logContext.ts"
 import { DEFAULT_KEEP_LINES, LogStore } from "../logs/LogStore.ts"
 import { isFinished, type OrchestratorState, type RunMode, waitingDescriptions } from "../protocol/Model.ts"
 import type { AgentContext } from "./AgentContext.ts"
@@ -147,21 +147,16 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const provided = yield* Effect.serviceOption(LogStore)
     // The application's LogStore when it provides one (with files, say); otherwise one of the orchestrator's own.
     const logs = Option.isSome(provided) ? provided.value : yield* LogStore.make({ keepLines: DEFAULT_KEEP_LINES })
-    // Supervisors and followers run in this context, whatever fiber launches them: a command's request sets its
-    // interface's log level and `component` for its own logs, and the runs it starts must not log under them.
-    const context = Context.merge(
-      yield* Effect.context<Exclude<R, AgentContext>>(),
-      Context.make(References.CurrentLogAnnotations, yield* References.CurrentLogAnnotations).pipe(
-        Context.add(References.CurrentLogSpans, yield* References.CurrentLogSpans),
-        Context.add(References.MinimumLogLevel, yield* References.MinimumLogLevel)
-      )
-    )
+    // Supervisors and followers run in this context, with the orchestrator's own logging, whatever fiber launches them.
+    const context = Context.merge(yield* Effect.context<Exclude<R, AgentContext>>(), yield* currentLogging)
     // The agents and their graph, replaced as a whole by a reload.
     let graph = graphOf(options.agents)
     let maxWorkers = options.maxWorkers
     const startedAt = yield* Clock.currentTimeMillis
     const startedAtInstant = DateTime.makeUnsafe(startedAt)
     const state = yield* Ref.make<OrchestratorState>("starting")
+    /** ORCHESTRATOR_STARTED has been recorded: a shutdown then records that it stopped. */
+    let announced = false
     const shutdownRequested = yield* Deferred.make<void>()
     const table = yield* makeAgentTable(
       options.agents.map((agent) => makeRecord(definitionFields(agent))),
@@ -439,11 +434,9 @@ export class Orchestrator extends Context.Service<Orchestrator, {
     const shutdown = yield* Effect.cached(Effect.gen(function*() {
       const began = yield* now
       // Under the lock a reload switches the graph under, too: the agents stopped are the ones there are.
-      const { agents, dependents, was } = yield* lifecycle.withPermit(
-        Effect.map(Ref.getAndSet(state, "stopping"), (was) => ({ ...graph, was }))
-      )
+      const { agents, dependents } = yield* lifecycle.withPermit(Effect.map(Ref.set(state, "stopping"), () => graph))
       // One that never started (its command interface could not bind, say) has nothing to say it stopped.
-      const said = was !== "starting"
+      const said = announced
       if (said) yield* recordOrchestrator("ORCHESTRATOR_STOPPING", {})
       yield* Ref.set(env.forced, [])
       const stopped = new Map(agents.map((agent) => [agent.name, Deferred.makeUnsafe<void>()]))
@@ -578,6 +571,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         max_workers: maxWorkers,
         run_mode: options.runMode
       })
+      announced = true
       for (const agent of graph.agents) {
         yield* events.record({ eventName: "AGENT_REGISTERED", category: EventCategory.agent, agentName: agent.name })
       }
@@ -589,7 +583,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           yield* launch(agent, () => ({})).pipe(Effect.catchTag("OrchestratorStopping", () => Effect.void))
         }
       }
-      yield* Ref.set(state, "running")
+      // Unless a shutdown began meanwhile (a library's, racing the start): it must stay stopping.
+      yield* Ref.update(state, (current) => current === "starting" ? "running" : current)
     }).pipe(Effect.withSpan("Orchestrator.start"))))
 
     return Orchestrator.of({ query, control, start, awaitCompletion, shutdown, reconfigure })
