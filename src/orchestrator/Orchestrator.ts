@@ -243,10 +243,11 @@ export class Orchestrator extends Context.Service<Orchestrator, {
         ? `Agent '${name}' ${queued}: ${waitingDescriptions[record.waitingFor]}`
         : `Agent '${name}' ${verb}`
 
-    const describeStart = (name: string, verb: string, record: AgentRecord) =>
+    /** `after`: what the message says after the start, queued or not (a restart's forced stop). */
+    const describeStart = (name: string, verb: string, record: AgentRecord, after?: string) =>
       record.state === "failed"
         ? Effect.fail(new StartFailed({ agent: name, lastError: record.lastError }))
-        : result(startMessage(name, record, verb), record)
+        : result(`${startMessage(name, record, verb)}${after === undefined ? "" : `; ${after}`}`, record)
 
     /** Stops an agent's supervisor, if it has one, and says whether it had: in the span of whoever asked for the stop. */
     const stopSupervisor = (name: string) =>
@@ -361,8 +362,8 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           }
           case "restart": {
             const forced = yield* restartAgent(agent, { reason: "requested" }, "restarted (requested)")
-            const verb = forced ? `restarted: its last run was killed after its grace period of ${Duration.format(graceOf(agent, env))}` : "restarted"
-            return yield* describeStart(name, verb, yield* settled(name))
+            const killed = forced ? `its last run was killed after its grace period of ${Duration.format(graceOf(agent, env))}` : undefined
+            return yield* describeStart(name, "restarted", yield* settled(name), killed)
           }
           case "pause":
           case "resume":

@@ -128,7 +128,7 @@ describe("orchestrator with process agents", () => {
       const again = yield* pidOf("stubborn")
       yield* eventually(Effect.sync(() => groupMembers(again)), (pids) => pids.length === 2)
       expect(yield* control("restart", "stubborn")).toMatchObject({
-        message: "Agent 'stubborn' restarted: its last run was killed after its grace period of 300ms",
+        message: "Agent 'stubborn' restarted; its last run was killed after its grace period of 300ms",
         agent: { restarts: 1 }
       })
       expect(yield* control("restart", "gentle")).toMatchObject({ message: "Agent 'gentle' restarted" })
