@@ -31,7 +31,9 @@ const wallMillis = ({ file = process.execPath, args, env }: Command): number => 
   const result = spawnSync(file, args, {
     cwd: projectDir,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "inherit"]
+    stdio: ["ignore", "ignore", "inherit"],
+    // A command that hangs fails the run rather than holding it (a one-shot command takes well under a second).
+    timeout: 30_000
   })
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6
   if (result.status !== 0) throw new Error(`${file} ${args.join(" ")} exited ${result.status}`)
@@ -92,12 +94,17 @@ export const cli = async (options: { readonly runs: number }) => {
   const entries: ReadonlyArray<readonly [string, Command]> = [...Object.entries(commands), ...reference.measured]
   const times = new Map(entries.map(([label]) => [label, new Array<number>()]))
   // The first run of each fills caches (the file system's, V8's compile cache): reported apart.
-  const cold = new Map(entries.map(([label, command]) => [label, wallMillis(command)]))
-  for (let run = 0; run < options.runs; run++) {
-    for (const [label, command] of run % 2 === 0 ? entries : [...entries].reverse()) times.get(label)?.push(wallMillis(command))
+  let cold: Map<string, number>
+  // However a run ends (a command that fails throws), the server and a pm2 daemon started here do not outlive it.
+  try {
+    cold = new Map(entries.map(([label, command]) => [label, wallMillis(command)]))
+    for (let run = 0; run < options.runs; run++) {
+      for (const [label, command] of run % 2 === 0 ? entries : [...entries].reverse()) times.get(label)?.push(wallMillis(command))
+    }
+  } finally {
+    await server.stop()
+    reference.cleanUp()
   }
-  await server.stop()
-  reference.cleanUp()
   const medians = Object.fromEntries(entries.map(([label]) => [label, median(times.get(label) ?? [])]))
   const of = (label: keyof typeof commands): number => medians[label] ?? Number.NaN
   const floor = of("one-shot zeromq.js client")
