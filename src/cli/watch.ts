@@ -9,6 +9,7 @@ import { Flag, TerminalCapabilities } from "effect/cli"
 import type { ArgsOf, CommandName, ResultOf } from "../protocol/Commands.ts"
 import { allContextsFlag, askAllContexts, cannotCombine, type ContextsView } from "./contexts/allContexts.ts"
 import { currentStyle, type Style } from "./output.ts"
+import { noteOnStderr, outlastingOutages } from "./outages.ts"
 import { clientFor, intervalFlag, respond, root } from "./root.ts"
 
 export interface WatchOptions<K extends CommandName> {
@@ -25,13 +26,34 @@ export const watch = <K extends CommandName>(command: K, args: ArgsOf<K>, option
     const client = yield* clientFor(flags)
     const { canAnimate } = yield* Effect.service(TerminalCapabilities.TerminalCapabilities)
     const style = yield* currentStyle
-    const refreshes = Stream.fromEffectSchedule(client.call(command, args), Schedule.spaced(Duration.seconds(options.intervalSeconds)))
+    const interval = Duration.seconds(options.intervalSeconds)
+    // After the first answer, a refresh waits through an orchestrator restart as the followers do (outages.ts). Its
+    // notes go below the view on a terminal, so the next drawing starts below them rather than over the view.
+    let noteSinceDraw = false
+    const say = noteOnStderr(style)
+    const outlasting = outlastingOutages(client.address, interval, (text) =>
+      Effect.suspend(() => {
+        noteSinceDraw = true
+        return say(text)
+      }))
+    let answered = false
+    const refresh = Effect.suspend(() =>
+      answered
+        ? Effect.map(outlasting(client.call(command, args)), ({ answer }) => answer)
+        : Effect.tap(client.call(command, args), () =>
+          Effect.sync(() => {
+            answered = true
+          }))
+    )
+    const refreshes = Stream.fromEffectSchedule(refresh, Schedule.spaced(interval))
     const output = flags.json
       ? Stream.map(refreshes, (reply) => reply.raw)
       : canAnimate
       ? refreshes.pipe(Stream.mapAccum(() => 0, (height, reply) => {
         const text = options.render(reply.data, style)
-        return [text.split("\n").length, [`${height > 0 ? `\u001b[${height}A` : ""}\u001b[J${text}`]]
+        const up = noteSinceDraw ? 0 : height
+        noteSinceDraw = false
+        return [text.split("\n").length, [`${up > 0 ? `\u001b[${up}A` : ""}\u001b[J${text}`]]
       }))
       : Stream.mapEffect(refreshes, (reply) =>
         Effect.map(DateTime.now, (now) => `${DateTime.formatIso(now)} ${options.logged(reply.data, style)}`))

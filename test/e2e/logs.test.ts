@@ -235,6 +235,7 @@ describe("agent logs", () => {
       const before = yield* upOn(first)
       const follower = yield* spawn(["logs", "-f", "--no-prefix", "-n", "1000", "--interval", "0.1", "--address", address])
       const events = yield* spawn(["history", "--follow", "--event", "ORCHESTRATOR_STARTED", "--json", "--interval", "0.1", "--address", address])
+      const watcher = yield* spawn(["stats", "--watch", "--interval", "0.1", "--address", address])
       yield* follower.waitForStdout((text) => text.includes("first run 2\n"))
       yield* events.waitForStdout((text) => text.includes("ORCHESTRATOR_STARTED"))
       // Nothing listens for many polls: they wait, and say so once.
@@ -257,6 +258,13 @@ describe("agent logs", () => {
         .flatMap((line) => (JSON.parse(line) as { data: { events: ReadonlyArray<{ seq: number }> } }).data.events.map((event) => event.seq))
       expect(seqs).toHaveLength(2)
       expect(yield* events.stderr).toMatch(notes)
+      // `--watch` waits as well, and refreshes again from the new one.
+      expect(yield* eventually(watcher.stderr, (text) => text.includes("answers again"))).toMatch(
+        new RegExp(`${waiting.source}--- the orchestrator answers again ---\n$`)
+      )
+      const refreshed = (yield* watcher.waitForStdout(() => true)).split("\n").length
+      expect(yield* watcher.waitForStdout((stdout) => stdout.split("\n").length > refreshed + 1)).toMatch(/total_agents=1 /)
+      yield* watcher.signal("SIGINT")
       yield* follower.signal("SIGINT")
       yield* events.signal("SIGINT")
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)), 60_000)
