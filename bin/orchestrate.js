@@ -34,8 +34,19 @@ if (major < 22 || (major === 22 && minor < 19)) {
       return false
     }
   }
+  // The subcommand: the first word that is neither a flag nor the value of a shared flag given before it
+  // (`orchestrate --address ipc:///run/o.sock up`).
+  const VALUE_FLAGS = ["--address", "--context", "--server-key", "--client-key", "--timeout", "--log-level"]
+  const subcommand = () => {
+    const args = process.argv.slice(2)
+    for (let index = 0; index < args.length; index++) {
+      if (VALUE_FLAGS.includes(args[index])) index++
+      else if (!args[index].startsWith("-")) return args[index]
+    }
+    return undefined
+  }
   if (
-    process.argv.slice(2).find((arg) => !arg.startsWith("-")) === "up" && typeof process.execve === "function" &&
+    subcommand() === "up" && typeof process.execve === "function" &&
     process.platform !== "win32" && !givenFlags.some((flag) => flag.startsWith(SEMI_SPACE)) && executable()
   ) {
     const flags = [`${SEMI_SPACE}=4`, ...(givenFlags.some((flag) => flag.startsWith(INITIAL_OLD_SPACE)) ? [] : [`${INITIAL_OLD_SPACE}=64`])]

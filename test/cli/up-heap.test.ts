@@ -25,6 +25,15 @@ describe("up's heap", () => {
       const line = commandLine(up.pid)
       expect(line.slice(1, 4)).toEqual(["--max-semi-space-size=4", "--initial-old-space-size=64", BIN])
       expect(line.slice(4, 5)).toEqual(["up"])
+      // Also with shared flags and their values before the subcommand.
+      const dir = yield* tempDir()
+      const early = `ipc://${Path.join(dir, "early.sock")}`
+      const flagsFirst = yield* spawnCommand(process.execPath, [BIN, "--address", early, "up", CONFIG])
+      const answered = yield* cli(["ps", "--timeout", "5", "--address", early]).pipe(
+        Effect.repeat({ until: (result) => result.code === 0, times: 100 })
+      )
+      expect(answered.code).toBe(0)
+      expect(commandLine(flagsFirst.pid).slice(1, 4)).toEqual(["--max-semi-space-size=4", "--initial-old-space-size=64", BIN])
       // That process is the orchestrator: stopped, it answers no more.
       yield* up.signal("SIGTERM")
       expect((yield* up.exit()).code).toBe(0)
