@@ -89,7 +89,7 @@ layer(Layer.merge(Chromium.layer, NodeServices.layer), { excludeTestServices: tr
 
       expect(yield* forgedStop(page, viewer.token)).toEqual({
         status: 403,
-        body: expect.objectContaining({ status: "error", code: 403, error: "Command 'stop' not allowed for 'viewer': not among the commands its role allows (see the 'commands' command)" })
+        body: expect.objectContaining({ status: "error", code: 403, error: "Command 'stop' not allowed for 'viewer': not among the commands its role allows (see the 'whoami' command)" })
       })
       yield* awaitStates(dashboard.address, { steady: "running" })
 

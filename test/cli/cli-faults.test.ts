@@ -56,7 +56,7 @@ describe("orchestrate against faulty or restrictive servers", () => {
     Effect.gen(function*() {
       const { endpoint } = yield* startServer(yield* Effect.scope, { config: { allowedCommands: "basic" } })
       const result = yield* cli(["shutdown", "--address", endpoint])
-      expect(result).toEqual({ code: 1, stdout: "", stderr: "error: Command 'shutdown' not allowed: not among the commands this server allows (see the 'commands' command) (403)\n" })
+      expect(result).toEqual({ code: 1, stdout: "", stderr: "error: Command 'shutdown' not allowed: not among the commands this server allows (see the 'whoami' command) (403)\n" })
       const allowed = yield* cli(["ps", "--address", endpoint])
       expect(allowed.code).toBe(0)
     }).pipe(Effect.provide(NodeServices.layer)))

@@ -250,7 +250,7 @@ describe("orchestrate context", () => {
         ["curvy", "1 total", "1"]
       ])
       expect(stats.stderr).toBe(
-        "error: context 'beta': Command 'stats' not allowed: not among the commands this server allows (see the 'commands' command) (403)\nerror: 1 of 3 contexts failed: beta (answered with an error)\n"
+        "error: context 'beta': Command 'stats' not allowed: not among the commands this server allows (see the 'whoami' command) (403)\nerror: 1 of 3 contexts failed: beta (answered with an error)\n"
       )
 
       // Every one answering: exit 0.

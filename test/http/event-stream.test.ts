@@ -196,7 +196,7 @@ describe("GET /api/v1/events", () => {
       const refused = yield* startStack({ config: { allowedCommands: ["history"] } })
       const noStatus = yield* openStream(`${refused.url}/api/v1/events?status=1`)
       expect(noStatus.status).toBe(403)
-      expect(yield* answerOf(noStatus)).toMatchObject({ reason: "NotAllowed", error: "Command 'status' not allowed: not among the commands this server allows (see the 'commands' command)" })
+      expect(yield* answerOf(noStatus)).toMatchObject({ reason: "NotAllowed", error: "Command 'status' not allowed: not among the commands this server allows (the server's commandInterface.allowedCommands)" })
     }))
 
   it.live("resumed from Last-Event-ID, misses nothing and repeats nothing, events and lines alike", () =>
@@ -259,13 +259,13 @@ describe("GET /api/v1/events", () => {
       const stack = yield* startStack({ config: { allowedCommands: ["ps", "status", "whoami"] } })
       const refused = yield* openStream(`${stack.url}/api/v1/events`)
       expect(refused.status).toBe(403)
-      expect(yield* answerOf(refused)).toMatchObject({ status: "error", code: 403, reason: "NotAllowed", error: "Command 'history' not allowed: not among the commands this server allows (see the 'commands' command)" })
+      expect(yield* answerOf(refused)).toMatchObject({ status: "error", code: 403, reason: "NotAllowed", error: "Command 'history' not allowed: not among the commands this server allows (see the 'whoami' command)" })
 
       const noLogs = yield* startStack({ config: { allowedCommands: ["history"] } })
       expect((yield* openStream(`${noLogs.url}/api/v1/events`)).status).toBe(200)
       const lines = yield* openStream(`${noLogs.url}/api/v1/events?logs=1`)
       expect(lines.status).toBe(403)
-      expect(yield* answerOf(lines)).toMatchObject({ reason: "NotAllowed", error: "Command 'logs' not allowed: not among the commands this server allows (see the 'commands' command)" })
+      expect(yield* answerOf(lines)).toMatchObject({ reason: "NotAllowed", error: "Command 'logs' not allowed: not among the commands this server allows (the server's commandInterface.allowedCommands)" })
     }))
 
   it.live("with tokens: none is 401, a token whose role lacks history 403; agent patterns do not limit it", () =>

@@ -80,7 +80,7 @@ describe("HTTP interface, anonymous on loopback", () => {
       const { url } = yield* startStack({ config: { allowedCommands: "monitoring" } })
       expect(yield* postJson(`${url}/api/v1/shutdown`, {})).toMatchObject({
         status: 403,
-        json: { status: "error", code: 403, reason: "NotAllowed", error: "Command 'shutdown' not allowed: not among the commands this server allows (see the 'commands' command)" }
+        json: { status: "error", code: 403, reason: "NotAllowed", error: "Command 'shutdown' not allowed: not among the commands this server allows (see the 'whoami' command)" }
       })
       expect(yield* postJson(`${url}/api/v1/agents/db/stop`, { reason: "try" })).toMatchObject({ status: 403, json: { reason: "NotAllowed" } })
       expect((yield* fetchText(`${url}/api/v1/stats`)).status).toBe(200)
@@ -304,7 +304,7 @@ describe("HTTP interface with tokens", () => {
       const { url } = stack
       expect(yield* postJson(`${url}/api/v1/agents/db/stop`, {}, bearer(tokens.viewer))).toMatchObject({
         status: 403,
-        json: { reason: "NotAllowed", error: "Command 'stop' not allowed for 'viewer': not among the commands its role allows (see the 'commands' command)" }
+        json: { reason: "NotAllowed", error: "Command 'stop' not allowed for 'viewer': not among the commands its role allows (see the 'whoami' command)" }
       })
       expect((yield* fetchText(`${url}/api/v1/whoami`, { headers: bearer(tokens.viewer) })).json).toMatchObject({
         data: { principal: "viewer", key_fingerprint: null, allowed: ["ps", "status", "stats", "history", "logs", "whoami"], agents: null }

@@ -103,7 +103,7 @@ describe("orchestrate up --http", () => {
       expect((yield* fetchText(`${url}/api/v1/agents`, { headers: bearer(token) })).status).toBe(200)
       expect(yield* postJson(`${url}/api/v1/agents/steady/stop`, {}, bearer(token))).toMatchObject({
         status: 403,
-        json: { error: "Command 'stop' not allowed for 'grafana': not among the commands its role allows (see the 'commands' command)" }
+        json: { error: "Command 'stop' not allowed for 'grafana': not among the commands its role allows (see the 'whoami' command)" }
       })
       const named = yield* eventually(
         fetchText(`${url}/readyz`, { headers: bearer(token) }),

@@ -82,7 +82,7 @@ describe("security over real sockets", () => {
       expect(whoami.data).toEqual({ principal: "ops", keyFingerprint: fingerprint(keys.credentials("ops").publicKey), allowed: expect.arrayContaining(["shutdown"]), agents: null })
       expect((yield* client("viewer").call("ps", [])).data.agents).toHaveLength(4)
       const refused = yield* Effect.flip(client("viewer").call("stop", ["api"], { reason: "try" }))
-      expect(refused).toMatchObject({ _tag: "CommandRefused", code: 403, reason: "NotAllowed", error: "Command 'stop' not allowed for 'viewer': not among the commands its role allows (see the 'commands' command)" })
+      expect(refused).toMatchObject({ _tag: "CommandRefused", code: 403, reason: "NotAllowed", error: "Command 'stop' not allowed for 'viewer': not among the commands its role allows (see the 'whoami' command)" })
       const audited = (yield* events).map((event) => [event.eventName, event.data["command"], event.data["principal"], event.data["reason"]])
       expect(audited).toEqual([
         ["COMMAND_EXECUTED", "whoami", "ops", undefined],

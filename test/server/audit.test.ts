@@ -37,7 +37,7 @@ describe("audit trail", () => {
       ])
       expect(page.events.map((e) => e.severity)).toEqual(["info", "info", "warning", "warning", "warning", "error", "warning"])
       expect(page.events[1]?.data).toEqual({ command: "status", args: ["db"], code: 200, duration_ms: 0, principal: null, request_id: "req-1" })
-      expect(page.events[2]?.data).toMatchObject({ command: "shutdown", code: 403, error_reason: "NotAllowed", error: "Command 'shutdown' not allowed: not among the commands this server allows (see the 'commands' command)" })
+      expect(page.events[2]?.data).toMatchObject({ command: "shutdown", code: 403, error_reason: "NotAllowed", error: "Command 'shutdown' not allowed: not among the commands this server allows (see the 'whoami' command)" })
       expect(page.events[6]?.data).toMatchObject({ command: null, args: null, code: 400, error_reason: "MalformedRequest", received: "{garbage" })
     }).pipe(Effect.provide(harness({ config: { allowedCommands: "monitoring" } }))))
 

@@ -54,7 +54,7 @@ describe("error responses", () => {
 
   it.effect("a command outside the whitelist is 403, and its arguments are never inspected", () =>
     Effect.gen(function*() {
-      const refused = error(403, "NotAllowed", "Command 'shutdown' not allowed: not among the commands this server allows (see the 'commands' command)")
+      const refused = error(403, "NotAllowed", "Command 'shutdown' not allowed: not among the commands this server allows (see the 'whoami' command)")
       expect(yield* request({ command: "shutdown" })).toEqual(refused)
       expect(yield* request({ command: "shutdown", args: [{ nonsense: true }, 1, 2] })).toEqual(refused)
     }).pipe(Effect.provide(harness({ config: { allowedCommands: "basic" } }))))

@@ -79,9 +79,9 @@ describe("callers and their permissions (in memory)", () => {
         expect(yield* signed(credentials("viewer"), { command: "shutdown" })).toMatchObject({
           code: 403,
           reason: "NotAllowed",
-          error: "Command 'shutdown' not allowed for 'viewer': not among the commands its role allows (see the 'commands' command)"
+          error: "Command 'shutdown' not allowed for 'viewer': not among the commands its role allows (the role the server's config gives it)"
         })
-        expect(yield* signed(credentials("viewer"), { command: "stats" })).toMatchObject({ code: 403, error: "Command 'stats' not allowed for 'viewer': not among the commands its role allows (see the 'commands' command)" })
+        expect(yield* signed(credentials("viewer"), { command: "stats" })).toMatchObject({ code: 403, error: "Command 'stats' not allowed for 'viewer': not among the commands its role allows (the role the server's config gives it)" })
         expect(yield* signed(credentials("viewer"), { command: "ps" })).toMatchObject({ status: "success" })
       }), { allowedCommands: "monitoring" }))
 

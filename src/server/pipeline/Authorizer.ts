@@ -33,7 +33,8 @@ export const authorize = (
   args: ReadonlyArray<unknown>
 ): Result.Result<Bound, NotAllowed | InvalidArguments> => {
   if (!caller.mayRun(route.command)) {
-    return Result.fail(new NotAllowed({ command: route.command, principal: caller.principal, reason: new OutsideRole({}) }))
+    const listedBy = caller.mayRun("whoami") ? "whoami" : caller.mayRun("commands") ? "commands" : null
+    return Result.fail(new NotAllowed({ command: route.command, principal: caller.principal, reason: new OutsideRole({ listedBy }) }))
   }
   const bound = route.bind(args)
   if (Result.isFailure(bound)) return bound

@@ -228,7 +228,10 @@ export class UnknownCommand extends Schema.TaggedError<UnknownCommand>()("Unknow
 }
 
 /** The command is outside what the caller may run: the whitelist, or its principal's role within it. */
-export class OutsideRole extends Schema.TaggedError<OutsideRole>()("OutsideRole", {}) {}
+export class OutsideRole extends Schema.TaggedError<OutsideRole>()("OutsideRole", {
+  /** A command the caller may run that lists what it may (`whoami`, else `commands`), if there is one. */
+  listedBy: Schema.NullOr(Schema.String)
+}) {}
 
 /** The command acts on an agent none of the principal's patterns match. */
 export class OutsideAgentPatterns extends Schema.TaggedError<OutsideAgentPatterns>()("OutsideAgentPatterns", {
@@ -251,9 +254,16 @@ export class NotAllowed extends Schema.TaggedError<NotAllowed>()("NotAllowed", {
     const refused = `Command '${this.command}' not allowed${this.principal === null ? "" : ` for '${this.principal}'`}`
     const limit = (patterns: ReadonlyArray<string>) => `'${this.principal}' may act only on agents matching ${patterns.join(", ")}`
     switch (this.reason._tag) {
-      case "OutsideRole":
-        // Which commands are allowed is the server's setting (its whitelist, a principal's role): say where to look.
-        return `${refused}: not among the commands ${this.principal === null ? "this server allows" : "its role allows"} (see the 'commands' command)`
+      case "OutsideRole": {
+        // Which commands are allowed is the server's setting (its whitelist, a principal's role): say where to look,
+        // with a command the caller may run if it has one.
+        const where = this.reason.listedBy !== null
+          ? `see the '${this.reason.listedBy}' command`
+          : this.principal === null
+          ? "the server's commandInterface.allowedCommands"
+          : "the role the server's config gives it"
+        return `${refused}: not among the commands ${this.principal === null ? "this server allows" : "its role allows"} (${where})`
+      }
       case "OutsideAgentPatterns":
         return `${refused}: not on agent '${this.reason.agent}': ${limit(this.reason.patterns)}`
       case "ActsOnEveryAgent":
