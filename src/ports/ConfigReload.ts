@@ -44,7 +44,8 @@ export type ReloadFailedReason = typeof ReloadFailedReason.Type
 
 export class ReloadFailed extends Schema.TaggedError<ReloadFailed>()("ReloadFailed", { reason: ReloadFailedReason }) {
   override get message(): string {
-    return `reload: ${this.reason.message}; nothing was changed`
+    // First, before a reason that may run over several lines (every problem of an invalid config).
+    return `reload: nothing was changed: ${this.reason.message}`
   }
 }
 

@@ -82,7 +82,7 @@ export type ChainBreak = typeof ChainBreak.Type
 export const describeBreak = (broken: ChainBreak): string => {
   switch (broken._tag) {
     case "NoHash":
-      return "not a chained audit record (no hash at its end)"
+      return "is not a chained audit record (no hash at its end)"
     case "Modified":
       return "was modified: its content does not match its hash"
     case "NotJson":

@@ -123,6 +123,9 @@ describe("orchestrate up --http", () => {
         `error: cannot start the HTTP interface on http://0.0.0.0:${port}: it is reachable from the network without tls and tokens`
       )
       expect(refused.stderr).not.toContain("AGENT_STARTED")
+      // Without the ZeroMQ interface, it says the CLI cannot reach it, whatever else fails after.
+      const httpOnly = yield* cli(["up", yield* writeConfig({ commandInterface: { enabled: false } }), "--http", `0.0.0.0:${port}`, "--quiet"])
+      expect(httpOnly.stderr).toContain("the ZeroMQ command interface is disabled, so the CLI cannot reach this orchestrator; commands are served over HTTP only")
       const malformed = yield* cli(["up", "--http", "5580"])
       expect(malformed.code).toBe(2)
       expect(malformed.stderr).toContain(`Invalid value for flag --http: "5580"`)

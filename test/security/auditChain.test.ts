@@ -78,6 +78,6 @@ describe("hash-chained audit file", () => {
     const blank = chain(3)
     blank.splice(1, 0, "")
     expect(verify(blank)).toMatchObject({ intact: false, line: 2, detail: "is empty" })
-    expect(verify([...chain(2), "{\"seq\":3}"])).toMatchObject({ intact: false, line: 3, detail: "not a chained audit record (no hash at its end)" })
+    expect(verify([...chain(2), "{\"seq\":3}"])).toMatchObject({ intact: false, line: 3, detail: "is not a chained audit record (no hash at its end)" })
   })
 })

@@ -31,8 +31,8 @@ describe("reload", () => {
         status: "error",
         code: 500,
         reason: "ReloadFailed",
-        error: "Failed to execute command: reload: this orchestrator was not started from a config file ('orchestrate up'): " +
-          "there is nothing to reload; nothing was changed"
+        error: "Failed to execute command: reload: nothing was changed: this orchestrator was not started from a config file ('orchestrate up'): " +
+          "there is nothing to reload"
       })
     }).pipe(Effect.provide(harness())))
 
@@ -82,7 +82,7 @@ describe("reload", () => {
           status: "error",
           code: 500,
           reason: "ReloadFailed",
-          error: "Failed to execute command: reload: invalid config /bad.json:\n  agents[0].restart: bad\n  maxWorkers: too big; nothing was changed"
+          error: "Failed to execute command: reload: nothing was changed: invalid config /bad.json:\n  agents[0].restart: bad\n  maxWorkers: too big"
         })
         expect(yield* request({ command: "reload" })).toEqual({
           status: "error",

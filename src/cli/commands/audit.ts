@@ -13,7 +13,12 @@ export class AuditChainBroken extends Schema.TaggedError<AuditChainBroken>()("Au
   intactRecords: Schema.Number
 }) {
   override get message(): string {
-    return `${this.file}: line ${this.line} ${describeBreak(this.broken)} (the ${this.intactRecords} records before it are intact)`
+    const intact = this.intactRecords === 0
+      ? "no record before it"
+      : this.intactRecords === 1
+      ? "the record before it is intact"
+      : `the ${this.intactRecords} records before it are intact`
+    return `${this.file}: line ${this.line} ${describeBreak(this.broken)} (${intact})`
   }
 }
 

@@ -179,7 +179,11 @@ const runOrchestrator = Effect.fnUntraced(function*(options: {
     yield* Effect.logWarning(`${agents.length} agents but ${settings.maxWorkers} workers: the rest wait queued until a slot frees`)
   }
   if (!settings.commandInterface.enableCommandInterface) {
-    yield* Effect.logInfo("command interface disabled (enable it with commandInterface.enabled in the config, or --address)")
+    yield* Effect.logInfo(
+      settings.http.enabled
+        ? "the ZeroMQ command interface is disabled, so the CLI cannot reach this orchestrator; commands are served over HTTP only (enable ZeroMQ with commandInterface.enabled in the config, or --address)"
+        : "command interface disabled (enable it with commandInterface.enabled in the config, or --address)"
+    )
   }
 
   yield* logShutdownSignal
