@@ -193,17 +193,35 @@ describe("orchestrate systemd-unit", () => {
 
   it.live("at a CURVE interface, ExecReload authenticates with --client-key and the server's public key", () =>
     Effect.gen(function*() {
-      const keys = yield* curveFixture(["ops"])
+      const keys = yield* curveFixture(["ops", "viewer", "webops", "stranger"])
       const address = `ipc://${Path.join(keys.dir, "cmd.sock")}`
       const config = writeConfig(Path.join(keys.dir, "secure.json"), {
         commandInterface: {
           enabled: true,
           address,
           allowedCommands: "all",
-          curve: { keyFile: "server.key", principals: [{ name: "ops", publicKey: keys.clients["ops"]?.publicKey, role: "all" }] }
+          curve: {
+            keyFile: "server.key",
+            principals: [
+              { name: "ops", publicKey: keys.clients["ops"]?.publicKey, role: "all" },
+              { name: "viewer", publicKey: keys.clients["viewer"]?.publicKey, role: "monitoring" },
+              { name: "webops", publicKey: keys.clients["webops"]?.publicKey, role: "all", agents: ["web-*"] }
+            ]
+          }
         },
         agents: [sleeper("api")]
       })
+      // A key whose principal could not reload gets no ExecReload that would fail at every `systemctl reload`.
+      const refusals = [
+        ["viewer", "principal 'viewer' (--client-key) may not reload (its role: monitoring)"],
+        ["webops", "principal 'webops' (--client-key) may act only on some agents, and a reload acts on every one"],
+        ["stranger", `--client-key ${keys.keyFile("stranger")} is the key pair of none of the config's principals`]
+      ] as const
+      for (const [name, why] of refusals) {
+        const refused = yield* cli(["systemd-unit", "secure.json", "--client-key", `${name}.key`], { cwd: keys.dir })
+        expect(refused).toMatchObject({ code: 0, stderr: `note: no ExecReload in this unit: ${why}\n` })
+        expect(only(parseUnit(refused.stdout), "Service", "ExecReload")).toBeUndefined()
+      }
       const without = yield* cli(["systemd-unit", config])
       expect(without.code).toBe(0)
       expect(without.stderr).toBe(

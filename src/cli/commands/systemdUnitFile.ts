@@ -18,6 +18,7 @@ import { dependentsOf, startOrder } from "../../orchestrator/graph.ts"
 import { millis } from "../../orchestrator/OrchestratorConfig.ts"
 import { packageRoot } from "../../packageRoot.ts"
 import { parseAddress } from "../../protocol/Address.ts"
+import { readKeyPair } from "../../security/keys.ts"
 import { describeAllowed, resolveAllowed } from "../../server/Whitelist.ts"
 import { RELOAD_TIMEOUT_SECONDS } from "../defaults.ts"
 import { ConflictingFlags, NotInAUnitFile, UnreadableConfig, UsageError } from "../errors.ts"
@@ -168,6 +169,24 @@ const searchPath = (nodeDirectory: string) =>
 
 const exists = (path: string) => FileSystem.FileSystem.use((fs) => fs.exists(path).pipe(Effect.orElseSucceed(() => false)))
 
+type CurveSettings = NonNullable<OrchestratorSettings["commandInterface"]["curve"]>
+
+/**
+ * Why the principal whose key pair `clientKey` holds may not reload, if it may not: so that no unit gets an
+ * `ExecReload` bound to fail. A file this user cannot read may be the unit's user's: nothing is said then.
+ */
+const principalRefusal = Effect.fnUntraced(function*(curve: CurveSettings, clientKey: string) {
+  const pair = yield* Effect.option(readKeyPair(clientKey))
+  if (Option.isNone(pair)) return undefined
+  const principal = curve.principals.find((candidate) => candidate.publicKey === pair.value.publicKey)
+  if (principal === undefined) return `--client-key ${clientKey} is the key pair of none of the config's principals`
+  if (!resolveAllowed(principal.role).includes("reload")) {
+    return `principal '${principal.name}' (--client-key) may not reload (its role: ${describeAllowed(principal.role)})`
+  }
+  // A reload acts on every agent, which a principal limited to some may not.
+  return principal.agents === undefined ? undefined : `principal '${principal.name}' (--client-key) may act only on some agents, and a reload acts on every one`
+})
+
 /**
  * The `ExecReload=` line (and the start timeout that bounds it), or why the unit can have none. At a CURVE
  * interface, reload authenticates with `--client-key` and the server's public key: `--server-key`, else the
@@ -188,6 +207,8 @@ const reloadLines = Effect.fnUntraced(function*(
     if (Option.isNone(request.clientKey)) {
       return { why: "the command interface uses CURVE: give --client-key, the key pair file of a principal allowed to reload" }
     }
+    const refused = yield* principalRefusal(curve, path.resolve(request.clientKey.value))
+    if (refused !== undefined) return { why: refused }
     const publicKeyFile = `${curve.keyFile}.pub`
     const serverKey = Option.isSome(request.serverKey)
       ? (yield* exists(request.serverKey.value)) ? path.resolve(request.serverKey.value) : request.serverKey.value
