@@ -1,7 +1,7 @@
 /**
- * Followers (`logs -f`, `history --follow`) outlast the orchestrator going away, as `tail -F` outlasts a file that
- * was moved: a restart of `up` (by systemd, say) leaves nothing listening for a moment, and a follower that ended
- * there would have to be started again by hand each time.
+ * Commands that keep polling (`logs -f`, `history --follow`, `--watch`) outlast the orchestrator going away, as
+ * `tail -F` outlasts a file that was moved: a restart of `up` (by systemd, say) leaves nothing listening for a
+ * moment, and a command that ended there would have to be started again by hand each time.
  */
 import { Console, type Duration, Effect } from "effect"
 import type { ClientError, CommandRefused } from "../client/CommandClient.ts"
@@ -35,16 +35,17 @@ export interface Polled<A> {
 }
 
 /**
- * Wraps a follower's polls, once it has shown its first page: while the orchestrator cannot be reached, one poll says
- * so once through `note` and asks again every `interval`, until it answers (said too); any other error ends the
- * follower as before.
+ * Wraps every poll of one command: once one has been answered, while the orchestrator cannot be reached, a poll says
+ * so once through `note` and asks again every `interval`, until it answers (said too). Before the first answer, and
+ * for any other error, it fails as the command did: an address nothing ever answered at is a mistake to report.
  */
 export const outlastingOutages = (address: string, interval: Duration.Duration, note: (text: string) => Effect.Effect<void>) => {
+  let answered = false
   let waiting = false
   let replaced = false
   return <A, R>(poll: Effect.Effect<A, ClientError | CommandRefused, R>): Effect.Effect<Polled<A>, ClientError | CommandRefused, R> => {
     const attempt: Effect.Effect<A, ClientError | CommandRefused, R> = Effect.catch(poll, (error) => {
-      const outage = outageOf(error)
+      const outage = answered ? outageOf(error) : undefined
       if (outage === undefined) return Effect.fail(error)
       const said = waiting ? Effect.void : note(`--- no orchestrator answers at ${address} (${outage.why}); waiting for it (Ctrl-C to stop) ---`)
       waiting = true
@@ -53,6 +54,7 @@ export const outlastingOutages = (address: string, interval: Duration.Duration, 
     })
     return Effect.flatMap(attempt, (answer) => {
       const polled = { answer, replaced }
+      answered = true
       replaced = false
       if (!waiting) return Effect.succeed(polled)
       waiting = false

@@ -27,8 +27,8 @@ export const watch = <K extends CommandName>(command: K, args: ArgsOf<K>, option
     const { canAnimate } = yield* Effect.service(TerminalCapabilities.TerminalCapabilities)
     const style = yield* currentStyle
     const interval = Duration.seconds(options.intervalSeconds)
-    // After the first answer, a refresh waits through an orchestrator restart as the followers do (outages.ts). Its
-    // notes go below the view on a terminal, so the next drawing starts below them rather than over the view.
+    // A refresh waits through an orchestrator restart as the followers do (outages.ts). Its notes go below the view
+    // on a terminal, so the next drawing starts below them rather than over the view.
     let noteSinceDraw = false
     const say = noteOnStderr(style)
     const outlasting = outlastingOutages(client.address, interval, (text) =>
@@ -36,15 +36,7 @@ export const watch = <K extends CommandName>(command: K, args: ArgsOf<K>, option
         noteSinceDraw = true
         return say(text)
       }))
-    let answered = false
-    const refresh = Effect.suspend(() =>
-      answered
-        ? Effect.map(outlasting(client.call(command, args)), ({ answer }) => answer)
-        : Effect.tap(client.call(command, args), () =>
-          Effect.sync(() => {
-            answered = true
-          }))
-    )
+    const refresh = Effect.map(outlasting(client.call(command, args)), ({ answer }) => answer)
     const refreshes = Stream.fromEffectSchedule(refresh, Schedule.spaced(interval))
     const output = flags.json
       ? Stream.map(refreshes, (reply) => reply.raw)

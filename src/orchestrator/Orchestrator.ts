@@ -437,8 +437,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
       // Under the lock a reload switches the graph under, too: the agents stopped are the ones there are.
       const { agents, dependents } = yield* lifecycle.withPermit(Effect.map(Ref.set(state, "stopping"), () => graph))
       // One that never started (its command interface could not bind, say) has nothing to say it stopped.
-      const said = announced
-      if (said) yield* recordOrchestrator("ORCHESTRATOR_STOPPING", {})
+      if (announced) yield* recordOrchestrator("ORCHESTRATOR_STOPPING", {})
       yield* Ref.set(env.forced, [])
       const stopped = new Map(agents.map((agent) => [agent.name, Deferred.makeUnsafe<void>()]))
       const done = (name: string) => stopped.get(name) ?? Deferred.makeUnsafe<void>()
@@ -449,7 +448,7 @@ export class Orchestrator extends Context.Service<Orchestrator, {
           yield* Deferred.succeed(done(agent.name), undefined)
         }), { concurrency: "unbounded", discard: true })
       const report: ShutdownReport = { forcedKills: yield* Ref.get(env.forced), durationMs: (yield* now) - began }
-      if (said) {
+      if (announced) {
         yield* recordOrchestrator("ORCHESTRATOR_SHUTDOWN", {
           forced_kills: report.forcedKills,
           duration_ms: report.durationMs

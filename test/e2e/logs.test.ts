@@ -232,6 +232,14 @@ describe("agent logs", () => {
           expect(ready.code, ready.stderr).toBe(0)
           return up
         })
+      // Where nothing ever answered, they do not wait: that address is a mistake, said at once (exit 3).
+      for (const command of [["logs", "-f"], ["history", "--follow"], ["stats", "--watch"]]) {
+        expect(yield* cli([...command, "--interval", "0.1", "--address", address])).toEqual({
+          code: 3,
+          stdout: "",
+          stderr: `error: connection refused: is the orchestrator running with its command interface enabled? (${address})\n`
+        })
+      }
       const before = yield* upOn(first)
       const follower = yield* spawn(["logs", "-f", "--no-prefix", "-n", "1000", "--interval", "0.1", "--address", address])
       const events = yield* spawn(["history", "--follow", "--event", "ORCHESTRATOR_STARTED", "--json", "--interval", "0.1", "--address", address])

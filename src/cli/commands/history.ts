@@ -35,11 +35,11 @@ const follow = Effect.fn("cli.history.follow")(function*(filter: HistoryQuery, i
   const flags = yield* root
   const client = yield* clientFor(flags)
   const style = yield* currentStyle
-  const first = yield* client.call("history", [filter])
-  yield* Console.log(flags.json ? first.raw : table(HEADERS, rows(first.data, style), style, FOLLOW_WIDTHS))
   const interval = Duration.seconds(intervalSeconds)
   const say = noteOnStderr(style)
   const outlasting = outlastingOutages(client.address, interval, say)
+  const { answer: first } = yield* outlasting(client.call("history", [filter]))
+  yield* Console.log(flags.json ? first.raw : table(HEADERS, rows(first.data, style), style, FOLLOW_WIDTHS))
   const pageAfter = (after: number) => outlasting(client.call("history", [{ ...filter, afterSeq: after, limit: HISTORY_LIMIT_MAX }]))
   const pages = Stream.paginate({ after: first.data.lastSeq ?? 0, caughtUp: false }, ({ after, caughtUp }) =>
     (caughtUp ? Effect.delay(pageAfter(after), interval) : pageAfter(after)).pipe(

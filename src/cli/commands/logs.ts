@@ -67,7 +67,9 @@ const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, lines: n
   // each agent first writes.
   const width = { value: Math.max(0, ...(query.agents ?? []).filter((name) => !/[*?[]/.test(name)).map((name) => name.length)) }
   const notes = followNotes(layout.style)
-  const first = yield* client.call("logs", [query])
+  const interval = Duration.seconds(intervalSeconds)
+  const outlasting = outlastingOutages(client.address, interval, notes.say)
+  const { answer: first } = yield* outlasting(client.call("logs", [query]))
   const print = (page: LogsPage) =>
     Effect.andThen(
       // Before the page's lines: what was lost came before them.
@@ -77,11 +79,9 @@ const follow = Effect.fn("cli.logs.follow")(function*(query: LogsQuery, lines: n
         : printPage(page, width, layout)
     )
   if (lines > 0) yield* print(first.data)
-  const interval = Duration.seconds(intervalSeconds)
   // The query without `limit` and `since`: each poll asks for everything after the last seq seen, so nothing is
   // shown twice and nothing is skipped unsaid, across restarts too.
   const { limit: _limit, since: _since, ...filter } = query
-  const outlasting = outlastingOutages(client.address, interval, notes.say)
   const pageAfter = (after: number) => outlasting(client.call("logs", [{ ...filter, afterSeq: after, limit: LOGS_LIMIT_MAX }]))
   const start: FollowCursor = { after: first.data.lastSeq, caughtUp: false }
   const pages = Stream.paginate(start, (cursor) =>
