@@ -10,7 +10,7 @@
  * reference itself is module-level because the context is: two command interfaces built by separate layer graphs
  * in one process must share one handler.
  */
-import { type Context, Effect, RcRef, Schema, Scope } from "effect"
+import { type Context, Effect, RcRef, Schedule, Schema, Scope } from "effect"
 import * as Zmq from "zeromq"
 import { RECEIVE_RECHECK_MILLIS, receiver, send, type ZmqError } from "../zmq/ZmqAdapter.ts"
 import { ZapUnavailable } from "./Socket.ts"
@@ -93,7 +93,11 @@ const acquireHandler = Effect.gen(function*() {
     Effect.sync(() => new Zmq.Router({ linger: 0, receiveTimeout: RECEIVE_RECHECK_MILLIS, sendTimeout: 1000 })),
     (router) => Effect.sync(() => router.close())
   )
-  yield* Effect.tryPromise({ try: () => router.bind(ZAP_ENDPOINT), catch: (cause) => new ZapUnavailable({ cause }) })
+  // A handler closed just before may still hold the endpoint: libzmq's reaper thread releases it after `close`
+  // returns, later on a busy machine. Tried again for up to a second before the server is refused.
+  yield* Effect.tryPromise({ try: () => router.bind(ZAP_ENDPOINT), catch: (cause) => new ZapUnavailable({ cause }) }).pipe(
+    Effect.retry({ schedule: Schedule.spaced("10 millis"), times: 100 })
+  )
   const checks = new Map<string, Registration>()
   // Forked after the Router's release was registered, so it is interrupted before the Router closes.
   yield* Effect.forkScoped(serve(router, checks))

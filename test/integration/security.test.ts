@@ -10,6 +10,7 @@ import type { ClientCredentials } from "../../src/security/RequestSignature.ts"
 import type { CommandInterfaceOptions } from "../../src/server/CommandInterfaceConfig.ts"
 import { type CurveFixture, curveFixture, signedFrames } from "../support/curve.ts"
 import { tempDir } from "../support/files.ts"
+import { eventually } from "../support/orchestrator.ts"
 import { ask, reqClient, startServer } from "../support/zmq.ts"
 
 const TIMEOUT = Duration.seconds(5)
@@ -302,7 +303,8 @@ describe("security over real sockets", () => {
       expect(yield* zapEndpointFree).toBe(false)
       expect(yield* whoami(endpoint)).toBe("ops")
       yield* Scope.close(second, Exit.void)
-      expect(yield* zapEndpointFree).toBe(true)
+      // Closed with the last: libzmq's reaper thread lets the endpoint go soon after, later on a busy machine.
+      expect(yield* eventually(zapEndpointFree, (free) => free)).toBe(true)
       // And started again for the next one.
       const again = yield* startServer(yield* Effect.scope, { config })
       expect(yield* whoami(again.endpoint)).toBe("ops")
