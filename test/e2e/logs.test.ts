@@ -246,6 +246,8 @@ describe("agent logs", () => {
       const watcher = yield* spawn(["stats", "--watch", "--interval", "0.1", "--address", address])
       yield* follower.waitForStdout((text) => text.includes("first run 2\n"))
       yield* events.waitForStdout((text) => text.includes("ORCHESTRATOR_STARTED"))
+      // Each has had its first answer: only then does it wait through an outage.
+      yield* watcher.waitForStdout((text) => text.includes("total_agents=1 "))
       // Nothing listens for many polls: they wait, and say so once.
       yield* before.signal("SIGINT")
       expect((yield* before.exit()).code).toBe(0)
